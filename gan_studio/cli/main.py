@@ -1,0 +1,40 @@
+"""`gan-studio <command>`: everything the GUI does, headless. User errors: one line on stderr, exit 2."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import commands
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="gan-studio", description="Explore what GANs have learned.")
+    sub = ap.add_subparsers(dest="command")
+    for name, (add_args, _run, help_) in commands.COMMANDS.items():
+        sp = sub.add_parser(name, help=help_, description=help_)
+        add_args(sp)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    ap = build_parser()
+    args = ap.parse_args(argv)
+    name = args.command or "gui"
+    if args.command is None:
+        args = ap.parse_args(["gui"] + argv)
+    from ..engine.errors import UserError
+    try:
+        return int(commands.COMMANDS[name][1](args) or 0)
+    except UserError as exc:
+        print(f"gan-studio {name}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"gan-studio {name}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The engine: models, data, training, latent tools and metrics. Never imports Qt."""

@@ -1,0 +1,268 @@
+"""Model files.
+
+Our format is one `.safetensors` file: each network's weights under its role (`generator.fc.0.weight`,
+`critic.…`, `generator_ema.…`, `encoder.…`) and JSON metadata under the single key `gan_studio`:
+
+    {"schema_version": 1, "kind": "image-generator", "arch": "dcgan", "config": {...},
+     "networks": ["generator", "critic"], "z_dim": 64, "image_shape": [1, 28, 28], "value_range": [-1, 1],
+     "dataset": {...}, "training": {"command": "...", "seed": 0, "step": 1000, ...}, "metrics": {...},
+     "license": "..."}
+
+Also loaded: a plain PyTorch state_dict (`torch.load(weights_only=True)`, config inferred from shapes)
+and — only when the user trusts the file — a TorchScript generator. Nothing else is ever unpickled, and
+every failure is one `ModelFileError`.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from .errors import ModelFileError, UserError
+from .registry import ARCHITECTURES
+
+META_KEY = "gan_studio"
+SCHEMA_VERSION = 1
+KINDS = ("image-generator", "voxel-model", "classifier", "directions")
+GENERATOR_ROLES = ("generator_ema", "generator")   # preferred first
+
+
+@dataclass
+class Bundle:
+    meta: dict[str, Any]
+    networks: dict[str, nn.Module] = field(default_factory=dict)
+    path: Path | None = None
+
+    @property
+    def kind(self) -> str:
+        return self.meta.get("kind", "image-generator")
+
+    @property
+    def name(self) -> str:
+        return self.meta.get("name") or (self.path.stem if self.path else "model")
+
+    def generator(self, prefer_ema: bool = True):
+        roles = GENERATOR_ROLES if prefer_ema else GENERATOR_ROLES[::-1]
+        for r in roles:
+            if r in self.networks:
+                return self.networks[r]
+        raise ModelFileError(f"{self.name}: this {self.kind} file holds no generator "
+                             f"(networks: {', '.join(self.networks) or 'none'})")
+
+    def to(self, device) -> "Bundle":
+        for net in self.networks.values():
+            net.to(device)
+        return self
+
+
+# ---------------------------------------------------------------- saving
+
+def weights_hash(module: nn.Module) -> str:
+    """sha256 of a network's weight tensors' bytes, in name order: the generator's identity."""
+    h = hashlib.sha256()
+    for name, t in sorted(module.state_dict().items()):
+        h.update(name.encode())
+        h.update(t.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+def atomic_write(path: str | Path, write) -> Path:
+    """Call write(tmp_path), then rename over `path`: readers never see a half-written file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def save_bundle(path: str | Path, networks: dict[str, nn.Module], meta: dict[str, Any],
+                half: bool = False) -> Path:
+    """Write networks + metadata atomically. `meta` needs at least kind, arch and config."""
+    from safetensors.torch import save_file
+    meta = dict(meta)
+    meta.setdefault("schema_version", SCHEMA_VERSION)
+    meta["networks"] = sorted(networks)
+    for key in ("kind", "arch", "config"):
+        if key not in meta:
+            raise ValueError(f"bundle metadata needs {key!r}")
+    tensors = {}
+    for role, net in networks.items():
+        for k, v in net.state_dict().items():
+            v = v.detach().cpu()
+            if half and v.is_floating_point():
+                v = v.half()
+            tensors[f"{role}.{k}"] = v.contiguous().clone()
+    return atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata={META_KEY: json.dumps(meta)}))
+
+
+# ---------------------------------------------------------------- loading
+
+def read_metadata(path: str | Path) -> dict[str, Any]:
+    """Just the JSON metadata of one of our files (fast: reads the header only)."""
+    from safetensors import safe_open
+    path = Path(path)
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            raw = (f.metadata() or {}).get(META_KEY)
+    except FileNotFoundError:
+        raise ModelFileError(f"{path}: no such file") from None
+    except Exception as exc:
+        raise ModelFileError(f"{path.name}: not a readable safetensors file ({_first_line(exc)})") from None
+    if raw is None:
+        raise ModelFileError(f"{path.name}: a safetensors file without GAN Studio metadata "
+                             f"(key {META_KEY!r}); load its weights as a state_dict with --arch")
+    try:
+        meta = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ModelFileError(f"{path.name}: metadata is not valid JSON ({exc})") from None
+    if not isinstance(meta, dict):
+        raise ModelFileError(f"{path.name}: metadata is not a JSON object")
+    ver = meta.get("schema_version")
+    if not isinstance(ver, int) or ver > SCHEMA_VERSION:
+        raise ModelFileError(f"{path.name}: metadata schema version {ver!r} is not supported "
+                             f"(this GAN Studio reads up to {SCHEMA_VERSION}); update GAN Studio")
+    return meta
+
+
+def _first_line(exc: BaseException) -> str:
+    s = str(exc).strip().splitlines()
+    return s[0][:200] if s else type(exc).__name__
+
+
+def _build_networks(meta: dict, state: dict[str, torch.Tensor], name: str) -> dict[str, nn.Module]:
+    from .models.base import build
+    arch = meta.get("arch")
+    if arch not in ARCHITECTURES:
+        raise ModelFileError(f"{name}: unknown architecture {arch!r} "
+                             f"(known: {', '.join(ARCHITECTURES.names())})")
+    roles = meta.get("networks") or sorted({k.split(".", 1)[0] for k in state})
+    nets = {}
+    for role in roles:
+        prefix = role + "."
+        sd = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+        try:
+            family_role = "generator" if role == "generator_ema" else role
+            net = build(arch, family_role, meta.get("config", {}))
+        except UserError as exc:
+            raise ModelFileError(f"{name}: {exc}") from None
+        ref = net.state_dict()
+        for k, v in sd.items():          # stored half precision -> the network's dtype
+            if k in ref and v.dtype != ref[k].dtype and v.is_floating_point():
+                sd[k] = v.to(ref[k].dtype)
+        try:
+            net.load_state_dict(sd, strict=True)
+        except RuntimeError as exc:
+            raise ModelFileError(f"{name}: the {role} weights do not fit architecture {arch!r} with this "
+                                 f"config ({_summarise_load_error(exc)})") from None
+        nets[role] = net.eval()
+    return nets
+
+
+def _summarise_load_error(exc: RuntimeError) -> str:
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    return "; ".join(lines[1:3]) if len(lines) > 1 else lines[0] if lines else "mismatch"
+
+
+def _load_safetensors(path: Path) -> Bundle:
+    from safetensors.torch import load_file
+    meta = read_metadata(path)
+    try:
+        state = load_file(str(path))
+    except Exception as exc:
+        raise ModelFileError(f"{path.name}: weights could not be read ({_first_line(exc)})") from None
+    if meta.get("kind") == "directions":
+        raise ModelFileError(f"{path.name}: this is a directions file, not a model; load it in the directions panel")
+    return Bundle(meta, _build_networks(meta, state, path.name), path)
+
+
+def _is_torchscript(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
+    return any("/code/" in n or n.startswith("code/") for n in names) and any(n.endswith("constants.pkl")
+                                                                              for n in names)
+
+
+def _load_state_dict_file(path: Path, arch: str | None) -> Bundle:
+    try:
+        obj = torch.load(str(path), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise ModelFileError(f"{path.name}: refused to unpickle — the file asks to run code or build objects "
+                             f"that a plain state_dict never holds ({_first_line(exc)})") from None
+    except Exception as exc:
+        raise ModelFileError(f"{path.name}: not a readable PyTorch file ({_first_line(exc)})") from None
+    if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
+        obj = obj["state_dict"]
+    if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()) or not obj:
+        raise ModelFileError(f"{path.name}: expected a state_dict (names -> tensors), got {type(obj).__name__}")
+    if all(not k.startswith(("generator.", "critic.", "generator_ema.")) for k in obj):
+        obj = {f"generator.{k}": v for k, v in obj.items()}   # a bare generator state_dict
+    arch = arch or "dcgan"
+    family = ARCHITECTURES.get(arch)
+    infer = getattr(family.config_class, "infer_from_state_dict", None)
+    if infer is None:
+        raise ModelFileError(f"{path.name}: architecture {arch!r} cannot infer its config from a state_dict")
+    try:
+        config = infer({k.split(".", 1)[1]: v for k, v in obj.items() if k.startswith("generator.")})
+    except (KeyError, ValueError, IndexError, UserError) as exc:
+        raise ModelFileError(f"{path.name}: not a {arch} generator state_dict ({_first_line(exc)})") from None
+    roles = sorted({k.split(".", 1)[0] for k in obj})
+    meta = {"schema_version": SCHEMA_VERSION, "kind": family.kind, "arch": arch, "config": config,
+            "networks": roles, "name": path.stem, "source_format": "state_dict",
+            "z_dim": config.get("z_dim"), "value_range": [-1, 1]}
+    b = Bundle(meta, _build_networks(meta, obj, path.name), path)
+    g = b.generator()
+    meta["image_shape"] = list(g.image_shape)
+    return b
+
+
+def load_bundle(path: str | Path, trust_code: bool = False, arch: str | None = None,
+                z_dim: int | None = None) -> Bundle:
+    """Load any supported model file onto the CPU. Raises ModelFileError with one clear message otherwise."""
+    from .models import scripted  # noqa: F401  (registers nothing; import here keeps startup light)
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise ModelFileError(f"{path}: no such file")
+    with open(path, "rb") as fh:
+        head = fh.read(16)
+    if not head:
+        raise ModelFileError(f"{path.name}: the file is empty")
+    if _looks_like_safetensors(path, head):
+        return _load_safetensors(path)
+    if head[:2] == b"PK":
+        if _is_torchscript(path):
+            if not trust_code:
+                raise ModelFileError(f"{path.name}: a TorchScript file is a program, not just weights; "
+                                     f"load it only if you trust its source (--trust-code)")
+            return scripted.load_torchscript(path, z_dim)
+        return _load_state_dict_file(path, arch)
+    if head[:1] == b"\x80":  # a legacy raw pickle: torch.load(weights_only=True) still refuses code
+        return _load_state_dict_file(path, arch)
+    raise ModelFileError(f"{path.name}: not a model file GAN Studio can read "
+                         f"(expected .safetensors, a PyTorch state_dict, or TorchScript)")
+
+
+def _looks_like_safetensors(path: Path, head: bytes) -> bool:
+    if path.suffix == ".safetensors":
+        return True
+    if len(head) < 9:
+        return False
+    n = int.from_bytes(head[:8], "little")
+    return 0 < n < 100_000_000 and head[8:9] == b"{"

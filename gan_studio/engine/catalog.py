@@ -1,0 +1,80 @@
+"""Finding models: shipped ones in resources/, the user's folder, and explicit paths."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .bundle import Bundle, load_bundle, read_metadata
+from .errors import ModelFileError, UserError
+
+RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+MODEL_SUFFIXES = (".safetensors", ".pt", ".pth")
+
+
+def shipped_dir() -> Path:
+    return Path(os.environ.get("GAN_STUDIO_RESOURCES", RESOURCES))
+
+
+def user_dir() -> Path:
+    base = os.environ.get("GAN_STUDIO_HOME") or os.path.join(
+        os.environ.get("XDG_DATA_HOME", os.path.expanduser("~/.local/share")), "gan-studio")
+    return Path(base) / "models"
+
+
+@dataclass
+class ModelEntry:
+    name: str
+    path: Path
+    arch: str
+    kind: str
+    z_dim: int | None
+    image_shape: list[int] | None
+    shipped: bool
+    meta: dict
+
+    def as_json(self) -> dict:
+        return {"name": self.name, "path": str(self.path), "arch": self.arch, "kind": self.kind,
+                "z_dim": self.z_dim, "image_shape": self.image_shape}
+
+
+def _entry(path: Path, shipped: bool) -> ModelEntry | None:
+    try:
+        meta = read_metadata(path)
+    except ModelFileError:
+        return None
+    if meta.get("kind") in ("directions",):
+        return None
+    return ModelEntry(meta.get("name") or path.stem, path, meta.get("arch", "?"), meta.get("kind", "?"),
+                      meta.get("z_dim"), meta.get("image_shape"), shipped, meta)
+
+
+def list_models(extra_dirs: list[Path] | None = None) -> list[ModelEntry]:
+    """Every readable GAN Studio model file (shipped first), by name; unreadable files are skipped."""
+    out, seen = [], set()
+    for folder, shipped in [(shipped_dir(), True), (user_dir(), False)] + [(d, False) for d in extra_dirs or []]:
+        if not folder.is_dir():
+            continue
+        for p in sorted(folder.glob("*.safetensors")):
+            e = _entry(p, shipped)
+            if e and e.path.resolve() not in seen:
+                seen.add(e.path.resolve())
+                out.append(e)
+    return out
+
+
+def resolve_model(name_or_path: str) -> Path:
+    """A path that exists, else a model name (or file stem) from the catalogue."""
+    p = Path(name_or_path).expanduser()
+    if p.is_file():
+        return p
+    entries = list_models()
+    for e in entries:
+        if name_or_path in (e.name, e.path.stem, e.path.name):
+            return e.path
+    names = ", ".join(e.name for e in entries) or "none found"
+    raise UserError(f"no model file or model named {name_or_path!r} (models: {names})")
+
+
+def open_model(name_or_path: str, trust_code: bool = False, **kw) -> Bundle:
+    return load_bundle(resolve_model(name_or_path), trust_code=trust_code, **kw)

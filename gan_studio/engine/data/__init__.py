@@ -1,0 +1,1 @@
+from .images import ImageDataset, load_images  # noqa: F401

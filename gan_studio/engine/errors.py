@@ -1,0 +1,17 @@
+"""Errors a user can cause. The CLI prints their message on one line; the GUI shows it."""
+
+
+class UserError(Exception):
+    """Something the user can fix: a bad file, a bad path, a wrong model kind, a bad argument."""
+
+
+class ModelFileError(UserError):
+    """A model file that cannot be loaded safely or does not fit its architecture."""
+
+
+class DataError(UserError):
+    """A dataset path that cannot be read."""
+
+
+class TrainingDiverged(UserError):
+    """Training produced a non-finite loss; the last good checkpoint was kept."""

@@ -1,0 +1,1 @@
+from . import losses, regularizers  # noqa: F401  (registration)

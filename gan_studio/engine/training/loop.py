@@ -1,0 +1,155 @@
+"""Training as a generator that yields progress — the CLI prints it, the GUI plots it, both can stop it.
+
+    for p in train(cfg, out="mnist.safetensors"): ...
+
+The loop owns what every model family shares: seeding, the data stream, timing and budgets, fixed-z
+sample grids, atomic checkpoints (the output bundle itself, rewritten every N steps), resume, and the
+NaN guard. A *recipe* owns one family's step (`GANRecipe` here: n_critic critic steps, one generator
+step, any registered loss and regulariser); the style generator, the 3D model and the zoo add recipes.
+"""
+from __future__ import annotations
+
+import math
+import shlex
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import torch
+
+from ..bundle import load_bundle, save_bundle
+from ..config import Config
+from ..device import choose_device
+from ..errors import TrainingDiverged, UserError
+from ..registry import ARCHITECTURES, LOSSES
+from ..data import load_images
+from ..imaging import save_grid
+from ..latent.sampling import seeds_latents
+from .recipes import RECIPES
+
+SAMPLE_SEEDS = list(range(64))  # the fixed-z grid: seeds 0..63, so it matches the app's grid
+
+
+@dataclass
+class TrainConfig(Config):
+    data: str = ""
+    arch: str = "dcgan"
+    arch_config: dict = field(default_factory=dict)
+    loss: str = "wgan-gp"
+    reg: str | None = None             # None: the loss's default
+    reg_weight: float | None = None
+    steps: int = 1000                  # generator steps
+    batch: int = 64
+    seed: int = 0
+    lr: float | None = None
+    n_critic: int | None = None
+    split: str = "train"
+    checkpoint_every: int = 500
+    sample_every: int = 500
+    max_minutes: float | None = None   # wall-clock budget; stops (and saves) when spent
+    device: str = "auto"
+    threads: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.steps < 1 or self.batch < 1:
+            raise ValueError("steps and batch must be positive")
+        LOSSES.get(self.loss)
+        ARCHITECTURES.get(self.arch)
+
+
+@dataclass
+class Progress:
+    step: int
+    total: int
+    losses: dict[str, float] = field(default_factory=dict)
+    elapsed: float = 0.0
+    samples: torch.Tensor | None = None     # (64, C, H, W) fixed-z grid, when one was made at this step
+    checkpoint: str | None = None           # path written at this step
+    message: str = ""
+    done: bool = False
+
+    @property
+    def eta(self) -> float:
+        done_steps = max(self.step, 1)
+        return self.elapsed / done_steps * max(self.total - self.step, 0)
+
+
+def _batches(data: torch.Tensor, batch: int, gen: torch.Generator) -> Iterator[torch.Tensor]:
+    """Endless random batches (sampling without replacement within each epoch)."""
+    n = data.shape[0]
+    while True:
+        perm = torch.randperm(n, generator=gen)
+        for i in range(0, n - batch + 1, batch):
+            yield data[perm[i:i + batch]]
+
+
+def _resume(out: Path, recipe, cfg: TrainConfig) -> int:
+    b = load_bundle(out)
+    meta = b.meta
+    if meta.get("arch") != cfg.arch or meta.get("config") != recipe.arch_config:
+        raise UserError(f"cannot resume from {out}: it was trained with architecture {meta.get('arch')} "
+                        f"{meta.get('config')}, not {cfg.arch} {recipe.arch_config}")
+    recipe.load_networks(b.networks)
+    return int(meta.get("training", {}).get("step", 0))
+
+
+def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str | None = None,
+          extra_meta: dict[str, Any] | None = None) -> Iterator[Progress]:
+    """Train, yielding a Progress after every generator step. Stop by breaking out of the loop
+    (the caller then calls `.close()`: the last checkpoint on disk stays)."""
+    out = Path(out)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    choice = choose_device(cfg.device)
+    device = choice.device
+    if choice.message:
+        yield Progress(0, cfg.steps, message=choice.message)
+    data = load_images(cfg.data, cfg.split)
+    recipe = RECIPES.get(ARCHITECTURES.get(cfg.arch).kind)(cfg, data, device)
+    start = 0
+    if resume and out.exists():
+        start = _resume(out, recipe, cfg)
+        yield Progress(start, cfg.steps, message=f"resumed from {out} at step {start}")
+    elif out.exists() and not resume:
+        raise UserError(f"{out} exists: pass --resume to continue it, or choose another --out")
+    torch.manual_seed(cfg.seed + start)
+    gen = torch.Generator().manual_seed(cfg.seed + start)
+    real = recipe.prepare_data()
+    batches = _batches(real, cfg.batch, gen)
+    z_fixed = seeds_latents(SAMPLE_SEEDS, recipe.z_dim).to(device)
+    command = command or " ".join(shlex.quote(a) for a in ["gan-studio"] + sys.argv[1:])
+    meta_base = recipe.metadata(data, command) | (extra_meta or {})
+    t0, step, last_ckpt = time.perf_counter(), start, None
+
+    def checkpoint() -> str:               # reads the current `step` (closure)
+        meta = dict(meta_base)
+        meta["training"] = dict(meta["training"], step=step, seconds=round(time.perf_counter() - t0, 1))
+        save_bundle(out, recipe.networks(), meta)
+        return str(out)
+
+    try:
+        while step < cfg.steps:
+            losses = recipe.train_step(batches)
+            if not all(math.isfinite(v) for v in losses.values()):
+                raise TrainingDiverged(f"training diverged at step {step + 1} (losses {losses}); the last good "
+                                       f"checkpoint is {last_ckpt or 'not written yet'}")
+            step += 1
+            p = Progress(step, cfg.steps, losses, time.perf_counter() - t0)
+            over_budget = cfg.max_minutes is not None and p.elapsed >= cfg.max_minutes * 60
+            p.done = step == cfg.steps or over_budget
+            if step % cfg.sample_every == 0 or p.done:
+                p.samples = recipe.sample(z_fixed)
+                save_grid(out.with_name(out.stem + ".samples.png"), p.samples, ncols=8, scale=2)
+            if step % cfg.checkpoint_every == 0 or p.done:
+                last_ckpt = p.checkpoint = checkpoint()
+            if over_budget:
+                p.message = f"wall-clock budget of {cfg.max_minutes} min spent at step {step}"
+            yield p
+            if p.done:
+                return
+    except GeneratorExit:      # the caller stopped training: keep the work done since the last checkpoint
+        if step > start:
+            checkpoint()
+        raise

@@ -1,0 +1,112 @@
+"""Per-family training recipes. A recipe owns the networks, optimisers and one training step.
+
+The loop (`loop.py`) calls: prepare_data(), train_step(batches) -> {name: float}, sample(z), networks(),
+load_networks(nets), metadata(data, command). New families (style generator with lazy R1 + mixing + EMA,
+the 3D VAE-IWGAN with three networks) register their own recipe under their architecture's kind.
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+import torch
+from torch import nn
+
+from ..models.base import build
+from ..registry import LOSSES, REGULARIZERS, Registry
+
+RECIPES: Registry = Registry("training recipe")
+
+
+def make_optimizer(name: str, params, lr: float, betas: tuple[float, float]) -> torch.optim.Optimizer:
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr, betas=(float(betas[0]), float(betas[1])))
+    if name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr)
+    raise ValueError(f"unknown optimiser {name!r}")
+
+
+@RECIPES.register("image-generator")
+class GANRecipe:
+    """Image GANs: n_critic critic steps then one generator step, any registered loss and regulariser."""
+
+    def __init__(self, cfg, data, device: torch.device):
+        self.cfg, self.data, self.device = cfg, data, device
+        self.loss = LOSSES.get(cfg.loss)
+        self.reg_name = cfg.reg or self.loss.reg
+        self.reg = REGULARIZERS.get(self.reg_name)
+        self.reg_weight = cfg.reg_weight if cfg.reg_weight is not None else (self.loss.reg_weight or 10.0)
+        self.n_critic = cfg.n_critic or self.loss.n_critic
+        c, h = data.images.shape[1], data.images.shape[-1]
+        defaults = {"img_channels": c, "img_resolution": h if h in (28, 32, 64) else 32}
+        self.arch_config = build(cfg.arch, "generator", defaults | cfg.arch_config).cfg.to_dict()
+        self.G = build(cfg.arch, "generator", self.arch_config).to(device)
+        self.D = build(cfg.arch, "critic", self.arch_config).to(device)
+        self.z_dim = self.G.z_dim
+        lr = cfg.lr or self.loss.lr
+        self.opt_g = make_optimizer(self.loss.optimizer, self.G.parameters(), lr, self.loss.betas)
+        self.opt_d = make_optimizer(self.loss.optimizer, self.D.parameters(), lr, self.loss.betas)
+
+    def prepare_data(self) -> torch.Tensor:
+        """All training images as float32 in [-1, 1] at the model's shape, on the training device."""
+        return self.data.as_float(self.G.img_resolution, self.G.img_channels).to(self.device)
+
+    def _z(self, n: int) -> torch.Tensor:
+        return torch.randn(n, self.z_dim, device=self.device)
+
+    def train_step(self, batches: Iterator[torch.Tensor]) -> dict[str, float]:
+        self.G.train()
+        self.D.train()
+        for _ in range(self.n_critic):
+            real = next(batches)
+            with torch.no_grad():
+                fake = self.G(self._z(real.shape[0]))
+            d_real, d_fake = self.D(real), self.D(fake)
+            d_loss = self.loss.critic_loss(d_real, d_fake)
+            penalty = self.reg(self.D, real, fake, self.reg_weight)
+            self.opt_d.zero_grad(set_to_none=True)
+            (d_loss + penalty).backward()
+            self.opt_d.step()
+            if self.loss.clip is not None:
+                with torch.no_grad():
+                    for p in self.D.parameters():
+                        p.clamp_(-self.loss.clip, self.loss.clip)
+        for p in self.D.parameters():
+            p.requires_grad_(False)
+        g_loss = self.loss.generator_loss(self.D(self.G(self._z(self.cfg.batch))))
+        self.opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        self.opt_g.step()
+        for p in self.D.parameters():
+            p.requires_grad_(True)
+        return {"d_loss": d_loss.detach().item(), "g_loss": g_loss.detach().item(),
+                "penalty": penalty.detach().item(),
+                "wasserstein": (d_real.mean() - d_fake.mean()).detach().item()}
+
+    @torch.no_grad()
+    def sample(self, z: torch.Tensor) -> torch.Tensor:
+        self.G.eval()
+        return self.G(z).float().cpu()
+
+    def networks(self) -> dict[str, nn.Module]:
+        return {"generator": self.G, "critic": self.D}
+
+    def load_networks(self, nets: dict[str, nn.Module]) -> None:
+        self.G.load_state_dict(nets["generator"].state_dict())
+        if "critic" in nets:
+            self.D.load_state_dict(nets["critic"].state_dict())
+
+    def metadata(self, data, command: str) -> dict:
+        cfg = self.cfg
+        return {
+            "kind": "image-generator", "arch": cfg.arch, "config": self.arch_config,
+            "name": None, "z_dim": self.G.z_dim, "w_dim": self.G.w_dim, "num_ws": self.G.num_ws,
+            "image_shape": list(self.G.image_shape), "value_range": [-1, 1],
+            "dataset": {"name": data.name, "path": str(cfg.data), "split": cfg.split, "n": len(data)},
+            "license": data.license,
+            "training": {"command": command, "seed": cfg.seed, "loss": cfg.loss, "reg": self.reg_name,
+                         "reg_weight": self.reg_weight if self.reg_name != "none" else 0.0,
+                         "n_critic": self.n_critic, "batch": cfg.batch, "lr": cfg.lr or self.loss.lr,
+                         "betas": list(self.loss.betas), "steps_planned": cfg.steps,
+                         "device": str(self.device), "torch": torch.__version__},
+            "metrics": {},
+        }
