@@ -102,3 +102,204 @@ def cmd_train(args) -> int:
             last = now
     print(f"wrote {args.out}")
     return 0
+
+
+# ------------------------------------------------------------------ models / info
+
+def _models_args(sp):
+    sp.add_argument("--json", action="store_true")
+
+
+@command("models", "list every model found (shipped and in the user folder)")
+@_arguments(_models_args)
+def cmd_models(args) -> int:
+    from ..engine.catalog import list_models
+    entries = [e for e in list_models() if e.kind != "classifier"]
+    if args.json:
+        print(json.dumps([e.as_json() for e in entries], indent=2))
+        return 0
+    for e in entries:
+        shape = "x".join(map(str, e.image_shape or [])) or "?"
+        print(f"{e.name:28s} {e.kind:16s} {e.arch:10s} z={e.z_dim} {shape:10s} {e.path}")
+    if not entries:
+        print("no models found")
+    return 0
+
+
+def _info_args(sp):
+    _model_args(sp)
+    sp.add_argument("--json", action="store_true")
+
+
+@command("info", "a model's metadata: provenance, metrics, networks")
+@_arguments(_info_args)
+def cmd_info(args) -> int:
+    from ..engine.catalog import open_model
+    b = open_model(args.model, trust_code=args.trust_code, arch=args.arch, z_dim=args.z_dim)
+    meta = dict(b.meta)
+    meta["path"] = str(b.path)
+    meta["parameters"] = {role: sum(p.numel() for p in net.parameters()) for role, net in b.networks.items()}
+    if args.json:
+        print(json.dumps(meta, indent=2, default=str))
+        return 0
+    for key in ("name", "path", "kind", "arch", "config", "z_dim", "image_shape", "value_range", "networks",
+                "parameters", "dataset", "license", "training", "metrics"):
+        if key in meta:
+            val = meta[key]
+            if isinstance(val, dict):
+                print(f"{key}:")
+                for k, v in val.items():
+                    print(f"  {k}: {v}")
+            else:
+                print(f"{key}: {val}")
+    return 0
+
+
+# ------------------------------------------------------------------ sample
+
+def _sample_args(sp):
+    _model_args(sp)
+    sp.add_argument("--seed", type=int, default=None)
+    sp.add_argument("--n", type=int, default=1)
+    sp.add_argument("--z", default=None, help="(N, z_dim) .npy of latents instead of seeds")
+    sp.add_argument("--out", required=True, help=".png (a grid) or .npy (float32 (N, C, H, W) in [-1, 1])")
+    sp.add_argument("--truncation", type=float, default=1.0, help="truncation psi")
+    sp.add_argument("--cols", type=int, default=None, help="grid columns (PNG)")
+    sp.add_argument("--scale", type=int, default=1, help="nearest-neighbour upscale of the PNG")
+
+
+def _load_z(path: str, z_dim: int):
+    import numpy as np
+    import torch
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except Exception as exc:
+        raise UserError(f"cannot read latents {path}: {str(exc).splitlines()[0]}") from None
+    if arr.ndim == 1:
+        arr = arr[None]
+    if arr.ndim != 2 or arr.shape[1] != z_dim or not np.issubdtype(arr.dtype, np.number):
+        raise UserError(f"{path}: latents must be a numeric (N, {z_dim}) array, not {arr.dtype} {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise UserError(f"{path}: latents contain NaN or infinity")
+    return torch.from_numpy(arr.astype(np.float32))
+
+
+@command("sample", "render images for seeds or latents to a PNG grid or a .npy array")
+@_arguments(_sample_args)
+def cmd_sample(args) -> int:
+    import numpy as np
+    from ..engine.imaging import save_grid
+    from ..engine.latent.sampling import generate, seed_range, seeds_latents
+    out = Path(args.out)
+    if out.suffix.lower() not in (".png", ".npy"):
+        raise UserError(f"--out must end in .png or .npy, not {out.name!r}")
+    if (args.seed is None) == (args.z is None):
+        raise UserError("give either --seed S [--n N] or --z FILE.npy")
+    bundle, G, device = _load_generator(args)
+    z = _load_z(args.z, G.z_dim) if args.z else seeds_latents(seed_range(args.seed, args.n), G.z_dim)
+    images = generate(G, z, truncation_psi=args.truncation, device=device)
+    if out.suffix.lower() == ".npy":
+        from ..engine.bundle import atomic_write
+        atomic_write(out, lambda tmp: np.save(open(tmp, "wb"), images.numpy().astype(np.float32)))
+    else:
+        save_grid(out, images, ncols=args.cols, scale=args.scale)
+    print(f"wrote {out} ({images.shape[0]} images from {bundle.name})")
+    return 0
+
+
+# ------------------------------------------------------------------ evaluate
+
+def _evaluate_args(sp):
+    _model_args(sp)
+    sp.add_argument("--data", required=True)
+    sp.add_argument("--split", default="test", choices=["train", "test"])
+    sp.add_argument("--n", type=int, default=10000)
+    sp.add_argument("--truncation", type=float, default=1.0)
+    sp.add_argument("--features", default="lenet-mnist")
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--write", action="store_true", help="store the result in the model file's metadata")
+
+
+@command("evaluate", "FID, precision/recall, density/coverage against real data")
+@_arguments(_evaluate_args)
+def cmd_evaluate(args) -> int:
+    from ..engine.metrics.evaluate import evaluate_iter
+    bundle, G, device = _load_generator(args)
+    result = None
+    for p in evaluate_iter(G, args.data, split=args.split, n=args.n, features=args.features,
+                           truncation_psi=args.truncation, device=device):
+        result = p.get("result", result)
+        if not args.json and "stage" in p and p["stage"] != "done":
+            print(f"{p['stage']}: {p['done']}/{p['total']}", end="\r", file=sys.stderr, flush=True)
+    if args.write:
+        _store_metrics(bundle, result, " ".join(["gan-studio"] + [shlex.quote(a) for a in sys.argv[1:]]))
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"\nFID {result['fid']:.3f}  precision {result['precision']:.3f}  recall {result['recall']:.3f}  "
+              f"density {result['density']:.3f}  coverage {result['coverage']:.3f}  "
+              f"({result['features']} features, n={result['n']}, {result['split']} split)")
+    return 0
+
+
+def _store_metrics(bundle, result: dict, command_line: str) -> None:
+    from ..engine.bundle import save_bundle
+    if bundle.meta.get("source_format") or bundle.path is None or bundle.path.suffix != ".safetensors":
+        raise UserError("--write only works on GAN Studio .safetensors files")
+    meta = dict(bundle.meta)
+    meta["metrics"] = dict(meta.get("metrics") or {}, **{result["split"]: dict(result, command=command_line)})
+    save_bundle(bundle.path, {k: v.cpu() for k, v in bundle.networks.items()}, meta)
+
+
+# ------------------------------------------------------------------ train-classifier
+
+def _classifier_args(sp):
+    sp.add_argument("--data", required=True, help="an MNIST-format folder (train and test files)")
+    sp.add_argument("--out", required=True)
+    sp.add_argument("--epochs", type=int, default=2)
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--threads", type=int, default=None)
+
+
+@command("train-classifier", "train the lenet-mnist feature network used by FID and precision/recall")
+@_arguments(_classifier_args)
+def cmd_train_classifier(args) -> int:
+    import torch
+    from ..engine.data import load_images
+    from ..engine.metrics.features import save_lenet, train_lenet
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    train, test = load_images(args.data, "train"), load_images(args.data, "test")
+    final = None
+    for p in train_lenet(train, test, epochs=args.epochs, seed=args.seed):
+        if p.get("done"):
+            final = p
+        else:
+            print(f"epoch {p['epoch']} step {p['step']} loss {p['loss']:.4f}", end="\r", file=sys.stderr)
+    cmd = "gan-studio " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    save_lenet(args.out, final["net"], {
+        "name": "lenet-mnist", "dataset": {"name": train.name, "path": args.data, "n": len(train)},
+        "license": train.license, "training": {"command": cmd, "seed": args.seed, "epochs": args.epochs},
+        "metrics": {"test_accuracy": final["accuracy"]}})
+    print(f"\nwrote {args.out} (test accuracy {final['accuracy']:.4f})")
+    return 0
+
+
+# ------------------------------------------------------------------ gui
+
+def _gui_args(sp):
+    sp.add_argument("--screenshot", default=None, help="save a PNG of the window once rendered, then exit")
+    sp.add_argument("--panel", default=None, help="panel to show (sampling, info, …)")
+    sp.add_argument("--model", default=None)
+    sp.add_argument("--device", default="auto")
+    sp.add_argument("--trust-code", action="store_true")
+
+
+@command("gui", "open the GAN Studio window (the default command)")
+@_arguments(_gui_args)
+def cmd_gui(args) -> int:
+    try:
+        from ..gui.app import run_gui
+    except ImportError as exc:
+        raise UserError(f"the GUI cannot start: {exc}") from None
+    return run_gui(args)

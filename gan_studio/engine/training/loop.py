@@ -107,6 +107,7 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str 
     if choice.message:
         yield Progress(0, cfg.steps, message=choice.message)
     data = load_images(cfg.data, cfg.split)
+    torch.manual_seed(cfg.seed)                      # network initialisation
     recipe = RECIPES.get(ARCHITECTURES.get(cfg.arch).kind)(cfg, data, device)
     start = 0
     if resume and out.exists():

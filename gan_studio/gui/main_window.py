@@ -1,0 +1,293 @@
+"""The main window: model list and device on the left, an inline message banner, and the panels as tabs.
+
+Adding a panel is one line: put its class in PANELS.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QFrame, QLabel, QMainWindow, QMessageBox,
+                               QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget)
+
+from ..engine.bundle import _is_torchscript as is_torchscript   # TODO(engine): make this public
+from ..engine.bundle import load_bundle
+from ..engine.catalog import MODEL_SUFFIXES, list_models, resolve_model
+from ..engine.device import available_devices
+from ..engine.errors import UserError
+from .panels.base import Panel
+from .panels.info import InfoPanel
+from .panels.sampling import SamplingPanel
+from .settings import Settings
+from .state import AppContext, LoadedModel
+from .widgets.banner import MessageBanner
+from .widgets.model_list import ModelList
+from .workers import TaskWorker
+
+PANELS: list[type[Panel]] = [SamplingPanel, InfoPanel]
+APP_TITLE = "GAN Studio"
+TRUST_WARNING = ("{name} is a TorchScript file. TorchScript is code, not just weights: opening it runs "
+                 "a program from the file.\n\nOnly open files you trust. Open it?")
+
+
+def _load_model(path: Path, trust_code: bool, seq: int):
+    """Runs in a worker thread: (seq, path, bundle or None, error message)."""
+    try:
+        return seq, path, load_bundle(path, trust_code=trust_code), ""
+    except UserError as exc:
+        return seq, path, None, str(exc)
+    except OSError as exc:
+        return seq, path, None, f"{path.name}: cannot read the file ({exc.strerror or exc})"
+
+
+class MainWindow(QMainWindow):
+    model_loaded = Signal(object)   # LoadedModel
+    load_failed = Signal(str)
+
+    def __init__(self, settings: Settings | None = None, device: str = "auto", trust_code: bool = False,
+                 model: str | None = None, open_initial: bool = True) -> None:
+        super().__init__()
+        self.ctx = AppContext(settings or Settings(), self)
+        self.settings = self.ctx.settings
+        self._trust_code = trust_code
+        self._load_seq = 0
+        self.loading = False
+        self._panels: dict[str, Panel] = {}
+        self._closed = False
+        self.setWindowTitle(APP_TITLE)
+        self.setAcceptDrops(True)
+        self._build(device)
+        self._connect()
+        geom = self.settings.geometry()
+        if geom is None or not self.restoreGeometry(geom):
+            self.resize(1200, 800)
+        self.ctx.set_device(device)
+        self.refresh_models()
+        if open_initial:
+            self.open_initial(model)
+
+    # ------------------------------------------------------------ layout
+    def _build(self, device: str) -> None:
+        self.banner = MessageBanner()
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        for cls in PANELS:
+            panel = cls(self.ctx)
+            self._panels[cls.name] = panel
+            self.tabs.addTab(panel, cls.title)
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(0, 6, 6, 0)
+        rl.addWidget(self.banner)
+        rl.addWidget(self.tabs, 1)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self._build_sidebar(device))
+        split.addWidget(right)
+        split.setStretchFactor(1, 1)
+        split.setSizes([250, 950])
+        split.setChildrenCollapsible(False)
+        self.setCentralWidget(split)
+        self.model_label, self.device_label = QLabel("no model"), QLabel("")
+        for lab in (self.model_label, self.device_label):
+            lab.setContentsMargins(10, 0, 10, 0)
+            self.statusBar().addPermanentWidget(lab)
+        act = QAction("Open…", self)
+        act.setShortcut(QKeySequence.StandardKey.Open)
+        act.triggered.connect(self.choose_file)
+        self.addAction(act)
+
+    def _build_sidebar(self, device: str) -> QWidget:
+        side = QFrame()
+        side.setProperty("role", "sidebar")
+        side.setMinimumWidth(200)
+        title = QLabel("Models")
+        title.setProperty("role", "heading")
+        self.model_list = ModelList()
+        self.open_btn = QPushButton("Open…")
+        self.open_btn.setToolTip("Open a model file (.safetensors, .pt, .pth) — or drop one on the window")
+        self.device_box = QComboBox()
+        self.device_box.addItems(["auto"] + available_devices())
+        if self.device_box.findText(device) < 0:
+            self.device_box.addItem(device)
+        self.device_box.setCurrentText(device)
+        dev_label = QLabel("DEVICE")
+        dev_label.setProperty("role", "section")
+        lay = QVBoxLayout(side)
+        lay.setContentsMargins(10, 10, 10, 10)
+        lay.addWidget(title)
+        lay.addWidget(self.model_list, 1)
+        lay.addWidget(self.open_btn)
+        lay.addSpacing(8)
+        lay.addWidget(dev_label)
+        lay.addWidget(self.device_box)
+        return side
+
+    def _connect(self) -> None:
+        self.model_list.open_requested.connect(self._list_open)
+        self.open_btn.clicked.connect(self.choose_file)
+        self.device_box.currentTextChanged.connect(self._device_chosen)
+        self.ctx.error.connect(self.show_error)
+        self.ctx.info.connect(self.banner.show_info)
+        self.ctx.status.connect(self._show_status)
+        self.ctx.device_changed.connect(self._device_changed)
+        self.ctx.latent_requested.connect(self.show_latent)
+
+    # ------------------------------------------------------------ panels
+    def panel(self, name: str) -> Panel:
+        return self._panels[name.lower()]
+
+    def panel_names(self) -> list[str]:
+        return list(self._panels)
+
+    def select_panel(self, name: str) -> Panel:
+        key = name.strip().lower()
+        match = self._panels.get(key) or next(
+            (p for p in self._panels.values() if p.title.lower() == key), None)
+        if match is None:
+            raise UserError(f"no panel {name!r} (panels: {', '.join(self._panels)})")
+        self.tabs.setCurrentWidget(match)
+        return match
+
+    def current_panel(self) -> Panel:
+        return self.tabs.currentWidget()
+
+    @Slot(object)
+    def show_latent(self, latent) -> None:
+        """Show a Latent in the sampling view's large view (and bring that tab forward)."""
+        panel = self.select_panel("sampling")
+        panel.set_latent(latent)
+
+    # ------------------------------------------------------------ models
+    def refresh_models(self) -> None:
+        self.model_list.populate(list_models(), self.settings.recent_files())
+        m = self.ctx.model
+        self.model_list.set_current(str(m.path) if m and m.path else None)
+
+    def open_initial(self, model: str | None = None) -> bool:
+        """Open --model, else the remembered last model, else the first shipped model."""
+        if model:
+            try:
+                return self.open_path(resolve_model(model))
+            except UserError as exc:
+                self.show_error(str(exc))
+                return False
+        last = self.settings.last_model
+        if last and Path(last).is_file():
+            return self.open_path(last)
+        shipped = [e for e in list_models() if e.shipped]
+        return self.open_path(shipped[0].path) if shipped else False
+
+    def confirm_trust(self, path: Path) -> bool:
+        """Ask before running a TorchScript file (tests replace this)."""
+        answer = QMessageBox.warning(self, "Open a TorchScript file?", TRUST_WARNING.format(name=path.name),
+                                     QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel,
+                                     QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Open
+
+    def open_path(self, path: str | Path, trust_code: bool = False) -> bool:
+        """Start loading a model file in the background; False when nothing was started."""
+        p = Path(path).expanduser()
+        if not p.is_file():
+            self.show_error(f"{p}: no such file")
+            return False
+        trusted = trust_code or self._trust_code
+        if not trusted and is_torchscript(p):
+            if not self.confirm_trust(p):
+                self.banner.show_info(f"{p.name} was not opened")
+                return False
+            trusted = True
+        self._load_seq += 1
+        worker = TaskWorker(_load_model, p, trusted, self._load_seq)
+        worker.done.connect(self._on_loaded)
+        worker.failed.connect(self._on_load_failed)
+        self.loading = True
+        self.statusBar().showMessage(f"Opening {p.name}…")
+        self.ctx.tasks.start(worker)
+        return True
+
+    @Slot(str)
+    def _list_open(self, path: str) -> None:
+        m = self.ctx.model
+        if not self.loading and m and m.path and str(m.path.resolve()) == path:
+            return
+        self.open_path(path)
+
+    @Slot(object)
+    def _on_loaded(self, value) -> None:
+        seq, path, bundle, error = value
+        if seq != self._load_seq:
+            return                      # a newer open superseded this one
+        self.loading = False
+        if error:
+            self.show_error(error)
+            self.statusBar().clearMessage()
+            self.load_failed.emit(error)
+            return
+        model = LoadedModel(bundle, Path(path).resolve())
+        if self.banner.kind() == "error":
+            self.banner.dismiss()
+        self.ctx.set_model(model)
+        self.settings.last_model = str(model.path)
+        if str(model.path) not in {str(e.path.resolve()) for e in list_models()}:
+            self.settings.add_recent(model.path)
+        self.refresh_models()
+        self.setWindowTitle(f"{model.name} — {APP_TITLE}")
+        self.model_label.setText(f"{model.name}  ({bundle.meta.get('arch', '?')})")
+        self.statusBar().showMessage(f"Opened {model.path}", 4000)
+        self.model_loaded.emit(model)
+
+    @Slot(str)
+    def _on_load_failed(self, message: str) -> None:
+        self.loading = False
+        self.show_error(message)
+        self.load_failed.emit(message)
+
+    @Slot()
+    def choose_file(self) -> None:
+        start = str(self.settings.value("paths/open_dir", str(Path.home())))
+        pattern = " ".join(f"*{s}" for s in MODEL_SUFFIXES)
+        path, _ = QFileDialog.getOpenFileName(self, "Open a model", start,
+                                              f"Model files ({pattern});;All files (*)")
+        if path:
+            self.settings.set_value("paths/open_dir", str(Path(path).parent))
+            self.open_path(path)
+
+    # ------------------------------------------------------------ drag and drop
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.open_path(paths[0])
+            if len(paths) > 1:
+                self.banner.show_info(f"Opened {Path(paths[0]).name}; drop one model file at a time")
+
+    # ------------------------------------------------------------ device, messages
+    @Slot(str)
+    def _device_chosen(self, text: str) -> None:
+        if text:
+            self.ctx.set_device(text)
+
+    @Slot(object)
+    def _device_changed(self, device) -> None:
+        req = self.ctx.device_request
+        self.device_label.setText(f"device: {device}" + (" (auto)" if req == "auto" else ""))
+
+    @Slot(str)
+    def show_error(self, message: str) -> None:
+        self.banner.show_error(message)
+
+    @Slot(str)
+    def _show_status(self, message: str) -> None:
+        self.statusBar().showMessage(message, 5000)
+
+    def closeEvent(self, event) -> None:
+        if not self._closed:
+            self._closed = True
+            self.settings.set_geometry(self.saveGeometry())
+            self.ctx.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,48 @@
+"""What every panel is: a widget over the shared AppContext, shown as one tab of the main window.
+
+To add a panel: subclass `Panel` in its own file (set `name` and `title`, build widgets in __init__,
+react in `on_model_changed` / `on_device_changed`), then add the class to `main_window.PANELS`.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import QWidget
+
+from ..state import AppContext, LoadedModel
+
+
+class Panel(QWidget):
+    name = "panel"          # lower-case id for --panel and MainWindow.panel()
+    title = "Panel"         # tab text
+    ready_changed = Signal(bool)
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self._ready = False
+        ctx.model_changed.connect(self._model_changed)
+        ctx.device_changed.connect(self._device_changed)
+
+    @Slot(object)
+    def _model_changed(self, model: LoadedModel | None) -> None:
+        self._set_ready(False)
+        self.on_model_changed(model)
+
+    @Slot(object)
+    def _device_changed(self, device) -> None:
+        self.on_device_changed(device)
+
+    def on_model_changed(self, model: LoadedModel | None) -> None:
+        """Override: show this model (None: no model open)."""
+
+    def on_device_changed(self, device) -> None:
+        """Override: re-render on the new device if needed."""
+
+    def is_ready(self) -> bool:
+        """True once the panel shows the current model (e.g. its first render arrived)."""
+        return self._ready
+
+    def _set_ready(self, ready: bool) -> None:
+        if ready != self._ready:
+            self._ready = ready
+            self.ready_changed.emit(ready)

@@ -1,0 +1,334 @@
+"""The sampling panel: a grid of seeds S..S+N-1 (row-major, exactly like `gan-studio sample --seed S --n N`),
+truncation, and a large view of one latent — a grid tile, or any Latent sent with `set_latent`.
+"""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import torch
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QSpinBox,
+                               QSplitter, QVBoxLayout, QWidget)
+from superqt import QLabeledDoubleSlider
+
+from ...engine.errors import UserError
+from ...engine.imaging import save_grid, save_png
+from ...engine.latent.state import Latent
+from ...engine.render import RenderRequest, RenderResult
+from ..state import AppContext, LoadedModel
+from ..widgets.image_grid import ImageGrid
+from ..widgets.pixel_view import PixelView
+from .base import Panel
+
+MAX_SEED = 2**31 - 1
+UPSCALES = (1, 2, 4, 8, 16)
+
+
+def _label(text: str, role: str = "") -> QLabel:
+    lab = QLabel(text)
+    if role:
+        lab.setProperty("role", role)
+    return lab
+
+
+class SamplingPanel(Panel):
+    name, title = "sampling", "Sampling"
+    GRID_TAG, VIEW_TAG = "sampling.grid", "sampling.view"
+    grid_shown = Signal(int)    # request id of each grid result displayed, in display order
+    view_shown = Signal(object)  # the Latent now in the large view
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self._G = None
+        self._pending_grid: tuple[int, list[Latent]] | None = None
+        self._pending_view: tuple[int, Latent] | None = None
+        self.grid_latents: list[Latent] = []
+        self.grid_images: torch.Tensor | None = None     # (N, C, H, W) float, as rendered
+        self._grid_pixels = None                          # (N, H, W, C) uint8
+        self.latent: Latent | None = None                # the large view's state
+        self.view_image: torch.Tensor | None = None      # (C, H, W) float
+        self._build()
+        ctx.renderer.rendered.connect(self._on_rendered)
+        self.on_model_changed(ctx.model)
+
+    # ------------------------------------------------------------ layout
+    def _build(self) -> None:
+        s = self.ctx.settings
+        self.seed_box = QSpinBox()
+        self.seed_box.setRange(0, MAX_SEED)
+        self.seed_box.setKeyboardTracking(False)       # render on Enter / arrows, not every keystroke
+        self.seed_box.setToolTip("First seed of the grid: tiles show seeds S, S+1, … in row-major order")
+        self.seed_box.setMinimumWidth(110)
+        self.resample_btn = QPushButton("Resample")
+        self.resample_btn.setShortcut(QKeySequence("Ctrl+R"))
+        self.resample_btn.setToolTip("New random first seed (Ctrl+R)")
+        self.rows_box, self.cols_box = QSpinBox(), QSpinBox()
+        for box, key in ((self.rows_box, "rows"), (self.cols_box, "cols")):
+            box.setRange(1, 12)
+            box.setValue(int(s.value(f"sampling/{key}", 4)))
+        self.psi_slider = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
+        self.psi_slider.setRange(0.0, 1.5)
+        self.psi_slider.setSingleStep(0.01)
+        self.psi_slider.setDecimals(2)
+        self.psi_slider.setValue(1.0)
+        self.psi_slider.setMinimumWidth(180)
+        self.psi_slider.setToolTip("Truncation ψ: 1 = no truncation, 0 = the average latent")
+        self.save_grid_btn = QPushButton("Save grid…")
+        self.grid = ImageGrid(self.rows_box.value(), self.cols_box.value())
+
+        bar = QHBoxLayout()
+        bar.setSpacing(8)
+        for w in (_label("Seed"), self.seed_box, self.resample_btn, _label("   Grid"), self.rows_box,
+                  _label("×"), self.cols_box, _label("   Truncation ψ")):
+            bar.addWidget(w)
+        bar.addWidget(self.psi_slider, 1)
+        bar.addSpacing(12)
+        bar.addWidget(self.save_grid_btn)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.grid)
+        split.addWidget(self._build_side())
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 0)
+        split.setSizes([640, 320])
+        split.setChildrenCollapsible(False)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 8, 8, 8)
+        lay.addLayout(bar)
+        lay.addWidget(split, 1)
+        self._connect()
+
+    def _build_side(self) -> QWidget:
+        side = QWidget()
+        side.setMinimumWidth(260)
+        self.view_title = _label("—", "heading")
+        self.view_info = _label("", "subtle")
+        self.view = PixelView("Click a tile")
+        self.upscale_box = QComboBox()
+        for f in UPSCALES:
+            self.upscale_box.addItem(f"×{f}", f)
+        self.upscale_box.setCurrentIndex(UPSCALES.index(8))
+        self.upscale_box.setToolTip("Nearest-neighbour upscale factor for saved images")
+        self.save_image_btn = QPushButton("Save image…")
+        row = QHBoxLayout()
+        row.addWidget(_label("Upscale"))
+        row.addWidget(self.upscale_box)
+        row.addStretch(1)
+        row.addWidget(self.save_image_btn)
+        lay = QVBoxLayout(side)
+        lay.setContentsMargins(8, 0, 0, 0)
+        lay.addWidget(self.view_title)
+        lay.addWidget(self.view_info)
+        lay.addWidget(self.view, 1)
+        lay.addLayout(row)
+        return side
+
+    def _connect(self) -> None:
+        self.seed_box.valueChanged.connect(self._controls_changed)
+        self.rows_box.valueChanged.connect(self._shape_changed)
+        self.cols_box.valueChanged.connect(self._shape_changed)
+        self.psi_slider.valueChanged.connect(self._psi_changed)
+        self.resample_btn.clicked.connect(self.resample)
+        self.grid.tile_clicked.connect(self.select_tile)
+        self.save_grid_btn.clicked.connect(self._save_grid_clicked)
+        self.save_image_btn.clicked.connect(self._save_image_clicked)
+
+    # ------------------------------------------------------------ controls
+    def seeds(self) -> list[int]:
+        s0 = self.seed_box.value()
+        return [s0 + i for i in range(self.grid.count())]
+
+    def psi(self) -> float:
+        return float(self.psi_slider.value())
+
+    def set_first_seed(self, seed: int) -> None:
+        if seed == self.seed_box.value():
+            self.request_grid()
+        self.seed_box.setValue(seed)
+
+    def set_psi(self, psi: float) -> None:
+        self.psi_slider.setValue(psi)
+
+    def set_grid_shape(self, rows: int, cols: int) -> None:
+        self.rows_box.setValue(rows)
+        self.cols_box.setValue(cols)
+
+    @Slot()
+    def resample(self) -> None:
+        self.set_first_seed(random.randrange(0, MAX_SEED - self.grid.count()))
+
+    @Slot()
+    def _controls_changed(self) -> None:
+        self.request_grid()
+
+    @Slot()
+    def _shape_changed(self) -> None:
+        self.grid.set_shape(self.rows_box.value(), self.cols_box.value())
+        self.ctx.settings.set_value("sampling/rows", self.rows_box.value())
+        self.ctx.settings.set_value("sampling/cols", self.cols_box.value())
+        self.request_grid()
+
+    @Slot()
+    def _psi_changed(self) -> None:
+        self.request_grid()
+        if self.latent is not None and self.grid.selected() < 0:
+            self._request_view(self.latent)
+
+    # ------------------------------------------------------------ model and rendering
+    def on_model_changed(self, model: LoadedModel | None) -> None:
+        self._G, self._pending_grid, self._pending_view = None, None, None
+        self.grid_latents, self.grid_images = [], None
+        self.latent, self.view_image = None, None
+        self.view.set_pixels(None)
+        self.view_title.setText("—")
+        self.view_info.setText("")
+        if model is None:
+            self.grid.clear("Open a model: pick one on the left, use Open…, or drop a file here")
+        elif not model.is_image_generator:
+            self.grid.clear(f"{model.name} is a {model.kind}: the sampling panel shows image generators")
+        else:
+            self._G = model.generator()
+            self.grid.clear("")
+            self.grid.set_selected(0)
+            self.request_grid()
+
+    def on_device_changed(self, device) -> None:
+        self.request_grid()
+
+    def request_grid(self) -> int:
+        """Render the grid's seeds (latest wins); returns the request id (0 when there is nothing to render)."""
+        if self._G is None:
+            return 0
+        latents = [Latent.from_seed(s, self._G.z_dim) for s in self.seeds()]
+        req = RenderRequest(generator=self._G, latents=latents, truncation_psi=self.psi(),
+                            device=self.ctx.device, tag=self.GRID_TAG)
+        rid = self.ctx.renderer.submit(req)
+        self._pending_grid = (rid, latents)
+        return rid
+
+    def _request_view(self, latent: Latent) -> int:
+        if self._G is None:
+            return 0
+        req = RenderRequest(generator=self._G, latents=[latent], truncation_psi=self.psi(),
+                            device=self.ctx.device, tag=self.VIEW_TAG)
+        rid = self.ctx.renderer.submit(req)
+        self._pending_view = (rid, latent)
+        return rid
+
+    @Slot(object)
+    def _on_rendered(self, result: RenderResult) -> None:
+        if result.tag == self.GRID_TAG:
+            self._grid_rendered(result)
+        elif result.tag == self.VIEW_TAG:
+            self._view_rendered(result)
+
+    def _grid_rendered(self, result: RenderResult) -> None:
+        if self._pending_grid is None or result.request_id != self._pending_grid[0]:
+            return                                    # stale: a newer grid was asked for
+        latents = self._pending_grid[1]
+        if result.error:
+            self.ctx.report_error(f"Could not render the grid: {result.error}")
+            return
+        self.grid_latents, self.grid_images, self._grid_pixels = latents, result.images, result.pixels
+        self.grid.set_images(result.pixels, [str(lat.seed) if lat.seed is not None else lat.label()
+                                             for lat in latents])
+        self.ctx.status.emit(f"Rendered {len(latents)} samples in {result.seconds * 1000:.0f} ms")
+        self.grid_shown.emit(result.request_id)
+        sel = self.grid.selected()
+        if sel >= 0 or self.latent is None:
+            self.select_tile(max(sel, 0))
+        self._set_ready(True)
+
+    def _view_rendered(self, result: RenderResult) -> None:
+        if self._pending_view is None or result.request_id != self._pending_view[0]:
+            return
+        if result.error:
+            self.ctx.report_error(f"Could not render {self._pending_view[1].label()}: {result.error}")
+            return
+        self._show_view(self._pending_view[1], result.images[0], result.pixels[0])
+
+    # ------------------------------------------------------------ the large view
+    @Slot(int)
+    def select_tile(self, index: int) -> None:
+        """Show grid tile `index` in the large view."""
+        if not 0 <= index < len(self.grid_latents) or self.grid_images is None:
+            return
+        self.grid.set_selected(index)
+        self._pending_view = None
+        self.ctx.renderer.cancel(self.VIEW_TAG)
+        self._show_view(self.grid_latents[index], self.grid_images[index], self._grid_pixels[index])
+
+    def set_latent(self, latent: Latent) -> None:
+        """Show any latent (a seed, a walk frame, a direction edit, a mix) in the large view."""
+        if latent.seed is not None and latent.seed in self.seeds() and self.grid_latents:
+            idx = self.seeds().index(latent.seed)
+            if idx < len(self.grid_latents) and self.grid_latents[idx].seed == latent.seed:
+                self.select_tile(idx)
+                return
+        self.grid.set_selected(-1)
+        self.latent = latent
+        self.view_title.setText(latent.label())
+        self.view_info.setText("rendering…")
+        self._request_view(latent)
+
+    def _show_view(self, latent: Latent, image: torch.Tensor, pixels) -> None:
+        self.latent, self.view_image = latent, image
+        self.view.set_pixels(pixels)
+        self.view_title.setText(latent.label())
+        c, h, w = image.shape
+        space = "z" if latent.z is not None else "ws"
+        psi = f" · ψ {self.psi():.2f}" if latent.z is not None else ""
+        self.view_info.setText(f"{space}{psi} · {w}×{h}{' RGB' if c == 3 else ''}")
+        self.view_shown.emit(latent)
+
+    # ------------------------------------------------------------ saving
+    def save_selected(self, path: str | Path, scale: int = 1) -> Path | None:
+        if self.view_image is None:
+            self.ctx.report_error("Nothing to save: no sample is selected")
+            return None
+        return self._save(lambda: save_png(path, self.view_image, scale))
+
+    def save_grid(self, path: str | Path, scale: int = 1) -> Path | None:
+        if self.grid_images is None:
+            self.ctx.report_error("Nothing to save: the grid has not been rendered")
+            return None
+        return self._save(lambda: save_grid(path, self.grid_images, ncols=self.grid.cols, scale=scale))
+
+    def _save(self, write) -> Path | None:
+        try:
+            out = write()
+        except UserError as exc:
+            self.ctx.report_error(str(exc))
+            return None
+        self.ctx.status.emit(f"Saved {out}")
+        return out
+
+    def _ask_path(self, title: str, name: str) -> str:
+        folder = str(self.ctx.settings.value("paths/save_dir", str(Path.home())))
+        path, _ = QFileDialog.getSaveFileName(self, title, str(Path(folder) / name), "PNG images (*.png)")
+        if path:
+            self.ctx.settings.set_value("paths/save_dir", str(Path(path).parent))
+            if not path.lower().endswith(".png"):
+                path += ".png"
+        return path
+
+    def _model_stem(self) -> str:
+        return Path(self.ctx.model.name).stem if self.ctx.model else "sample"
+
+    @Slot()
+    def _save_image_clicked(self) -> None:
+        if self.latent is None:
+            return
+        tag = f"seed{self.latent.seed}" if self.latent.seed is not None else self.latent.source
+        path = self._ask_path("Save image", f"{self._model_stem()}-{tag}.png")
+        if path:
+            self.save_selected(path, int(self.upscale_box.currentData()))
+
+    @Slot()
+    def _save_grid_clicked(self) -> None:
+        seeds = self.seeds()
+        path = self._ask_path("Save grid", f"{self._model_stem()}-seeds{seeds[0]}-{seeds[-1]}.png")
+        if path:
+            self.save_grid(path, int(self.upscale_box.currentData()))

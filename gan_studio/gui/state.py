@@ -1,0 +1,85 @@
+"""The app's shared state, seen by every panel: the open model, the device, the render worker.
+
+Panels get one `AppContext` and react to its signals; they never reach into the main window.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from PySide6.QtCore import QObject, Signal
+
+from ..engine.bundle import Bundle
+from ..engine.device import choose_device
+from ..engine.errors import UserError
+from .settings import Settings
+from .workers import RenderWorker, TaskPool
+
+
+@dataclass
+class LoadedModel:
+    bundle: Bundle
+    path: Path | None = None
+
+    @property
+    def name(self) -> str:
+        return self.bundle.name
+
+    @property
+    def kind(self) -> str:
+        return self.bundle.kind
+
+    @property
+    def is_image_generator(self) -> bool:
+        return self.kind == "image-generator"
+
+    def generator(self):
+        """The image generator (EMA weights when present), in eval mode, on the CPU."""
+        return self.bundle.generator().eval()
+
+
+class AppContext(QObject):
+    model_changed = Signal(object)      # LoadedModel | None
+    device_changed = Signal(object)     # torch.device
+    error = Signal(str)                 # a message for the user (the window shows a banner)
+    info = Signal(str)                  # a non-error notice
+    status = Signal(str)                # a transient status-bar message
+    latent_requested = Signal(object)   # a Latent to show in the sampling view
+
+    def __init__(self, settings: Settings | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings or Settings()
+        self.renderer = RenderWorker(self)
+        self.tasks = TaskPool(self)
+        self.model: LoadedModel | None = None
+        self.device: torch.device = torch.device("cpu")
+        self.device_request = "auto"
+
+    def set_model(self, model: LoadedModel | None) -> None:
+        self.model = model
+        self.model_changed.emit(model)
+
+    def set_device(self, request: str) -> str:
+        """Choose the render device; returns the fallback message ('' when the request was honoured)."""
+        try:
+            choice = choose_device(request)
+        except UserError as exc:
+            self.report_error(str(exc))
+            return str(exc)
+        self.device_request = request
+        self.device = choice.device
+        if choice.message:
+            self.info.emit(choice.message)
+        self.device_changed.emit(choice.device)
+        return choice.message
+
+    def report_error(self, message: str) -> None:
+        self.error.emit(message)
+
+    def show_latent(self, latent) -> None:
+        self.latent_requested.emit(latent)
+
+    def shutdown(self) -> None:
+        self.renderer.stop()
+        self.tasks.shutdown()

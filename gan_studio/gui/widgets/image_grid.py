@@ -1,0 +1,188 @@
+"""A grid of sample tiles: crisp nearest-neighbour pixels, small captions, click to select.
+
+The whole grid paints itself in one paintEvent from cached QImages (no child widget per tile), so a
+12x12 grid redraws cheaply.
+"""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPoint, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from .. import theme
+
+
+def qimage_from_pixels(px: np.ndarray) -> QImage:
+    """(H, W, C) uint8 with C in (1, 3, 4) -> a QImage owning its memory."""
+    px = np.ascontiguousarray(px)
+    if px.ndim == 2:
+        px = px[..., None]
+    h, w, c = px.shape
+    fmt = {1: QImage.Format.Format_Grayscale8, 3: QImage.Format.Format_RGB888,
+           4: QImage.Format.Format_RGBA8888}.get(c)
+    if fmt is None:
+        raise ValueError(f"cannot show an image with {c} channels")
+    return QImage(px.data, w, h, w * c, fmt).copy()   # copy: the numpy buffer may go away
+
+
+def fit_square(avail: int, image_px: int) -> int:
+    """Largest tile side <= avail; an integer multiple of the image size when that leaves >= 2x (even pixels)."""
+    if image_px > 0 and avail >= 2 * image_px:
+        return (avail // image_px) * image_px
+    return max(avail, 1)
+
+
+class ImageGrid(QWidget):
+    tile_clicked = Signal(int)
+
+    GAP = 6
+
+    def __init__(self, rows: int = 4, cols: int = 4, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._rows, self._cols = rows, cols
+        self._images: list[QImage | None] = []
+        self._captions: list[str] = []
+        self._selected = -1
+        self._hover = -1
+        self._placeholder = ""
+        self.setMouseTracking(True)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(200, 200)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+
+    # ------------------------------------------------------------ state
+    @property
+    def rows(self) -> int:
+        return self._rows
+
+    @property
+    def cols(self) -> int:
+        return self._cols
+
+    def count(self) -> int:
+        return self._rows * self._cols
+
+    def set_shape(self, rows: int, cols: int) -> None:
+        self._rows, self._cols = max(1, rows), max(1, cols)
+        n = self.count()
+        self._images, self._captions = self._images[:n], self._captions[:n]
+        if self._selected >= n:
+            self._selected = -1
+        self.update()
+
+    def set_images(self, pixels: np.ndarray | list, captions: list[str] | None = None) -> None:
+        """pixels (N, H, W, C) uint8, N <= rows*cols; tiles beyond N stay empty."""
+        n = min(len(pixels), self.count())
+        self._images = [qimage_from_pixels(pixels[i]) for i in range(n)]
+        self._captions = list(captions or [])[:n]
+        self.update()
+
+    def clear(self, placeholder: str = "") -> None:
+        self._images, self._captions, self._placeholder = [], [], placeholder
+        self.update()
+
+    def set_placeholder(self, text: str) -> None:
+        self._placeholder = text
+        self.update()
+
+    def image(self, index: int) -> QImage | None:
+        return self._images[index] if 0 <= index < len(self._images) else None
+
+    def image_count(self) -> int:
+        return sum(1 for im in self._images if im is not None)
+
+    def caption(self, index: int) -> str:
+        return self._captions[index] if 0 <= index < len(self._captions) else ""
+
+    def selected(self) -> int:
+        return self._selected
+
+    def set_selected(self, index: int) -> None:
+        self._selected = index if 0 <= index < self.count() else -1
+        self.update()
+
+    # ------------------------------------------------------------ geometry
+    def _tile_side(self) -> int:
+        g = self.GAP
+        w = (self.width() - g * (self._cols + 1)) // self._cols
+        h = (self.height() - g * (self._rows + 1)) // self._rows
+        img = self._images[0].width() if self._images and self._images[0] is not None else 0
+        return fit_square(min(w, h), img)
+
+    def tile_rect(self, index: int) -> QRect:
+        side, g = self._tile_side(), self.GAP
+        total_w = self._cols * side + (self._cols - 1) * g
+        total_h = self._rows * side + (self._rows - 1) * g
+        x0, y0 = (self.width() - total_w) // 2, (self.height() - total_h) // 2
+        r, c = divmod(index, self._cols)
+        return QRect(x0 + c * (side + g), y0 + r * (side + g), side, side)
+
+    def index_at(self, pos: QPoint) -> int:
+        for i in range(self.count()):
+            if self.tile_rect(i).contains(pos):
+                return i
+        return -1
+
+    def sizeHint(self) -> QSize:
+        return QSize(720, 720)
+
+    # ------------------------------------------------------------ events
+    def paintEvent(self, event) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+        p.fillRect(self.rect(), theme.CANVAS)
+        font = QFont(self.font())
+        font.setPointSizeF(max(7.0, font.pointSizeF() - 1.5))
+        p.setFont(font)
+        side = self._tile_side()
+        for i in range(self.count()):
+            self._paint_tile(p, i, side)
+        if self._placeholder and not self._images:
+            p.setPen(theme.MUTED_TEXT)
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self._placeholder)
+        p.end()
+
+    def _paint_tile(self, p: QPainter, i: int, side: int) -> None:
+        rect = self.tile_rect(i)
+        img = self.image(i)
+        if img is None:
+            p.fillRect(rect, theme.EMPTY_TILE)
+        else:
+            p.drawImage(rect, img)
+        caption = self.caption(i)
+        if caption and side >= 48:
+            fm = p.fontMetrics()
+            box = QRectF(rect.left() + 3, rect.bottom() - fm.height() - 3, fm.horizontalAdvance(caption) + 8,
+                         fm.height() + 1)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(QColor(0, 0, 0, 150))
+            p.drawRoundedRect(box, 3, 3)
+            p.setPen(QColor(235, 235, 235))
+            p.drawText(box, Qt.AlignmentFlag.AlignCenter, caption)
+        if i == self._selected:
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.setPen(QPen(theme.ACCENT, 3))
+            p.drawRect(rect.adjusted(-2, -2, 1, 1))
+        elif i == self._hover:
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.setPen(QPen(theme.HOVER, 1))
+            p.drawRect(rect.adjusted(-1, -1, 0, 0))
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        i = self.index_at(event.position().toPoint())
+        if i >= 0:
+            self.set_selected(i)
+            self.tile_clicked.emit(i)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        i = self.index_at(event.position().toPoint())
+        if i != self._hover:
+            self._hover = i
+            self.update()
+
+    def leaveEvent(self, event) -> None:
+        self._hover = -1
+        self.update()

@@ -1,0 +1,68 @@
+"""Shared fixtures: tiny seeded models and datasets generated on the fly, the shipped models, real MNIST."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("GAN_STUDIO_SHARED_DATA", ROOT.parent / "shared" / "data"))
+MNIST = SHARED_DATA / "mnist"
+RESOURCES = ROOT / "resources"
+SHIPPED_MNIST = RESOURCES / "mnist-wgan-gp.safetensors"
+
+torch.set_num_threads(min(2, torch.get_num_threads()))
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    if not (MNIST / "train-images-idx3-ubyte.gz").is_file():
+        pytest.skip(f"real MNIST not found at {MNIST} (set GAN_STUDIO_SHARED_DATA); this test needs it")
+    return MNIST
+
+
+@pytest.fixture(scope="session")
+def shipped_model() -> Path:
+    if not SHIPPED_MNIST.is_file():
+        pytest.fail(f"the shipped model {SHIPPED_MNIST} is missing")
+    return SHIPPED_MNIST
+
+
+def make_tiny_bundle(path: Path, seed: int = 0, resolution: int = 28, channels: int = 1, width: int = 8,
+                     z_dim: int = 16) -> Path:
+    from gan_studio.engine.bundle import save_bundle
+    from gan_studio.engine.models import build
+    torch.manual_seed(seed)
+    cfg = {"z_dim": z_dim, "img_resolution": resolution, "img_channels": channels, "width": width}
+    G, D = build("dcgan", "generator", cfg).eval(), build("dcgan", "critic", cfg).eval()
+    with torch.no_grad():  # non-trivial batch-norm statistics so eval mode is not the identity
+        for m in G.modules():
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+                m.running_mean.uniform_(-0.2, 0.2)
+                m.running_var.uniform_(0.5, 1.5)
+    meta = {"kind": "image-generator", "arch": "dcgan", "config": G.cfg.to_dict(), "name": path.stem,
+            "z_dim": z_dim, "image_shape": list(G.image_shape), "value_range": [-1, 1],
+            "training": {"command": "fixture", "seed": seed, "step": 0}, "metrics": {}, "license": "test"}
+    return save_bundle(path, {"generator": G, "critic": D}, meta)
+
+
+@pytest.fixture
+def tiny_model(tmp_path) -> Path:
+    return make_tiny_bundle(tmp_path / "tiny.safetensors")
+
+
+@pytest.fixture
+def tiny_dataset(tmp_path) -> Path:
+    """A .npz of 256 28x28 'digits': bright discs of random size and position on black."""
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[:28, :28]
+    imgs = np.zeros((256, 28, 28), np.uint8)
+    for i in range(256):
+        cy, cx, r = rng.uniform(8, 20), rng.uniform(8, 20), rng.uniform(3, 7)
+        imgs[i][(yy - cy) ** 2 + (xx - cx) ** 2 < r * r] = 255
+    path = tmp_path / "discs.npz"
+    np.savez(path, images=imgs, labels=np.arange(256) % 10)
+    return path

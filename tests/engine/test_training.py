@@ -1,0 +1,96 @@
+"""The training generator: progress, checkpoints, resume, stop keeps work, NaN guard, reproducibility."""
+import pytest
+import torch
+
+from gan_studio.engine.bundle import load_bundle, weights_hash
+from gan_studio.engine.errors import TrainingDiverged, UserError
+from gan_studio.engine.registry import LOSSES, REGULARIZERS
+from gan_studio.engine.training.loop import TrainConfig, train
+
+ARCH = {"width": 8, "z_dim": 16}
+
+
+def _cfg(data, **kw):
+    base = dict(data=str(data), arch_config=ARCH, loss="wgan-gp", steps=6, batch=16, seed=3,
+                checkpoint_every=3, sample_every=3, threads=1, device="cpu")
+    return TrainConfig.from_dict(base | kw)
+
+
+def test_registries_hold_the_foundation_losses():
+    assert {"ns", "wgan-gp"} <= set(LOSSES.names()) and {"none", "gp", "r1"} <= set(REGULARIZERS.names())
+    spec = LOSSES.get("wgan-gp")
+    assert (spec.n_critic, spec.lr, spec.betas, spec.reg, spec.reg_weight) == (5, 1e-4, (0.0, 0.9), "gp", 10.0)
+    with pytest.raises(UserError, match="known"):
+        LOSSES.get("nope")
+    with pytest.raises(UserError, match="unknown key"):
+        TrainConfig.from_dict({"data": "x", "stepz": 3})
+
+
+@pytest.mark.parametrize("loss", ["ns", "wgan-gp"])
+def test_training_yields_progress_checkpoints_and_samples(tiny_dataset, tmp_path, loss):
+    out = tmp_path / "m.safetensors"
+    progress = list(train(_cfg(tiny_dataset, loss=loss), out, command="gan-studio train (test)"))
+    assert [p.step for p in progress] == list(range(1, 7)) and progress[-1].done
+    assert [p.checkpoint is not None for p in progress] == [False, False, True, False, False, True]
+    assert progress[2].samples.shape == (64, 1, 28, 28)
+    assert {"d_loss", "g_loss", "penalty"} <= set(progress[0].losses)
+    meta = load_bundle(out).meta
+    assert meta["training"]["step"] == 6 and meta["training"]["command"] == "gan-studio train (test)"
+    assert meta["training"]["loss"] == loss and meta["dataset"]["n"] == 256
+    assert out.with_name("m.samples.png").is_file()
+    if loss == "wgan-gp":
+        assert progress[0].losses["penalty"] > 0
+
+
+def test_same_seed_same_weights(tiny_dataset, tmp_path):
+    a, b = tmp_path / "a.safetensors", tmp_path / "b.safetensors"
+    for out in (a, b):
+        list(train(_cfg(tiny_dataset, steps=3, loss="ns"), out))
+    ga, gb = load_bundle(a).generator(), load_bundle(b).generator()
+    assert weights_hash(ga) == weights_hash(gb)
+
+
+def test_resume_continues_and_refuses_overwrite(tiny_dataset, tmp_path):
+    out = tmp_path / "m.safetensors"
+    list(train(_cfg(tiny_dataset, steps=3), out))
+    with pytest.raises(UserError, match="--resume"):
+        list(train(_cfg(tiny_dataset, steps=6), out))
+    steps = [p.step for p in train(_cfg(tiny_dataset, steps=6), out, resume=True)]
+    assert steps == [3, 4, 5, 6]          # the first progress is the "resumed" message at step 3
+    assert load_bundle(out).meta["training"]["step"] == 6
+    with pytest.raises(UserError, match="architecture"):
+        list(train(_cfg(tiny_dataset, steps=9, arch_config={"width": 4, "z_dim": 16}), out, resume=True))
+
+
+def test_stopping_keeps_the_work_done(tiny_dataset, tmp_path):
+    out = tmp_path / "m.safetensors"
+    gen = train(_cfg(tiny_dataset, steps=100, checkpoint_every=50), out)
+    for p in gen:
+        if p.step == 4:
+            break
+    gen.close()
+    assert load_bundle(out).meta["training"]["step"] == 4
+
+
+def test_divergence_stops_and_keeps_last_good_checkpoint(tiny_dataset, tmp_path, monkeypatch):
+    from gan_studio.engine.training import recipes
+    out = tmp_path / "m.safetensors"
+    real_step = recipes.GANRecipe.train_step
+
+    def step(self, batches):
+        losses = real_step(self, batches)
+        if self._n == 4:
+            losses["d_loss"] = float("nan")
+        self._n += 1
+        return losses
+
+    monkeypatch.setattr(recipes.GANRecipe, "_n", 0, raising=False)
+    monkeypatch.setattr(recipes.GANRecipe, "train_step", step)
+    seen = []
+    with pytest.raises(TrainingDiverged, match="diverged at step 5"):
+        for p in train(_cfg(tiny_dataset, steps=10, checkpoint_every=2), out):
+            seen.append(p.step)
+    assert seen == [1, 2, 3, 4]
+    b = load_bundle(out)
+    assert b.meta["training"]["step"] == 4
+    assert all(torch.isfinite(t).all() for t in b.generator().state_dict().values())
