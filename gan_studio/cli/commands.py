@@ -114,7 +114,7 @@ def _models_args(sp):
 @_arguments(_models_args)
 def cmd_models(args) -> int:
     from ..engine.catalog import list_models
-    entries = [e for e in list_models() if e.kind != "classifier"]
+    entries = list_models()
     if args.json:
         print(json.dumps([e.as_json() for e in entries], indent=2))
         return 0

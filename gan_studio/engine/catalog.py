@@ -43,7 +43,7 @@ def _entry(path: Path, shipped: bool) -> ModelEntry | None:
         meta = read_metadata(path)
     except ModelFileError:
         return None
-    if meta.get("kind") in ("directions",):
+    if meta.get("kind") in ("directions", "classifier"):   # not models to explore (feature networks, directions)
         return None
     return ModelEntry(meta.get("name") or path.stem, path, meta.get("arch", "?"), meta.get("kind", "?"),
                       meta.get("z_dim"), meta.get("image_shape"), shipped, meta)

@@ -176,6 +176,7 @@ class MainWindow(QMainWindow):
         if last and Path(last).is_file():
             return self.open_path(last)
         shipped = [e for e in list_models() if e.shipped]
+        shipped.sort(key=lambda e: e.kind != "image-generator")   # a generator first, if one is shipped
         return self.open_path(shipped[0].path) if shipped else False
 
     def confirm_trust(self, path: Path) -> bool:

@@ -85,14 +85,16 @@ def _batches(data: torch.Tensor, batch: int, gen: torch.Generator) -> Iterator[t
             yield data[perm[i:i + batch]]
 
 
-def _resume(out: Path, recipe, cfg: TrainConfig) -> int:
+def _resume(out: Path, recipe, cfg: TrainConfig) -> tuple[int, float]:
+    """Load the checkpoint's networks; return its step and the training seconds already spent."""
     b = load_bundle(out)
     meta = b.meta
     if meta.get("arch") != cfg.arch or meta.get("config") != recipe.arch_config:
         raise UserError(f"cannot resume from {out}: it was trained with architecture {meta.get('arch')} "
                         f"{meta.get('config')}, not {cfg.arch} {recipe.arch_config}")
     recipe.load_networks(b.networks)
-    return int(meta.get("training", {}).get("step", 0))
+    done = meta.get("training", {})
+    return int(done.get("step", 0)), float(done.get("seconds", 0.0))
 
 
 def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str | None = None,
@@ -109,9 +111,9 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str 
     data = load_images(cfg.data, cfg.split)
     torch.manual_seed(cfg.seed)                      # network initialisation
     recipe = RECIPES.get(ARCHITECTURES.get(cfg.arch).kind)(cfg, data, device)
-    start = 0
+    start, seconds_before = 0, 0.0
     if resume and out.exists():
-        start = _resume(out, recipe, cfg)
+        start, seconds_before = _resume(out, recipe, cfg)
         yield Progress(start, cfg.steps, message=f"resumed from {out} at step {start}")
     elif out.exists() and not resume:
         raise UserError(f"{out} exists: pass --resume to continue it, or choose another --out")
@@ -126,7 +128,8 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str 
 
     def checkpoint() -> str:               # reads the current `step` (closure)
         meta = dict(meta_base)
-        meta["training"] = dict(meta["training"], step=step, seconds=round(time.perf_counter() - t0, 1))
+        meta["training"] = dict(meta["training"], step=step,
+                                seconds=round(seconds_before + time.perf_counter() - t0, 1))
         save_bundle(out, recipe.networks(), meta)
         return str(out)
 

@@ -48,6 +48,7 @@ class SamplingPanel(Panel):
         self.grid_images: torch.Tensor | None = None     # (N, C, H, W) float, as rendered
         self._grid_pixels = None                          # (N, H, W, C) uint8
         self.latent: Latent | None = None                # the large view's state
+        self.shown_grid_id = 0                           # request id of the grid result on screen
         self.view_image: torch.Tensor | None = None      # (C, H, W) float
         self._build()
         ctx.renderer.rendered.connect(self._on_rendered)
@@ -197,6 +198,15 @@ class SamplingPanel(Panel):
     def on_device_changed(self, device) -> None:
         self.request_grid()
 
+    @property
+    def pending_grid_id(self) -> int:
+        """Id of the newest grid request (equal to shown_grid_id once it is on screen)."""
+        return self._pending_grid[0] if self._pending_grid else 0
+
+    def is_settled(self) -> bool:
+        """The grid on screen is the newest one asked for."""
+        return self._pending_grid is not None and self.shown_grid_id == self._pending_grid[0]
+
     def request_grid(self) -> int:
         """Render the grid's seeds (latest wins); returns the request id (0 when there is nothing to render)."""
         if self._G is None:
@@ -235,6 +245,7 @@ class SamplingPanel(Panel):
         self.grid.set_images(result.pixels, [str(lat.seed) if lat.seed is not None else lat.label()
                                              for lat in latents])
         self.ctx.status.emit(f"Rendered {len(latents)} samples in {result.seconds * 1000:.0f} ms")
+        self.shown_grid_id = result.request_id
         self.grid_shown.emit(result.request_id)
         sel = self.grid.selected()
         if sel >= 0 or self.latent is None:

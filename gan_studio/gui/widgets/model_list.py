@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
+from PySide6.QtCore import QRect, QSize, Qt, Signal, Slot
+from PySide6.QtGui import QFont, QPainter
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTreeWidget, QTreeWidgetItem, QWidget
 
 from ...engine.catalog import ModelEntry
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
+DETAIL_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 def _describe(meta: dict) -> str:
@@ -23,6 +24,39 @@ def _describe(meta: dict) -> str:
     return " · ".join(str(p) for p in parts)
 
 
+class _TwoLineDelegate(QStyledItemDelegate):
+    """Model rows: the name, and under it a smaller grey line (arch · kind · shape)."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index) -> QSize:
+        size = super().sizeHint(option, index)
+        if index.data(DETAIL_ROLE):
+            return QSize(size.width(), int(option.fontMetrics.height() * 2.4) + 4)
+        return QSize(size.width(), size.height() + 6)
+
+    def paint(self, p: QPainter, option: QStyleOptionViewItem, index) -> None:
+        detail = index.data(DETAIL_ROLE)
+        if not detail:
+            return super().paint(p, option, index)
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        text, opt.text = opt.text, ""
+        opt.widget.style().drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, p, opt.widget)
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        r = opt.rect.adjusted(6, 3, -4, -3)
+        fm = opt.fontMetrics
+        p.save()
+        p.setPen(opt.palette.highlightedText().color() if selected else opt.palette.text().color())
+        p.drawText(QRect(r.left(), r.top(), r.width(), fm.height()), Qt.AlignmentFlag.AlignLeft,
+                   fm.elidedText(text, Qt.TextElideMode.ElideRight, r.width()))
+        small = QFont(opt.font)
+        small.setPointSizeF(opt.font.pointSizeF() * 0.85)
+        p.setFont(small)
+        p.setPen(opt.palette.highlightedText().color() if selected else opt.palette.placeholderText().color())
+        p.drawText(QRect(r.left(), r.top() + fm.height() + 1, r.width(), fm.height()), Qt.AlignmentFlag.AlignLeft,
+                   p.fontMetrics().elidedText(detail, Qt.TextElideMode.ElideRight, r.width()))
+        p.restore()
+
+
 class ModelList(QTreeWidget):
     open_requested = Signal(str)   # a model file path
 
@@ -31,7 +65,7 @@ class ModelList(QTreeWidget):
         self.setHeaderHidden(True)
         self.setRootIsDecorated(False)
         self.setIndentation(10)
-        self.setUniformRowHeights(True)
+        self.setItemDelegate(_TwoLineDelegate(self))
         self.itemClicked.connect(self._clicked)
         self.itemActivated.connect(self._clicked)
         self._current = ""
@@ -45,7 +79,8 @@ class ModelList(QTreeWidget):
         if recent_items:
             head = self._head("Recent files")
             for p in recent_items:
-                self._item(head, Path(p).name, p, p + ("" if Path(p).exists() else "\n(missing)"))
+                missing = not Path(p).exists()
+                self._item(head, Path(p).name, p, p, "missing" if missing else str(Path(p).parent))
         self.expandAll()
         self.set_current(self._current)
 
@@ -64,14 +99,15 @@ class ModelList(QTreeWidget):
             return
         head = self._head(title)
         for e in entries:
-            self._item(head, e.name, str(e.path), f"{e.path}\n{_describe(e.meta)}")
+            self._item(head, e.name, str(e.path), str(e.path), _describe(e.meta))
         if not entries and empty:
             note = QTreeWidgetItem(head, [empty])
             note.setFlags(Qt.ItemFlag.NoItemFlags)
 
-    def _item(self, head: QTreeWidgetItem, name: str, path: str, tip: str) -> None:
+    def _item(self, head: QTreeWidgetItem, name: str, path: str, tip: str, detail: str) -> None:
         item = QTreeWidgetItem(head, [name])
         item.setData(0, PATH_ROLE, str(Path(path).resolve()))
+        item.setData(0, DETAIL_ROLE, detail)
         item.setToolTip(0, tip)
 
     def set_current(self, path: str | None) -> None:

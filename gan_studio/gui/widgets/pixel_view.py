@@ -37,7 +37,7 @@ class PixelView(QWidget):
         margin = 8
         avail = min(self.width(), self.height()) - 2 * margin
         side = fit_square(avail, self._image.width() if self._image is not None else 0)
-        return QRect((self.width() - side) // 2, (self.height() - side) // 2, side, side)
+        return QRect((self.width() - side) // 2, margin, side, side)   # top-aligned under the title
 
     def sizeHint(self) -> QSize:
         return QSize(320, 320)

@@ -1,0 +1,43 @@
+# GAN Studio: `make app` sets up and opens the app; `make test` sets up and runs the whole test suite.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+# torch first, pinned: this wheel lies on the machine's disk (a bare `torch` pulls a multi-GB CUDA build).
+# pyproject keeps a range (torch>=2.6) so GPU users keep their CUDA build.
+TORCH  ?= torch==2.13.0
+DEBS   := xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxkbcommon-x11-0 libxcb-image0 libxcb-render-util0 libxcb-xinerama0 libxcb-randr0 libxcb-shape0
+
+.PHONY: setup app test debs bench screenshots clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "$(TORCH)" || $(PY) -m pip install -q "torch>=2.6"
+	$(PY) -m pip install -q -e ".[test]"
+	touch $@
+
+setup: $(VENV)/.installed
+
+app: setup
+	$(VENV)/bin/gan-studio
+
+# Debian packages for the real-window tests (Xvfb + Qt's xcb plugin); installed only when missing and root.
+debs:
+	@if ! command -v xvfb-run >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get install -y -q --no-install-recommends $(DEBS) >/dev/null 2>&1 || \
+	     (apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends $(DEBS) >/dev/null)) \
+	    && echo "installed $(DEBS)"; \
+	  else echo "xvfb-run missing and not root: real-window tests will skip"; fi; \
+	fi
+
+test: setup debs
+	@if command -v xvfb-run >/dev/null 2>&1; then \
+	  xvfb-run -a -s "-screen 0 1280x1024x24" $(PY) -m pytest -q -ra; \
+	else $(PY) -m pytest -q -ra; fi
+
+bench: setup
+	$(PY) bench/sampling.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

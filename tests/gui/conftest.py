@@ -1,0 +1,99 @@
+"""GUI test fixtures: headless Qt, throwaway settings and model folders, and one small generator per session."""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")   # before any Qt import
+
+import shutil  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+RESOURCES = ROOT / "resources"
+MNIST = Path(os.environ.get("GAN_STUDIO_SHARED_DATA", ROOT.parent / "shared" / "data")) / "mnist"
+
+
+def _shipped_generator() -> Path | None:
+    from gan_studio.engine.bundle import read_metadata
+    from gan_studio.engine.errors import ModelFileError
+    for p in sorted(RESOURCES.glob("*.safetensors")):
+        try:
+            if read_metadata(p).get("kind") == "image-generator":
+                return p
+        except ModelFileError:
+            continue
+    return None
+
+
+def _train_small(out: Path) -> Path:
+    """~150 non-saturating steps of a narrow DCGAN (MNIST if present, else the tiny disc images)."""
+    from gan_studio.engine.training.loop import TrainConfig, train
+    data = MNIST
+    if not (MNIST / "train-images-idx3-ubyte.gz").is_file():
+        import numpy as np
+        yy, xx = np.mgrid[:28, :28]
+        rng = np.random.default_rng(0)
+        imgs = np.zeros((512, 28, 28), np.uint8)
+        for i in range(len(imgs)):
+            cy, cx, r = rng.uniform(8, 20, 2).tolist() + [rng.uniform(3, 7)]
+            imgs[i][(yy - cy) ** 2 + (xx - cx) ** 2 < r * r] = 255
+        data = out.with_suffix(".npz")
+        np.savez(data, images=imgs, labels=np.arange(len(imgs)) % 10)
+    cfg = TrainConfig(data=str(data), arch="dcgan", arch_config={"width": 16, "z_dim": 32}, loss="ns",
+                      steps=150, batch=32, seed=0, checkpoint_every=10**6, sample_every=10**6, device="cpu")
+    for _ in train(cfg, out, command="tests/gui fixture"):
+        pass
+    return out
+
+
+@pytest.fixture(scope="session")
+def gui_model(tmp_path_factory) -> Path:
+    """A shipped image generator when there is one, else a small one trained for this session."""
+    shipped = _shipped_generator()
+    if shipped is not None:
+        return shipped
+    return _train_small(tmp_path_factory.mktemp("gui-model") / "gui-small.safetensors")
+
+
+@pytest.fixture
+def other_model(tmp_path) -> Path:
+    """A second, different generator (random weights, z_dim 16) for switching models."""
+    from tests.conftest import make_tiny_bundle
+    return make_tiny_bundle(tmp_path / "other" / "other-tiny.safetensors", seed=3)
+
+
+@pytest.fixture
+def gui_env(tmp_path, monkeypatch, gui_model) -> Path:
+    """Isolated folders: settings file, user models, and a 'shipped' folder holding a copy of gui_model."""
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    shutil.copy(gui_model, shipped / gui_model.name)
+    monkeypatch.setenv("GAN_STUDIO_RESOURCES", str(shipped))
+    monkeypatch.setenv("GAN_STUDIO_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("GAN_STUDIO_SETTINGS", str(tmp_path / "settings.ini"))
+    return tmp_path
+
+
+def wait_loaded(qtbot, window, timeout: int = 30_000) -> None:
+    qtbot.waitUntil(lambda: not window.loading and window.ctx.model is not None, timeout=timeout)
+
+
+def wait_settled(qtbot, panel, timeout: int = 30_000) -> None:
+    """Until the grid on screen is the newest one requested."""
+    qtbot.waitUntil(panel.is_settled, timeout=timeout)
+
+
+@pytest.fixture
+def window(qtbot, gui_env, gui_model):
+    from gan_studio.gui.main_window import MainWindow
+    from gan_studio.gui.settings import Settings
+    w = MainWindow(settings=Settings(gui_env / "settings.ini"), device="cpu", model=str(gui_model))
+    qtbot.addWidget(w)
+    w.resize(1200, 800)
+    w.show()
+    wait_loaded(qtbot, w)
+    wait_settled(qtbot, w.panel("sampling"))
+    yield w
+    w.close()
