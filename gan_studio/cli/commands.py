@@ -303,3 +303,59 @@ def cmd_gui(args) -> int:
     except ImportError as exc:
         raise UserError(f"the GUI cannot start: {exc}") from None
     return run_gui(args)
+
+
+# ------------------------------------------------------------------ walk
+
+def _walk_args(sp):
+    _model_args(sp)
+    src = sp.add_mutually_exclusive_group(required=True)
+    src.add_argument("--seeds", help="keyframe seeds, e.g. 1,2,3 (one seed with --random-loop)")
+    src.add_argument("--z", help="(K, z_dim) .npy of keyframe latents")
+    sp.add_argument("--frames", type=int, required=True)
+    sp.add_argument("--method", default=None, choices=["slerp", "lerp"],
+                    help="interpolation (default: slerp in z, lerp in w)")
+    sp.add_argument("--space", default="z", choices=["z", "w"], help="interpolate z, or ws (style generators)")
+    sp.add_argument("--easing", default="linear", choices=["linear", "ease"])
+    sp.add_argument("--loop", action="store_true", help="close the walk: the last frame leads back to the first")
+    sp.add_argument("--random-loop", choices=["circle", "noise"], default=None,
+                    help="a smooth random closed walk from the first seed instead of keyframes")
+    sp.add_argument("--truncation", type=float, default=1.0)
+    sp.add_argument("--out", required=True, help=".gif, .mp4, .npy (float32 (N, C, H, W)) or NAME.png (frames)")
+    sp.add_argument("--fps", type=float, default=24.0)
+    sp.add_argument("--scale", type=int, default=4, help="nearest-neighbour upscale for GIF/MP4/PNG")
+
+
+def walk_latents(G, args, device):
+    """The walk's ws (frames, num_ws, w_dim) from the CLI arguments."""
+    import torch
+    from ..engine.latent.sampling import parse_seeds, seeds_latents
+    from ..engine.latent.walks import interpolate, random_loop
+    if args.random_loop:
+        if not args.seeds:
+            raise UserError("--random-loop needs --seeds S (its first seed starts the loop)")
+        z = random_loop(parse_seeds(args.seeds)[0], G.z_dim, args.frames, kind=args.random_loop)
+        return G.mapping(z.to(device), truncation_psi=args.truncation)
+    keys = _load_z(args.z, G.z_dim) if args.z else seeds_latents(parse_seeds(args.seeds), G.z_dim)
+    with torch.no_grad():
+        if args.space == "w":
+            ws_keys = G.mapping(keys.to(device), truncation_psi=args.truncation).cpu()
+            ws = interpolate(ws_keys, args.frames, args.method or "lerp", args.loop, args.easing)
+            return ws.to(device)
+        z = interpolate(keys, args.frames, args.method or "slerp", args.loop, args.easing)
+        return G.mapping(z.to(device), truncation_psi=args.truncation)
+
+
+@command("walk", "render a latent walk through keyframes (or a random loop) to GIF, MP4, PNG frames or .npy")
+@_arguments(_walk_args)
+def cmd_walk(args) -> int:
+    from ..engine.export import FORMATS, export_frames
+    from ..engine.latent.sampling import synthesize
+    if Path(args.out).suffix.lower() not in FORMATS:
+        raise UserError(f"--out must end in {', '.join(FORMATS)}, not {Path(args.out).name!r}")
+    bundle, G, device = _load_generator(args)
+    images = synthesize(G, walk_latents(G, args, device), device=device)
+    for done, total in export_frames(images, images.shape[0], args.out, fps=args.fps, scale=args.scale):
+        print(f"frame {done}/{total}", end="\r", file=sys.stderr, flush=True)
+    print(f"\nwrote {args.out} ({images.shape[0]} frames from {bundle.name})")
+    return 0

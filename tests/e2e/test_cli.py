@@ -116,3 +116,29 @@ def test_user_errors_are_one_line(tmp_path, args, words):
     argv = [str(a).format(**fmt) if isinstance(a, str) else a for a in args]
     assert_user_error(run(*argv, check=False), *words)
     assert not marker.exists()
+
+
+def test_walk_frames_match_sample_at_keyframes(shipped_model, tmp_path):
+    run("walk", "--model", shipped_model, "--seeds", "3,9,4", "--frames", 12, "--out", tmp_path / "w.npy")
+    run("sample", "--model", shipped_model, "--seed", 3, "--n", 1, "--out", tmp_path / "first.npy")
+    run("sample", "--model", shipped_model, "--seed", 4, "--n", 1, "--out", tmp_path / "last.npy")
+    w = np.load(tmp_path / "w.npy")
+    assert w.shape == (12, 1, 28, 28) and w.dtype == np.float32
+    assert np.abs(w[0] - np.load(tmp_path / "first.npy")[0]).max() <= 1e-5
+    assert np.abs(w[-1] - np.load(tmp_path / "last.npy")[0]).max() <= 1e-5
+    run("walk", "--model", shipped_model, "--seeds", "3,9,4", "--frames", 12, "--loop", "--out",
+        tmp_path / "loop.npy")
+    lp = np.load(tmp_path / "loop.npy")
+    assert np.abs(lp[0] - w[0]).max() <= 1e-5 and np.abs(lp[-1] - w[-1]).max() > 1e-3
+
+
+def test_walk_gif_and_mp4(shipped_model, tmp_path):
+    import imageio.v3 as iio
+    run("walk", "--model", shipped_model, "--seeds", "1,2", "--frames", 8, "--out", tmp_path / "w.gif",
+        "--scale", 2, "--fps", 12)
+    run("walk", "--model", shipped_model, "--seeds", "1", "--random-loop", "noise", "--frames", 8,
+        "--out", tmp_path / "w.mp4", "--scale", 3)
+    assert iio.imread(tmp_path / "w.gif").shape[:3] == (8, 56, 56)
+    assert iio.imread(tmp_path / "w.mp4").shape[:3] == (8, 84, 84)
+    assert_user_error(run("walk", "--model", shipped_model, "--seeds", "1", "--frames", 8,
+                          "--out", tmp_path / "x.gif", check=False), "two keyframes")
