@@ -4,7 +4,7 @@
 
 The loop owns what every model family shares: seeding, the data stream, timing and budgets, fixed-z
 sample grids, atomic checkpoints (the output bundle itself, rewritten every N steps), resume, and the
-NaN guard. A *recipe* owns one family's step (`GANRecipe` here: n_critic critic steps, one generator
+NaN guard. A *recipe* owns one family's data, networks and step (`GANRecipe` here: n_critic critic steps, one generator
 step, any registered loss and regulariser); the style generator, the 3D model and the zoo add recipes.
 """
 from __future__ import annotations
@@ -24,8 +24,6 @@ from ..config import Config
 from ..device import choose_device
 from ..errors import TrainingDiverged, UserError
 from ..registry import ARCHITECTURES, LOSSES
-from ..data import load_images
-from ..imaging import save_grid
 from ..latent.sampling import seeds_latents
 from .recipes import RECIPES
 
@@ -51,6 +49,7 @@ class TrainConfig(Config):
     max_minutes: float | None = None   # wall-clock budget; stops (and saves) when spent
     device: str = "auto"
     threads: int | None = None
+    options: dict = field(default_factory=dict)   # recipe-specific settings (e.g. the 3D model's loss weights)
 
     def __post_init__(self) -> None:
         if self.steps < 1 or self.batch < 1:
@@ -76,7 +75,7 @@ class Progress:
         return self.elapsed / done_steps * max(self.total - self.step, 0)
 
 
-def _batches(data: torch.Tensor, batch: int, gen: torch.Generator) -> Iterator[torch.Tensor]:
+def batches(data: torch.Tensor, batch: int, gen: torch.Generator) -> Iterator[torch.Tensor]:
     """Endless random batches (sampling without replacement within each epoch)."""
     n = data.shape[0]
     while True:
@@ -108,9 +107,8 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str 
     device = choice.device
     if choice.message:
         yield Progress(0, cfg.steps, message=choice.message)
-    data = load_images(cfg.data, cfg.split)
     torch.manual_seed(cfg.seed)                      # network initialisation
-    recipe = RECIPES.get(ARCHITECTURES.get(cfg.arch).kind)(cfg, data, device)
+    recipe = RECIPES.get(ARCHITECTURES.get(cfg.arch).kind)(cfg, device)
     start, seconds_before = 0, 0.0
     if resume and out.exists():
         start, seconds_before = _resume(out, recipe, cfg)
@@ -119,11 +117,10 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str 
         raise UserError(f"{out} exists: pass --resume to continue it, or choose another --out")
     torch.manual_seed(cfg.seed + start)
     gen = torch.Generator().manual_seed(cfg.seed + start)
-    real = recipe.prepare_data()
-    batches = _batches(real, cfg.batch, gen)
+    stream = recipe.batches(gen)
     z_fixed = seeds_latents(SAMPLE_SEEDS, recipe.z_dim).to(device)
     command = command or " ".join(shlex.quote(a) for a in ["gan-studio"] + sys.argv[1:])
-    meta_base = recipe.metadata(data, command) | (extra_meta or {})
+    meta_base = recipe.metadata(command) | (extra_meta or {})
     t0, step, last_ckpt = time.perf_counter(), start, None
 
     def checkpoint() -> str:               # reads the current `step` (closure)
@@ -135,7 +132,7 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str 
 
     try:
         while step < cfg.steps:
-            losses = recipe.train_step(batches)
+            losses = recipe.train_step(stream)
             if not all(math.isfinite(v) for v in losses.values()):
                 raise TrainingDiverged(f"training diverged at step {step + 1} (losses {losses}); the last good "
                                        f"checkpoint is {last_ckpt or 'not written yet'}")
@@ -145,7 +142,7 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str 
             p.done = step == cfg.steps or over_budget
             if step % cfg.sample_every == 0 or p.done:
                 p.samples = recipe.sample(z_fixed)
-                save_grid(out.with_name(out.stem + ".samples.png"), p.samples, ncols=8, scale=2)
+                recipe.save_samples(out.with_name(out.stem + ".samples.png"), p.samples)
             if step % cfg.checkpoint_every == 0 or p.done:
                 last_ckpt = p.checkpoint = checkpoint()
             if over_budget:

@@ -1,7 +1,8 @@
 """Per-family training recipes. A recipe owns the networks, optimisers and one training step.
 
-The loop (`loop.py`) calls: prepare_data(), train_step(batches) -> {name: float}, sample(z), networks(),
-load_networks(nets), metadata(data, command). New families (style generator with lazy R1 + mixing + EMA,
+The loop (`loop.py`) calls: batches(generator) -> an endless iterator, train_step(batches) -> {name: float},
+sample(z) -> tensor, save_samples(path, samples), networks(), load_networks(nets), metadata(command);
+and reads `z_dim` and `arch_config`. New families (style generator with lazy R1 + mixing + EMA,
 the 3D VAE-IWGAN with three networks) register their own recipe under their architecture's kind.
 """
 from __future__ import annotations
@@ -11,6 +12,8 @@ from typing import Iterator
 import torch
 from torch import nn
 
+from ..data import load_images
+from ..imaging import save_grid
 from ..models.base import build
 from ..registry import LOSSES, REGULARIZERS, Registry
 
@@ -29,8 +32,9 @@ def make_optimizer(name: str, params, lr: float, betas: tuple[float, float]) -> 
 class GANRecipe:
     """Image GANs: n_critic critic steps then one generator step, any registered loss and regulariser."""
 
-    def __init__(self, cfg, data, device: torch.device):
-        self.cfg, self.data, self.device = cfg, data, device
+    def __init__(self, cfg, device: torch.device):
+        self.cfg, self.device = cfg, device
+        self.data = data = load_images(cfg.data, cfg.split)
         self.loss = LOSSES.get(cfg.loss)
         self.reg_name = cfg.reg or self.loss.reg
         self.reg = REGULARIZERS.get(self.reg_name)
@@ -46,9 +50,11 @@ class GANRecipe:
         self.opt_g = make_optimizer(self.loss.optimizer, self.G.parameters(), lr, self.loss.betas)
         self.opt_d = make_optimizer(self.loss.optimizer, self.D.parameters(), lr, self.loss.betas)
 
-    def prepare_data(self) -> torch.Tensor:
-        """All training images as float32 in [-1, 1] at the model's shape, on the training device."""
-        return self.data.as_float(self.G.img_resolution, self.G.img_channels).to(self.device)
+    def batches(self, gen: torch.Generator) -> Iterator[torch.Tensor]:
+        """Endless random batches of training images in [-1, 1] at the model's shape, on the device."""
+        from .loop import batches
+        real = self.data.as_float(self.G.img_resolution, self.G.img_channels).to(self.device)
+        return batches(real, self.cfg.batch, gen)
 
     def _z(self, n: int) -> torch.Tensor:
         return torch.randn(n, self.z_dim, device=self.device)
@@ -87,6 +93,9 @@ class GANRecipe:
         self.G.eval()
         return self.G(z).float().cpu()
 
+    def save_samples(self, path, samples: torch.Tensor) -> None:
+        save_grid(path, samples, ncols=8, scale=2)
+
     def networks(self) -> dict[str, nn.Module]:
         return {"generator": self.G, "critic": self.D}
 
@@ -95,8 +104,8 @@ class GANRecipe:
         if "critic" in nets:
             self.D.load_state_dict(nets["critic"].state_dict())
 
-    def metadata(self, data, command: str) -> dict:
-        cfg = self.cfg
+    def metadata(self, command: str) -> dict:
+        cfg, data = self.cfg, self.data
         return {
             "kind": "image-generator", "arch": cfg.arch, "config": self.arch_config,
             "name": None, "z_dim": self.G.z_dim, "w_dim": self.G.w_dim, "num_ws": self.G.num_ws,
