@@ -166,6 +166,38 @@ def _sample_args(sp):
     sp.add_argument("--truncation", type=float, default=1.0, help="truncation psi")
     sp.add_argument("--cols", type=int, default=None, help="grid columns (PNG)")
     sp.add_argument("--scale", type=int, default=1, help="nearest-neighbour upscale of the PNG")
+    sp.add_argument("--directions", default=None, help="a directions .safetensors file (see `discover`)")
+    sp.add_argument("--shift", action="append", default=[], metavar="INDEX:EPS",
+                    help="shift along direction INDEX by EPS (repeatable; needs --directions)")
+
+
+def _parse_shifts(items: list[str]) -> dict[int, float]:
+    out: dict[int, float] = {}
+    for item in items:
+        try:
+            k, eps = item.split(":")
+            out[int(k)] = out.get(int(k), 0.0) + float(eps)
+        except ValueError:
+            raise UserError(f"bad --shift {item!r}: use INDEX:EPS, e.g. 3:-2.5") from None
+    return out
+
+
+def _shifted_images(G, z, args, device):
+    """Images for latents z, with --directions/--shift edits applied."""
+    from ..engine.latent.directions import apply_shifts, load_directions
+    from ..engine.latent.sampling import generate, synthesize
+    if not args.directions:
+        if args.shift:
+            raise UserError("--shift needs --directions FILE")
+        return generate(G, z, truncation_psi=args.truncation, device=device)
+    ds = load_directions(args.directions, G)
+    import torch
+    with torch.no_grad():
+        kind, lat = apply_shifts(G, ds, z=z.to(device), shifts=_parse_shifts(args.shift),
+                                 truncation_psi=args.truncation)
+        if kind == "z":
+            return generate(G, lat, truncation_psi=args.truncation, device=device)
+        return synthesize(G, lat, device=device)
 
 
 def _load_z(path: str, z_dim: int):
@@ -189,7 +221,7 @@ def _load_z(path: str, z_dim: int):
 def cmd_sample(args) -> int:
     import numpy as np
     from ..engine.imaging import save_grid
-    from ..engine.latent.sampling import generate, seed_range, seeds_latents
+    from ..engine.latent.sampling import seed_range, seeds_latents
     out = Path(args.out)
     if out.suffix.lower() not in (".png", ".npy"):
         raise UserError(f"--out must end in .png or .npy, not {out.name!r}")
@@ -197,7 +229,7 @@ def cmd_sample(args) -> int:
         raise UserError("give either --seed S [--n N] or --z FILE.npy")
     bundle, G, device = _load_generator(args)
     z = _load_z(args.z, G.z_dim) if args.z else seeds_latents(seed_range(args.seed, args.n), G.z_dim)
-    images = generate(G, z, truncation_psi=args.truncation, device=device)
+    images = _shifted_images(G, z, args, device)
     if out.suffix.lower() == ".npy":
         from ..engine.bundle import atomic_write
         atomic_write(out, lambda tmp: np.save(open(tmp, "wb"), images.numpy().astype(np.float32)))
@@ -358,4 +390,78 @@ def cmd_walk(args) -> int:
     for done, total in export_frames(images, images.shape[0], args.out, fps=args.fps, scale=args.scale):
         print(f"frame {done}/{total}", end="\r", file=sys.stderr, flush=True)
     print(f"\nwrote {args.out} ({images.shape[0]} frames from {bundle.name})")
+    return 0
+
+
+from . import commands_style  # noqa: E402,F401
+from . import commands3d  # noqa: E402,F401
+
+
+# ------------------------------------------------------------------ directions
+
+def _discover_args(sp):
+    _model_args(sp)
+    sp.add_argument("--method", required=True, choices=["voynov", "ganspace", "sefa", "random", "coordinate"])
+    sp.add_argument("--k", type=int, default=32, help="number of directions")
+    sp.add_argument("--steps", type=int, default=3000, help="training steps (voynov)")
+    sp.add_argument("--preset", default="fast", choices=["fast", "paper"], help="voynov hyper-parameters")
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--rca", action="store_true", help="also measure RCA and store it in the file")
+    sp.add_argument("--threads", type=int, default=None)
+    sp.add_argument("--out", required=True, help="directions .safetensors")
+    sp.add_argument("--json", action="store_true")
+
+
+@command("discover", "discover K latent directions (Voynov & Babenko, GANSpace, SeFa, random, coordinate)")
+@_arguments(_discover_args)
+def cmd_discover(args) -> int:
+    import torch
+    from ..engine.latent.directions import discover, save_directions
+    from ..engine.metrics.rca import rca
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    bundle, G, device = _load_generator(args)
+    ds, last = None, 0.0
+    for p in discover(G, args.method, args.k, steps=args.steps, seed=args.seed, preset=args.preset):
+        ds = p.get("result", ds)
+        if "step" in p and not args.json and (time.perf_counter() - last > 1 or p["step"] == p["total"]):
+            last = time.perf_counter()
+            print(f"step {p['step']}/{p['total']} loss {p['loss']:.3f} accuracy {p['accuracy']:.3f} "
+                  f"eta {p['eta']:.0f} s", end="\r", file=sys.stderr, flush=True)
+    ds.extra["command"] = "gan-studio " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    ds.extra["model"] = bundle.name
+    if args.rca:
+        ds.rca = rca(G, ds)["rca"]
+    save_directions(args.out, ds)
+    summary = {"out": args.out, "method": ds.method, "k": ds.k, "space": ds.space, "steps": ds.steps,
+               "seconds": ds.extra.get("seconds"), "rca": ds.rca}
+    print(json.dumps(summary) if args.json else f"\nwrote {args.out}: {summary}")
+    return 0
+
+
+def _rca_args(sp):
+    _model_args(sp)
+    sp.add_argument("--directions", required=True)
+    sp.add_argument("--steps", type=int, default=2000, help="reconstructor training steps (the fixed budget)")
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--threads", type=int, default=None)
+    sp.add_argument("--json", action="store_true")
+
+
+@command("rca", "reconstructor classification accuracy of a directions file (fixed budget)")
+@_arguments(_rca_args)
+def cmd_rca(args) -> int:
+    import torch
+    from ..engine.latent.directions import load_directions
+    from ..engine.metrics.rca import RCABudget, rca_iter
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    bundle, G, device = _load_generator(args)
+    ds = load_directions(args.directions, G)
+    t = time.perf_counter()
+    for p in rca_iter(G, ds, RCABudget(steps=args.steps), seed=args.seed):
+        if p["stage"] == "training" and not args.json:
+            print(f"training reconstructor {p['step']}/{p['total']}", end="\r", file=sys.stderr, flush=True)
+    p["seconds"] = round(time.perf_counter() - t, 1)
+    print(json.dumps(p) if args.json else f"\nRCA {p['rca']:.3f} (K={p['k']}, {p['method']}; {p['budget']})")
     return 0

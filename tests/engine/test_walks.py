@@ -6,7 +6,7 @@ import torch
 from gan_studio.engine.errors import UserError
 from gan_studio.engine.export import export_frames
 from gan_studio.engine.latent.sampling import seeds_latents
-from gan_studio.engine.latent.walks import interpolate, random_loop, slerp
+from gan_studio.engine.latent.walks import interpolate, random_loop, slerp, walk_ws
 
 
 @pytest.mark.parametrize("method", ["slerp", "lerp"])
@@ -94,3 +94,15 @@ def test_cancelled_export_leaves_no_file(tmp_path):
     next(gen)
     gen.close()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_walk_ws_through_seed_and_ws_keyframes(tiny_model):
+    from gan_studio.engine.bundle import load_bundle
+    from gan_studio.engine.latent.state import Latent
+    G = load_bundle(tiny_model).generator()
+    a, b = Latent.from_seed(1, G.z_dim), Latent.from_seed(2, G.z_dim)
+    ws = walk_ws(G, [a, b], 5)
+    assert ws.shape == (5, 1, G.z_dim) and torch.equal(ws[0], G.mapping(a.z)[0])
+    edited = Latent(ws=G.mapping(b.z) * 0.5, source="direction")
+    ws2 = walk_ws(G, [a, edited], 5)
+    assert torch.equal(ws2[-1], edited.ws[0]) and torch.equal(ws2[0], G.mapping(a.z)[0])

@@ -68,6 +68,14 @@ class DCGANGenerator(ImageGenerator):
         layers += [nn.ConvTranspose2d(chans[-1], cfg.img_channels, 4, 2, 1), nn.Tanh()]
         self.net = nn.Sequential(*layers)
 
+    def sefa_weight(self) -> torch.Tensor:
+        """The weight that first maps the latent (out, z_dim), for SeFa."""
+        return self.fc[0].weight
+
+    def first_layer(self, z: torch.Tensor) -> torch.Tensor:
+        """First-layer activations (N, ch0 * b * b), for GANSpace."""
+        return self.fc(z)
+
     def synthesis(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
         x = self.fc(ws[:, 0])                                        # (N, ch0 * b * b)
         x = x.view(x.shape[0], -1, self.base, self.base)             # (N, ch0, b, b)

@@ -1,0 +1,35 @@
+"""Direction discovery: Voynov & Babenko (trained), GANSpace, SeFa, random and coordinate baselines."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from .closed_form import baseline, ganspace, sefa
+from .core import DirectionSet, apply_shifts, load_directions, save_directions  # noqa: F401
+from .voynov import PRESETS, VoynovTrainer  # noqa: F401
+
+METHODS = ("voynov", "ganspace", "sefa", "random", "coordinate")
+
+
+def discover(G, method: str, k: int, steps: int = 3000, seed: int = 0, preset: str = "fast",
+             **overrides) -> Iterator[dict]:
+    """Yields progress dicts; the last one holds {"result": DirectionSet}. Closed-form methods yield once."""
+    import time
+    from ...bundle import weights_hash
+    from ...errors import UserError
+    if method not in METHODS:
+        raise UserError(f"unknown method {method!r} (choose from {', '.join(METHODS)})")
+    ident = weights_hash(G)
+    t = time.perf_counter()
+    if method == "voynov":
+        trainer = VoynovTrainer(G, preset, steps=steps, seed=seed, k=k, **overrides)
+        yield from trainer.run()
+        ds = trainer.result(ident)
+    elif method == "ganspace":
+        ds = ganspace(G, k, seed=seed)
+    elif method == "sefa":
+        ds = sefa(G, k)
+    else:
+        ds = baseline(G, k, method, seed)
+    ds.generator_hash = ident
+    ds.extra.setdefault("seconds", round(time.perf_counter() - t, 1))
+    yield {"result": ds}

@@ -1,0 +1,117 @@
+"""Direction sets: K unit vectors in a generator's latent space (z, or w for style generators), saved as
+one `.safetensors` file that names the generator it was made for.
+
+    tensor  directions (K, latent_dim), rows unit vectors
+    meta    {"kind": "directions", "method", "space", "generator_hash", "steps", "rca", "names", "starred",
+             "hidden", "shift_scale", ...}
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ...bundle import META_KEY, SCHEMA_VERSION, atomic_write, weights_hash
+from ...errors import ModelFileError, UserError
+
+
+def latent_space(G) -> str:
+    """Where directions live: w for style generators (num_ws > 1), z otherwise."""
+    return "w" if getattr(G, "num_ws", 1) > 1 else "z"
+
+
+def latent_dim(G, space: str) -> int:
+    return G.w_dim if space == "w" else G.z_dim
+
+
+@dataclass
+class DirectionSet:
+    directions: torch.Tensor                    # (K, latent_dim), unit rows
+    method: str
+    space: str = "z"
+    generator_hash: str = ""
+    steps: int = 0
+    rca: float | None = None
+    names: list[str] = field(default_factory=list)
+    starred: list[int] = field(default_factory=list)
+    hidden: list[int] = field(default_factory=list)
+    shift_scale: float = 1.0                    # typical shift size the directions were discovered with
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        d = self.directions.detach().float().cpu()
+        if d.ndim != 2 or d.shape[0] < 1:
+            raise ValueError(f"directions must be (K, latent_dim), not {tuple(d.shape)}")
+        self.directions = d / d.norm(dim=1, keepdim=True).clamp_min(1e-12)
+        k = d.shape[0]
+        self.names = (list(self.names) + [f"direction {i}" for i in range(len(self.names), k)])[:k]
+
+    @property
+    def k(self) -> int:
+        return self.directions.shape[0]
+
+    def check_generator(self, G) -> None:
+        if latent_dim(G, self.space) != self.directions.shape[1]:
+            raise UserError(f"these directions live in a {self.directions.shape[1]}-d {self.space} space; "
+                            f"this generator's is {latent_dim(G, self.space)}-d")
+        if self.generator_hash and self.generator_hash != weights_hash(G):
+            raise UserError("these directions were made for another generator (its weights differ); "
+                            "discover directions for this model instead")
+
+    def meta(self) -> dict[str, Any]:
+        return {"schema_version": SCHEMA_VERSION, "kind": "directions", "method": self.method,
+                "space": self.space, "generator_hash": self.generator_hash, "steps": self.steps,
+                "rca": self.rca, "names": self.names, "starred": self.starred, "hidden": self.hidden,
+                "shift_scale": self.shift_scale, "k": self.k, "latent_dim": self.directions.shape[1],
+                **self.extra}
+
+
+def save_directions(path: str | Path, ds: DirectionSet) -> Path:
+    from safetensors.torch import save_file
+    tensors = {"directions": ds.directions.contiguous()}
+    return atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata={META_KEY: json.dumps(ds.meta())}))
+
+
+def load_directions(path: str | Path, G=None) -> DirectionSet:
+    """Read a directions file; with G, also check it was made for that generator."""
+    from safetensors.torch import load_file
+    from ...bundle import read_metadata
+    path = Path(path)
+    meta = read_metadata(path)
+    if meta.get("kind") != "directions":
+        raise ModelFileError(f"{path.name} is a {meta.get('kind', 'unknown')} file, not directions")
+    try:
+        t = load_file(str(path))["directions"]
+    except Exception as exc:
+        raise ModelFileError(f"{path.name}: no readable 'directions' tensor ({str(exc).splitlines()[0]})") from None
+    known = {"method", "space", "generator_hash", "steps", "rca", "names", "starred", "hidden", "shift_scale"}
+    extra = {k: v for k, v in meta.items() if k not in known | {"schema_version", "kind", "k", "latent_dim"}}
+    try:
+        ds = DirectionSet(t, **{k: meta[k] for k in known if k in meta}, extra=extra)
+    except (TypeError, ValueError) as exc:
+        raise ModelFileError(f"{path.name}: {exc}") from None
+    if G is not None:
+        ds.check_generator(G)
+    return ds
+
+
+def apply_shifts(G, ds: DirectionSet, z: torch.Tensor | None = None, ws: torch.Tensor | None = None,
+                 shifts: dict[int, float] | None = None, truncation_psi: float = 1.0) -> tuple[str, torch.Tensor]:
+    """Shift a latent along directions: returns ("z", z') for z-space directions given z, else ("ws", ws')."""
+    shifts = shifts or {}
+    for k in shifts:
+        if not 0 <= k < ds.k:
+            raise UserError(f"direction index {k} out of range 0..{ds.k - 1}")
+    delta = torch.zeros(ds.directions.shape[1])
+    for k, eps in shifts.items():
+        delta = delta + float(eps) * ds.directions[k]
+    if ds.space == "z" and ws is None:
+        return "z", z + delta.to(z.device)
+    if ws is None:
+        ws = G.mapping(z, truncation_psi=truncation_psi)
+    if ds.space == "z" and getattr(G, "num_ws", 1) != 1:
+        raise UserError("these directions live in z; this latent is already a w (a mix or edit)")
+    return "ws", ws + delta.to(ws.device)        # (non-style generators: ws is z itself, one layer)

@@ -1,0 +1,195 @@
+"""Unsupervised discovery of interpretable directions (Voynov & Babenko 2020, "Unsupervised Discovery of
+Interpretable Directions in the GAN Latent Space"): a matrix A of K directions and a reconstructor R are
+trained together so that R can tell, from G(z) and G(z + ε·A e_k), which direction k moved the image and
+by how much (ε). G stays frozen.
+
+`VoynovTrainer.run()` is a generator yielding progress; stop it at any step, call `run()` again to resume.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from typing import Iterator
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ...errors import UserError
+from .core import DirectionSet, latent_dim, latent_space
+
+DEFORMATORS = ("ortho", "linear", "random", "coordinate")
+
+
+@dataclass(frozen=True)
+class VoynovPreset:
+    k: int = 32
+    deformator: str = "ortho"
+    lr_deformator: float = 1e-4
+    lr_reconstructor: float = 1e-4
+    batch: int = 32
+    shift_max: float = 6.0          # ε = shift_max · U(-1, 1)
+    shift_min: float = 0.5          # |ε| pushed up to at least this
+    label_weight: float = 1.0
+    shift_weight: float = 0.25
+    width: int = 1                  # reconstructor width multiplier
+    pair_input: str = "concat"      # "concat": [G(z), G(z')]; "concat+diff": also G(z') - G(z)
+
+
+PRESETS = {
+    "paper": VoynovPreset(),
+    "fast": VoynovPreset(lr_deformator=1e-3, lr_reconstructor=1e-3, width=2, pair_input="concat+diff"),
+}
+
+
+class Deformator(nn.Module):
+    """K directions as the columns of A (latent_dim, K); `directions()` gives unit rows (K, latent_dim)."""
+
+    def __init__(self, dim: int, k: int, kind: str = "ortho", seed: int = 0):
+        super().__init__()
+        if kind not in DEFORMATORS:
+            raise UserError(f"unknown deformator {kind!r} (choose from {', '.join(DEFORMATORS)})")
+        if k > dim:
+            raise UserError(f"K = {k} directions do not fit in a {dim}-d latent space")
+        self.dim, self.k, self.kind = dim, k, kind
+        gen = torch.Generator().manual_seed(seed)
+        if kind == "ortho":                       # A = expm(X - X^T)[:, :K]: always orthonormal
+            self.x = nn.Parameter(torch.zeros(dim, dim))
+        elif kind == "linear":
+            self.x = nn.Parameter(torch.randn(dim, k, generator=gen) / dim ** 0.5)
+        elif kind == "random":
+            q, _ = torch.linalg.qr(torch.randn(dim, dim, generator=gen))
+            self.register_buffer("x", q[:, :k].contiguous())
+        else:
+            self.register_buffer("x", torch.eye(dim)[:, :k].contiguous())
+
+    def matrix(self) -> torch.Tensor:             # (dim, K)
+        if self.kind == "ortho":
+            return torch.linalg.matrix_exp(self.x - self.x.T)[:, :self.k]
+        if self.kind == "linear":
+            return self.x / self.x.norm(dim=0, keepdim=True).clamp_min(1e-8)
+        return self.x
+
+    def forward(self, k: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:   # (B,), (B,) -> shifts (B, dim)
+        return self.matrix()[:, k].T * eps[:, None]
+
+    def directions(self) -> torch.Tensor:
+        return self.matrix().detach().T.contiguous()
+
+
+class Reconstructor(nn.Module):
+    """LeNet-style: an image pair (B, n_in, H, W) -> direction logits (B, K) and shift (B,)."""
+
+    def __init__(self, in_channels: int, k: int, width: int = 1):
+        super().__init__()
+        c1, c2, hidden = 32 * width, 64 * width, 256 * width
+        self.body = nn.Sequential(
+            nn.Conv2d(in_channels, c1, 5, padding=2), nn.BatchNorm2d(c1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(c1, c2, 5, padding=2), nn.BatchNorm2d(c2), nn.ReLU(), nn.MaxPool2d(2),
+            nn.AdaptiveAvgPool2d(7), nn.Flatten(), nn.Linear(c2 * 49, hidden), nn.ReLU())
+        self.logits = nn.Linear(hidden, k)
+        self.shift = nn.Linear(hidden, 1)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.body(x)
+        return self.logits(h), self.shift(h).squeeze(1)
+
+
+def pair_input(a: torch.Tensor, b: torch.Tensor, mode: str) -> torch.Tensor:
+    return torch.cat([a, b], 1) if mode == "concat" else torch.cat([a, b, b - a], 1)
+
+
+def sample_shifts(n: int, k: int, preset: VoynovPreset, gen: torch.Generator | None = None,
+                  device=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Direction indices uniform in 0..K-1 and shifts ε = shift_max·U(-1,1) with |ε| >= shift_min."""
+    idx = torch.randint(0, k, (n,), generator=gen)
+    eps = preset.shift_max * (2 * torch.rand(n, generator=gen) - 1)
+    eps = torch.sign(eps) * eps.abs().clamp_min(preset.shift_min)
+    eps = torch.where(eps == 0, torch.full_like(eps, preset.shift_min), eps)
+    return idx.to(device), eps.to(device)
+
+
+class PairRenderer:
+    """Renders G(z) and G(z + shift) in the direction space (z, or w broadcast over all layers)."""
+
+    def __init__(self, G, space: str, shift_scale: float):
+        self.G, self.space, self.shift_scale = G, space, shift_scale
+        self.device = next(iter(G.parameters())).device
+
+    def base(self, z: torch.Tensor) -> torch.Tensor:                # (B, dim) point in the direction space
+        return z if self.space == "z" else self.G.mapping(z)[:, 0]
+
+    def render(self, base: torch.Tensor, shift: torch.Tensor | None = None) -> torch.Tensor:
+        p = base if shift is None else base + shift * self.shift_scale
+        ws = self.G.mapping(p) if self.space == "z" else p[:, None].expand(-1, self.G.num_ws, -1)
+        return self.G.synthesis(ws)
+
+
+def estimate_shift_scale(G, space: str, n: int = 2000, seed: int = 0) -> float:
+    """1 in z; in w, the per-coordinate std of w, so that ε means about as much as in z."""
+    if space == "z":
+        return 1.0
+    with torch.no_grad():
+        z = torch.randn(n, G.z_dim, generator=torch.Generator().manual_seed(seed)).to(
+            next(iter(G.parameters())).device)
+        return G.mapping(z)[:, 0].std(0).mean().item()
+
+
+class VoynovTrainer:
+    def __init__(self, G, preset: VoynovPreset | str = "fast", steps: int = 3000, seed: int = 0, **overrides):
+        preset = PRESETS[preset] if isinstance(preset, str) else preset
+        self.preset = replace(preset, **overrides) if overrides else preset
+        self.G = G.eval().requires_grad_(False)
+        self.device = next(iter(G.parameters())).device
+        self.space = latent_space(G)
+        self.dim = latent_dim(G, self.space)
+        self.steps, self.step, self.seed = steps, 0, seed
+        torch.manual_seed(seed)
+        self.deformator = Deformator(self.dim, self.preset.k, self.preset.deformator, seed).to(self.device)
+        c = G.img_channels * (2 if self.preset.pair_input == "concat" else 3)
+        self.reconstructor = Reconstructor(c, self.preset.k, self.preset.width).to(self.device)
+        self.pairs = PairRenderer(G, self.space, estimate_shift_scale(G, self.space, seed=seed))
+        params = [{"params": self.reconstructor.parameters(), "lr": self.preset.lr_reconstructor}]
+        if any(p.requires_grad for p in self.deformator.parameters()):
+            params.append({"params": self.deformator.parameters(), "lr": self.preset.lr_deformator})
+        self.opt = torch.optim.Adam(params)
+        self.gen = torch.Generator().manual_seed(seed)
+        self.history: list[tuple[int, float, float]] = []     # (step, loss, accuracy)
+        self.seconds = 0.0
+
+    def train_step(self) -> tuple[float, float]:
+        p, b = self.preset, self.preset.batch
+        z = torch.randn(b, self.G.z_dim, generator=self.gen).to(self.device)
+        k, eps = sample_shifts(b, p.k, p, self.gen, self.device)
+        self.reconstructor.train()
+        base = self.pairs.base(z)
+        with torch.no_grad():
+            img0 = self.pairs.render(base)
+        img1 = self.pairs.render(base, self.deformator(k, eps))
+        logits, eps_pred = self.reconstructor(pair_input(img0, img1, p.pair_input))
+        loss = p.label_weight * F.cross_entropy(logits, k) + p.shift_weight * (eps_pred - eps).abs().mean()
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        acc = (logits.argmax(1) == k).float().mean().item()
+        return loss.detach().item(), acc
+
+    def run(self) -> Iterator[dict]:
+        """Train up to `steps`, yielding {"step", "total", "loss", "accuracy", "elapsed", "eta"} each step.
+        Accuracy is the mean over the last 100 steps."""
+        while self.step < self.steps:
+            t = time.perf_counter()
+            loss, acc = self.train_step()
+            self.seconds += time.perf_counter() - t
+            self.step += 1
+            self.history.append((self.step, loss, acc))
+            recent = self.history[-100:]
+            mean_acc = sum(a for _, _, a in recent) / len(recent)
+            yield {"step": self.step, "total": self.steps, "loss": loss, "accuracy": mean_acc,
+                   "elapsed": self.seconds, "eta": self.seconds / self.step * (self.steps - self.step)}
+
+    def result(self, generator_hash: str = "") -> DirectionSet:
+        return DirectionSet(self.deformator.directions().cpu(), method="voynov", space=self.space,
+                            generator_hash=generator_hash, steps=self.step, shift_scale=self.pairs.shift_scale,
+                            extra={"preset": self.preset.__dict__, "seconds": round(self.seconds, 1),
+                                   "train_accuracy": self.history[-1][2] if self.history else None})
