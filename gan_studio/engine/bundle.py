@@ -193,7 +193,7 @@ def _load_safetensors(path: Path) -> Bundle:
     return Bundle(meta, _build_networks(meta, state, path.name), path)
 
 
-def _is_torchscript(path: Path) -> bool:
+def is_torchscript(path: Path) -> bool:
     try:
         with zipfile.ZipFile(path) as zf:
             names = zf.namelist()
@@ -250,7 +250,7 @@ def load_bundle(path: str | Path, trust_code: bool = False, arch: str | None = N
     if _looks_like_safetensors(path, head):
         return _load_safetensors(path)
     if head[:2] == b"PK":
-        if _is_torchscript(path):
+        if is_torchscript(path):
             if not trust_code:
                 raise ModelFileError(f"{path.name}: a TorchScript file is a program, not just weights; "
                                      f"load it only if you trust its source (--trust-code)")

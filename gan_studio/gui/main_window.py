@@ -11,7 +11,7 @@ from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFrame, QLabel, QMainWindow, QMessageBox,
                                QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
-from ..engine.bundle import _is_torchscript as is_torchscript   # TODO(engine): make this public
+from ..engine.bundle import is_torchscript
 from ..engine.bundle import load_bundle
 from ..engine.catalog import MODEL_SUFFIXES, list_models, resolve_model
 from ..engine.device import available_devices
@@ -71,7 +71,6 @@ class MainWindow(QMainWindow):
     def _build(self, device: str) -> None:
         self.banner = MessageBanner()
         self.tabs = QTabWidget()
-        self.tabs.setDocumentMode(True)
         for cls in PANELS:
             panel = cls(self.ctx)
             self._panels[cls.name] = panel
@@ -190,7 +189,10 @@ class MainWindow(QMainWindow):
         """Start loading a model file in the background; False when nothing was started."""
         p = Path(path).expanduser()
         if not p.is_file():
-            self.show_error(f"{p}: no such file")
+            self.show_error(f"{p}: {'a folder, not a model file' if p.is_dir() else 'no such file'}")
+            if str(p.resolve()) in self.settings.recent_files():
+                self.settings.remove_recent(str(p.resolve()))
+                self.refresh_models()
             return False
         trusted = trust_code or self._trust_code
         if not trusted and is_torchscript(p):

@@ -28,7 +28,7 @@ def _shipped_generator() -> Path | None:
 
 
 def _train_small(out: Path) -> Path:
-    """~150 non-saturating steps of a narrow DCGAN (MNIST if present, else the tiny disc images)."""
+    """~120 non-saturating steps of a narrow DCGAN (MNIST if present, else the tiny disc images)."""
     from gan_studio.engine.training.loop import TrainConfig, train
     data = MNIST
     if not (MNIST / "train-images-idx3-ubyte.gz").is_file():
@@ -42,7 +42,7 @@ def _train_small(out: Path) -> Path:
         data = out.with_suffix(".npz")
         np.savez(data, images=imgs, labels=np.arange(len(imgs)) % 10)
     cfg = TrainConfig(data=str(data), arch="dcgan", arch_config={"width": 16, "z_dim": 32}, loss="ns",
-                      steps=150, batch=32, seed=0, checkpoint_every=10**6, sample_every=10**6, device="cpu")
+                      steps=120, batch=32, seed=0, checkpoint_every=10**6, sample_every=10**6, device="cpu")
     for _ in train(cfg, out, command="tests/gui fixture"):
         pass
     return out
@@ -51,6 +51,9 @@ def _train_small(out: Path) -> Path:
 @pytest.fixture(scope="session")
 def gui_model(tmp_path_factory) -> Path:
     """A shipped image generator when there is one, else a small one trained for this session."""
+    given = os.environ.get("GAN_STUDIO_GUI_TEST_MODEL")     # e.g. a model trained once, for quick reruns
+    if given:
+        return Path(given)
     shipped = _shipped_generator()
     if shipped is not None:
         return shipped

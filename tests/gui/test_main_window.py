@@ -1,11 +1,11 @@
 """The main window: models in and out (bad files, drops, TorchScript trust), settings, device, screenshots."""
 from __future__ import annotations
 
-import argparse
 import os
 import pickle
 from pathlib import Path
 
+import pytest
 import torch
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
@@ -49,6 +49,7 @@ def test_panels_are_tabs_and_info_shows_provenance(window):
     assert info.tree.topLevelItemCount() == len(meta)
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
 def test_bad_files_show_an_error_and_the_app_lives(window, qtbot, tmp_path, other_model):
     good = window.ctx.model
     marker = tmp_path / "pwned"
@@ -77,6 +78,7 @@ def test_bad_files_show_an_error_and_the_app_lives(window, qtbot, tmp_path, othe
     assert window.ctx.model.generator().z_dim == 16
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_torchscript_opens_only_after_confirmation(window, qtbot, tmp_path, monkeypatch):
     class Scripted(torch.nn.Module):
         def __init__(self):
@@ -147,14 +149,40 @@ def test_device_picker_rerenders(window, qtbot):
     assert panel.shown_grid_id > before and "cpu" in window.device_label.text()
 
 
-def test_screenshot_mode_waits_for_the_render(qtbot, gui_env, gui_model, tmp_path):
-    from gan_studio.gui.app import run_gui
-    out = tmp_path / "shot.png"
-    args = argparse.Namespace(screenshot=str(out), panel="sampling", model=str(gui_model), device="cpu",
-                              trust_code=False)
-    assert run_gui(args) == 0
+def test_screenshot_job_waits_for_the_render(qtbot, gui_env, gui_model, tmp_path):
+    from gan_studio.gui.app import ScreenshotJob
+    w = MainWindow(settings=Settings(gui_env / "shot.ini"), model=str(gui_model))
+    qtbot.addWidget(w)
+    w.resize(1200, 800)
+    w.select_panel("sampling")
+    w.show()
+    job = ScreenshotJob(w, tmp_path / "shot.png")
+    with qtbot.waitSignal(job.finished, timeout=60_000) as sig:
+        pass
+    assert sig.args == [0], job.message
+    assert w.panel("sampling").is_ready() and Image.open(tmp_path / "shot.png").size == (1200, 800)
+
+
+def test_screenshot_job_fails_cleanly_without_a_model(qtbot, gui_env, tmp_path):
+    from gan_studio.gui.app import ScreenshotJob
+    w = MainWindow(settings=Settings(gui_env / "shot.ini"), model=str(tmp_path / "missing.safetensors"))
+    qtbot.addWidget(w)
+    job = ScreenshotJob(w, tmp_path / "x.png")
+    with qtbot.waitSignal(job.finished, timeout=60_000) as sig:
+        pass
+    assert sig.args == [1] and "missing.safetensors" in job.message and not (tmp_path / "x.png").exists()
+
+
+def test_run_gui_screenshot_end_to_end(gui_env, gui_model, tmp_path):
+    """The real entry point in a fresh process (app.exec() must not run inside the pytest-qt app)."""
+    import subprocess
+    import sys
+    out = tmp_path / "info.png"
+    cmd = [sys.executable, "-m", "gan_studio.gui.app", "--screenshot", str(out), "--panel", "Info",
+           "--model", str(gui_model), "--device", "cpu"]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert r.returncode == 0, r.stderr
     assert Image.open(out).size == (1200, 800)
-    args.panel, args.screenshot = "no-such-panel", str(tmp_path / "x.png")
-    assert run_gui(args) == 2
-    args.panel, args.model = "info", str(tmp_path / "missing.safetensors")
-    assert run_gui(args) == 1 and not (tmp_path / "x.png").exists()
+    r = subprocess.run(cmd[:-6] + ["--panel", "nope"], capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert r.returncode == 2 and "no panel 'nope'" in r.stderr and "Traceback" not in r.stderr

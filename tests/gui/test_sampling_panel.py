@@ -33,8 +33,10 @@ def test_clicking_a_tile_selects_it_and_shows_its_seed(window, qtbot):
     qtbot.mouseClick(panel.grid, Qt.MouseButton.LeftButton, pos=rect.center())
     seed = panel.seeds()[5]
     assert panel.grid.selected() == 5
-    assert panel.latent.seed == seed and panel.view_title.text() == f"seed {seed}"
-    assert torch.equal(panel.view_image, panel.grid_images[5]) and panel.view.has_image()
+    assert panel.latent.seed == seed and panel.side.title.text() == f"seed {seed}"
+    assert torch.equal(panel.view_image, panel.grid_images[5]) and panel.side.image.has_image()
+    qtbot.keyClick(panel.grid, Qt.Key.Key_Right)      # arrow keys move the selection
+    assert panel.grid.selected() == 6 and panel.latent.seed == seed + 1
 
 
 def test_resample_changes_seeds_and_images(window, qtbot):
@@ -85,7 +87,7 @@ def test_latest_wins_under_a_burst_of_requests(window, qtbot):
     for s in range(100):
         panel.seed_box.setValue(500 + s)
     last = panel.pending_grid_id
-    qtbot.waitUntil(lambda: shown and shown[-1] == last, timeout=30_000)
+    qtbot.waitUntil(lambda: bool(shown) and shown[-1] == last, timeout=30_000)
     assert shown == sorted(set(shown)), "a stale grid was shown after a newer one"
     assert panel.seeds()[0] == 599 and panel.grid.caption(0) == "599"
     G = _generator(window)
@@ -101,11 +103,11 @@ def test_set_latent_shows_any_latent_in_the_large_view(window, qtbot):
     with qtbot.waitSignal(panel.view_shown, timeout=30_000):
         window.ctx.show_latent(lat)
     assert panel.latent is lat and panel.grid.selected() == -1
-    assert panel.view_title.text() == lat.label() == "direction (direction 3, step 1.5)"
+    assert panel.side.title.text() == lat.label() == "direction (direction 3, step 1.5)"
     assert (panel.view_image - synthesize(G, ws)[0]).abs().max() <= 1e-5
     # a seed latent that is on the grid just selects its tile
     panel.set_latent(Latent.from_seed(panel.seeds()[2], G.z_dim))
-    assert panel.grid.selected() == 2 and panel.view_title.text() == f"seed {panel.seeds()[2]}"
+    assert panel.grid.selected() == 2 and panel.side.title.text() == f"seed {panel.seeds()[2]}"
 
 
 def test_a_render_error_is_shown_and_the_panel_keeps_working(window, qtbot):
@@ -130,3 +132,27 @@ def test_save_selected_and_grid(window, tmp_path):
     assert Image.open(grid).size[0] == cols * (h + 2) + 2
     assert panel.save_selected(tmp_path) is None            # a folder: one clear error, no traceback
     assert window.banner.kind() == "error" and str(tmp_path) in window.banner.text()
+
+
+def test_the_shown_cli_command_writes_the_same_grid(window, qtbot, tmp_path):
+    import os
+    import shlex
+    import subprocess
+    import sys
+
+    import numpy as np
+    from PIL import Image
+    panel = window.panel("sampling")
+    panel.set_grid_shape(2, 3)
+    panel.set_psi(0.8)
+    panel.set_first_seed(31)
+    wait_settled(qtbot, panel)
+    cmd = shlex.split(panel.side.cli_label.text().split("\n\n")[0])
+    assert cmd[:2] == ["gan-studio", "sample"] and cmd[cmd.index("--seed") + 1] == "31"
+    cmd[cmd.index("--out") + 1] = str(tmp_path / "cli.png")
+    r = subprocess.run([sys.executable, "-m", "gan_studio.cli.main"] + cmd[1:], capture_output=True, text=True,
+                       timeout=120, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert r.returncode == 0, r.stderr
+    gui = np.asarray(Image.open(panel.save_grid(tmp_path / "gui.png")), dtype=int)
+    cli = np.asarray(Image.open(tmp_path / "cli.png"), dtype=int)
+    assert gui.shape == cli.shape and np.abs(gui - cli).max() <= 1

@@ -1,6 +1,7 @@
 """engine.render (pure, never raises) and the GUI workers (latest-wins rendering, stoppable generators)."""
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -70,15 +71,18 @@ class _Sink(QObject):
 def test_render_worker_drops_stale_requests(qtbot, G):
     worker, sink = RenderWorker(), _Sink()
     worker.rendered.connect(sink.on_result)
+    threads, render_fn = set(), worker._renderer.render
+    worker._renderer.render = lambda req: threads.add(threading.get_ident()) or render_fn(req)
     try:
         ids = [worker.submit(RenderRequest(generator=G, latents=[Latent.from_seed(s, G.z_dim)], tag="a"))
                for s in range(100)]
-        qtbot.waitUntil(lambda: sink.results and sink.results[-1].request_id == ids[-1], timeout=30_000)
+        qtbot.waitUntil(lambda: bool(sink.results) and sink.results[-1].request_id == ids[-1], timeout=30_000)
         got = [r.request_id for r in sink.results]
         assert got == sorted(set(got)) and got[-1] == ids[-1]
         want = generate(G, seeds_latents([99], G.z_dim))
         assert (sink.results[-1].images - want).abs().max() <= 1e-5
         assert worker.newest_id("a") == ids[-1]
+        assert threads and threading.get_ident() not in threads, "torch ran on the UI thread"
     finally:
         worker.stop()
     assert not worker.isRunning()

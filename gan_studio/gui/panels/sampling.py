@@ -4,26 +4,49 @@ truncation, and a large view of one latent — a grid tile, or any Latent sent w
 from __future__ import annotations
 
 import random
+import shlex
 from pathlib import Path
 
 import torch
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QSpinBox,
-                               QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget
 from superqt import QLabeledDoubleSlider
 
+from ...engine.catalog import shipped_dir, user_dir
 from ...engine.errors import UserError
 from ...engine.imaging import save_grid, save_png
 from ...engine.latent.state import Latent
 from ...engine.render import RenderRequest, RenderResult
 from ..state import AppContext, LoadedModel
 from ..widgets.image_grid import ImageGrid
-from ..widgets.pixel_view import PixelView
+from ..widgets.sample_view import SampleView
 from .base import Panel
 
 MAX_SEED = 2**31 - 1
-UPSCALES = (1, 2, 4, 8, 16)
+
+
+def model_ref(model: LoadedModel) -> str:
+    """How the CLI names this model: its catalogue name, else its path."""
+    path = model.path
+    if path is not None and path.parent.resolve() in (shipped_dir().resolve(), user_dir().resolve()):
+        return shlex.quote(path.stem)
+    return shlex.quote(str(path)) if path else "MODEL"
+
+
+def sample_command(model: LoadedModel, seed: int, n: int, psi: float, cols: int, scale: int, out: str) -> str:
+    """The `gan-studio sample` call that writes the same images."""
+    cmd = f"gan-studio sample --model {model_ref(model)} --seed {seed}"
+    cmd += f" --n {n} --cols {cols}" if n > 1 else ""
+    cmd += f" --truncation {psi:g}" if psi != 1.0 else ""
+    return cmd + (f" --scale {scale}" if scale != 1 else "") + f" --out {out}"
+
+
+def _int(value, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):       # a hand-edited settings file
+        return default
 
 
 def _label(text: str, role: str = "") -> QLabel:
@@ -68,7 +91,7 @@ class SamplingPanel(Panel):
         self.rows_box, self.cols_box = QSpinBox(), QSpinBox()
         for box, key in ((self.rows_box, "rows"), (self.cols_box, "cols")):
             box.setRange(1, 12)
-            box.setValue(int(s.value(f"sampling/{key}", 4)))
+            box.setValue(_int(s.value(f"sampling/{key}", 4), 4))
         self.psi_slider = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
         self.psi_slider.setRange(0.0, 1.5)
         self.psi_slider.setSingleStep(0.01)
@@ -90,7 +113,8 @@ class SamplingPanel(Panel):
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.grid)
-        split.addWidget(self._build_side())
+        self.side = SampleView()
+        split.addWidget(self.side)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 0)
         split.setSizes([640, 320])
@@ -101,31 +125,6 @@ class SamplingPanel(Panel):
         lay.addWidget(split, 1)
         self._connect()
 
-    def _build_side(self) -> QWidget:
-        side = QWidget()
-        side.setMinimumWidth(260)
-        self.view_title = _label("—", "heading")
-        self.view_info = _label("", "subtle")
-        self.view = PixelView("Click a tile")
-        self.upscale_box = QComboBox()
-        for f in UPSCALES:
-            self.upscale_box.addItem(f"×{f}", f)
-        self.upscale_box.setCurrentIndex(UPSCALES.index(8))
-        self.upscale_box.setToolTip("Nearest-neighbour upscale factor for saved images")
-        self.save_image_btn = QPushButton("Save image…")
-        row = QHBoxLayout()
-        row.addWidget(_label("Upscale"))
-        row.addWidget(self.upscale_box)
-        row.addStretch(1)
-        row.addWidget(self.save_image_btn)
-        lay = QVBoxLayout(side)
-        lay.setContentsMargins(8, 0, 0, 0)
-        lay.addWidget(self.view_title)
-        lay.addWidget(self.view_info)
-        lay.addWidget(self.view, 1)
-        lay.addLayout(row)
-        return side
-
     def _connect(self) -> None:
         self.seed_box.valueChanged.connect(self._controls_changed)
         self.rows_box.valueChanged.connect(self._shape_changed)
@@ -134,7 +133,8 @@ class SamplingPanel(Panel):
         self.resample_btn.clicked.connect(self.resample)
         self.grid.tile_clicked.connect(self.select_tile)
         self.save_grid_btn.clicked.connect(self._save_grid_clicked)
-        self.save_image_btn.clicked.connect(self._save_image_clicked)
+        self.side.save_btn.clicked.connect(self._save_image_clicked)
+        self.side.upscale_box.currentIndexChanged.connect(self._update_cli)
 
     # ------------------------------------------------------------ controls
     def seeds(self) -> list[int]:
@@ -142,7 +142,7 @@ class SamplingPanel(Panel):
         return [s0 + i for i in range(self.grid.count())]
 
     def psi(self) -> float:
-        return float(self.psi_slider.value())
+        return round(float(self.psi_slider.value()), 4)   # what the CLI's --truncation reproduces
 
     def set_first_seed(self, seed: int) -> None:
         if seed == self.seed_box.value():
@@ -182,9 +182,7 @@ class SamplingPanel(Panel):
         self._G, self._pending_grid, self._pending_view = None, None, None
         self.grid_latents, self.grid_images = [], None
         self.latent, self.view_image = None, None
-        self.view.set_pixels(None)
-        self.view_title.setText("—")
-        self.view_info.setText("")
+        self.side.clear()
         if model is None:
             self.grid.clear("Open a model: pick one on the left, use Open…, or drop a file here")
         elif not model.is_image_generator:
@@ -280,19 +278,29 @@ class SamplingPanel(Panel):
                 return
         self.grid.set_selected(-1)
         self.latent = latent
-        self.view_title.setText(latent.label())
-        self.view_info.setText("rendering…")
+        self.side.show_pending(latent.label())
         self._request_view(latent)
 
     def _show_view(self, latent: Latent, image: torch.Tensor, pixels) -> None:
         self.latent, self.view_image = latent, image
-        self.view.set_pixels(pixels)
-        self.view_title.setText(latent.label())
         c, h, w = image.shape
         space = "z" if latent.z is not None else "ws"
         psi = f" · ψ {self.psi():.2f}" if latent.z is not None else ""
-        self.view_info.setText(f"{space}{psi} · {w}×{h}{' RGB' if c == 3 else ''}")
+        self.side.show_sample(latent.label(), f"{space}{psi} · {w}×{h}{' RGB' if c == 3 else ''}", pixels)
+        self._update_cli()
         self.view_shown.emit(latent)
+
+    @Slot()
+    def _update_cli(self) -> None:
+        m, psi, scale = self.ctx.model, self.psi(), self.side.scale()
+        if m is None or not self.grid_latents:
+            self.side.set_commands([])
+            return
+        seeds = self.seeds()
+        lines = [sample_command(m, seeds[0], len(seeds), psi, self.grid.cols, 1, "grid.png")]
+        if self.latent is not None and self.latent.seed is not None:
+            lines.append(sample_command(m, self.latent.seed, 1, psi, 1, scale, f"seed{self.latent.seed}.png"))
+        self.side.set_commands(lines)
 
     # ------------------------------------------------------------ saving
     def save_selected(self, path: str | Path, scale: int = 1) -> Path | None:
@@ -335,11 +343,11 @@ class SamplingPanel(Panel):
         tag = f"seed{self.latent.seed}" if self.latent.seed is not None else self.latent.source
         path = self._ask_path("Save image", f"{self._model_stem()}-{tag}.png")
         if path:
-            self.save_selected(path, int(self.upscale_box.currentData()))
+            self.save_selected(path, self.side.scale())
 
     @Slot()
     def _save_grid_clicked(self) -> None:
         seeds = self.seeds()
         path = self._ask_path("Save grid", f"{self._model_stem()}-seeds{seeds[0]}-{seeds[-1]}.png")
         if path:
-            self.save_grid(path, int(self.upscale_box.currentData()))
+            self.save_grid(path, self.side.scale())

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPoint, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QImage, QKeyEvent, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from .. import theme
@@ -46,7 +46,9 @@ class ImageGrid(QWidget):
         self._selected = -1
         self._hover = -1
         self._placeholder = ""
+        self._image_px = 0            # image side of the last images shown: tiles snap to multiples of it
         self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(200, 200)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
@@ -76,6 +78,8 @@ class ImageGrid(QWidget):
         n = min(len(pixels), self.count())
         self._images = [qimage_from_pixels(pixels[i]) for i in range(n)]
         self._captions = list(captions or [])[:n]
+        if self._images:
+            self._image_px = self._images[0].width()
         self.update()
 
     def clear(self, placeholder: str = "") -> None:
@@ -107,8 +111,7 @@ class ImageGrid(QWidget):
         g = self.GAP
         w = (self.width() - g * (self._cols + 1)) // self._cols
         h = (self.height() - g * (self._rows + 1)) // self._rows
-        img = self._images[0].width() if self._images and self._images[0] is not None else 0
-        return fit_square(min(w, h), img)
+        return fit_square(min(w, h), self._image_px)
 
     def tile_rect(self, index: int) -> QRect:
         side, g = self._tile_side(), self.GAP
@@ -174,6 +177,18 @@ class ImageGrid(QWidget):
             return
         i = self.index_at(event.position().toPoint())
         if i >= 0:
+            self.setFocus()
+            self.set_selected(i)
+            self.tile_clicked.emit(i)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Arrow keys move the selection (and select like a click)."""
+        step = {Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1, Qt.Key.Key_Up: -self._cols,
+                Qt.Key.Key_Down: self._cols}.get(Qt.Key(event.key()))
+        if step is None:
+            return super().keyPressEvent(event)
+        i = max(self._selected, 0) + step if self._selected >= 0 else 0
+        if 0 <= i < len(self._images):
             self.set_selected(i)
             self.tile_clicked.emit(i)
 

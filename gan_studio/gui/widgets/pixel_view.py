@@ -15,7 +15,9 @@ class PixelView(QWidget):
         super().__init__(parent)
         self._image: QImage | None = None
         self._placeholder = placeholder
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)                 # stays square as the side panel is resized
+        self.setSizePolicy(policy)
         self.setMinimumSize(160, 160)
 
     def set_pixels(self, px: np.ndarray | None) -> None:
@@ -34,13 +36,16 @@ class PixelView(QWidget):
         return self._image
 
     def image_rect(self) -> QRect:
-        margin = 8
+        margin = 6
         avail = min(self.width(), self.height()) - 2 * margin
         side = fit_square(avail, self._image.width() if self._image is not None else 0)
-        return QRect((self.width() - side) // 2, margin, side, side)   # top-aligned under the title
+        return QRect((self.width() - side) // 2, (self.height() - side) // 2, side, side)
 
     def sizeHint(self) -> QSize:
         return QSize(320, 320)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
 
     def heightForWidth(self, w: int) -> int:
         return w
