@@ -46,6 +46,7 @@ class AppContext(QObject):
     info = Signal(str)                  # a non-error notice
     status = Signal(str)                # a transient status-bar message
     latent_requested = Signal(object)   # a Latent to show in the sampling view
+    latent_selected = Signal(object)    # the Latent now shown in the sampling view's large view
 
     def __init__(self, settings: Settings | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -53,11 +54,13 @@ class AppContext(QObject):
         self.renderer = RenderWorker(self)
         self.tasks = TaskPool(self)
         self.model: LoadedModel | None = None
+        self.selected_latent = None         # the sampling view's current Latent (walk keyframes, edits start here)
         self.device: torch.device = torch.device("cpu")
         self.device_request = "auto"
 
     def set_model(self, model: LoadedModel | None) -> None:
         self.model = model
+        self.selected_latent = None
         self.model_changed.emit(model)
 
     def set_device(self, request: str) -> str:
@@ -79,6 +82,11 @@ class AppContext(QObject):
 
     def show_latent(self, latent) -> None:
         self.latent_requested.emit(latent)
+
+    def select_latent(self, latent) -> None:
+        """Called by the sampling view when its large view shows `latent`."""
+        self.selected_latent = latent
+        self.latent_selected.emit(latent)
 
     def shutdown(self) -> None:
         self.renderer.stop()

@@ -288,6 +288,7 @@ class SamplingPanel(Panel):
         psi = f" · ψ {self.psi():.2f}" if latent.z is not None else ""
         self.side.show_sample(latent.label(), f"{space}{psi} · {w}×{h}{' RGB' if c == 3 else ''}", pixels)
         self._update_cli()
+        self.ctx.select_latent(latent)
         self.view_shown.emit(latent)
 
     @Slot()
