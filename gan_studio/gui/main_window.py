@@ -17,15 +17,17 @@ from ..engine.catalog import MODEL_SUFFIXES, list_models, resolve_model
 from ..engine.device import available_devices
 from ..engine.errors import UserError
 from .panels.base import Panel
+from .panels.directions import DirectionsPanel
 from .panels.info import InfoPanel
 from .panels.sampling import SamplingPanel
+from .panels.walks import WalksPanel
 from .settings import Settings
 from .state import AppContext, LoadedModel
 from .widgets.banner import MessageBanner
 from .widgets.model_list import ModelList
 from .workers import TaskWorker
 
-PANELS: list[type[Panel]] = [SamplingPanel, InfoPanel]
+PANELS: list[type[Panel]] = [SamplingPanel, WalksPanel, DirectionsPanel, InfoPanel]
 APP_TITLE = "GAN Studio"
 TRUST_WARNING = ("{name} is a TorchScript file. TorchScript is code, not just weights: opening it runs "
                  "a program from the file.\n\nOnly open files you trust. Open it?")

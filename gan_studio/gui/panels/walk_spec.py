@@ -1,0 +1,143 @@
+"""The walks panel's state, Qt-free: what walk to make (`WalkSpec`), the jobs its workers run, and a frame cache.
+
+A `WalkSpec` is captured on the UI thread from the panel's controls; `compute_walk` and `export_walk` run
+in TaskWorkers. The same spec also writes the equivalent `gan-studio walk` command line.
+"""
+from __future__ import annotations
+
+import shlex
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+import torch
+
+from ...engine.errors import UserError
+from ...engine.export import export_frames
+from ...engine.latent.sampling import synthesize
+from ...engine.latent.state import Latent
+from ...engine.latent.walks import random_loop, walk_ws
+
+RANDOM_LOOPS = ("circle", "noise")
+
+
+@dataclass
+class WalkSpec:
+    keyframes: list[Latent]
+    frames: int = 120
+    method: str | None = None          # None: slerp for z keyframes, lerp once any keyframe is a ws
+    loop: bool = False
+    easing: str = "linear"
+    psi: float = 1.0                   # truncation ψ, for z keyframes and random loops
+    random: str | None = None          # "circle" | "noise": a random closed walk from `random_seed` instead
+    random_seed: int = 0
+
+    def problem(self) -> str:
+        """Why no walk can be made from this ('' when one can)."""
+        if self.random:
+            return ""
+        k = len(self.keyframes)
+        if k == 0:
+            return "Add keyframes: type seeds, or add the sample view's current sample"
+        if k == 1:
+            return "Add a second keyframe (a walk goes from one keyframe to the next)"
+        return ""
+
+    def ws(self, G) -> torch.Tensor:
+        """(frames, num_ws, w_dim) on the CPU."""
+        if self.random:
+            z = random_loop(self.random_seed, G.z_dim, self.frames, kind=self.random)
+            dev = next(iter(G.parameters()), torch.empty(0)).device
+            with torch.no_grad():
+                return G.mapping(z.to(dev), truncation_psi=self.psi).cpu()
+        return walk_ws(G, self.keyframes, self.frames, self.method, self.loop, self.easing, self.psi)
+
+    def seeds(self) -> list[int] | None:
+        """The keyframes' seeds when every keyframe is a seed (then the CLI can make the same walk)."""
+        seeds = [k.seed for k in self.keyframes]
+        return seeds if seeds and all(s is not None for s in seeds) else None
+
+    def describe(self) -> dict:
+        """Where a walk frame comes from, for `Latent.info`."""
+        if self.random:
+            return {"loop": f"{self.random}, seed {self.random_seed}"}
+        seeds = self.seeds()
+        return {"seeds": ",".join(map(str, seeds))} if seeds else {"keyframes": len(self.keyframes)}
+
+    def title(self) -> str:
+        if self.random:
+            return f"{self.random.capitalize()} loop · seed {self.random_seed}"
+        seeds = self.seeds()
+        if seeds and len(seeds) <= 8:
+            return "Seeds " + " → ".join(map(str, seeds)) + (" → …" if self.loop else "")
+        return f"{len(self.keyframes)} keyframes" + (", looped" if self.loop else "")
+
+    def command(self, model_ref: str, out: str = "walk.gif", fps: float = 24, scale: int = 4) -> str:
+        """The `gan-studio walk` call that writes the same frames ('' when the keyframes are not all seeds)."""
+        if self.random:
+            cmd = f"gan-studio walk --model {model_ref} --seeds {self.random_seed} --random-loop {self.random}"
+        else:
+            seeds = self.seeds()
+            if not seeds:
+                return ""
+            cmd = f"gan-studio walk --model {model_ref} --seeds {','.join(map(str, seeds))}"
+            cmd += f" --method {self.method}" if self.method and self.method != "slerp" else ""
+            cmd += f" --easing {self.easing}" if self.easing != "linear" else ""
+            cmd += " --loop" if self.loop else ""
+        cmd += f" --frames {self.frames}"
+        cmd += f" --truncation {self.psi:g}" if self.psi != 1.0 else ""
+        cmd += f" --out {shlex.quote(out)}"
+        cmd += f" --fps {fps:g}" if fps != 24 and not out.endswith(".png") else ""
+        return cmd + (f" --scale {scale}" if scale != 4 else "")
+
+
+def compute_walk(seq: int, spec: WalkSpec, G) -> tuple[int, WalkSpec, torch.Tensor | None, str]:
+    """Worker thread: (seq, spec, ws or None, error message). Never raises."""
+    try:
+        return seq, spec, spec.ws(G), ""
+    except UserError as exc:
+        return seq, spec, None, str(exc)
+    except Exception as exc:                       # a bad walk must never take the app down
+        first = str(exc).strip().splitlines()
+        return seq, spec, None, f"{type(exc).__name__}: {first[0][:300] if first else ''}"
+
+
+def export_walk(G, ws: torch.Tensor, out: str, fps: float, scale: int) -> Iterator[tuple[int, int]]:
+    """Worker thread: render ws (frames, num_ws, w_dim) one frame at a time into `out`; yields (done, total).
+    Closing the generator cancels it (the partial file is removed)."""
+    yield from export_frames(lambda i: synthesize(G, ws[i:i + 1]), ws.shape[0], out, fps=fps, scale=scale)
+
+
+class FrameCache:
+    """Rendered frames by index, least recently used dropped beyond a byte budget."""
+
+    def __init__(self, budget_bytes: int = 256 << 20) -> None:
+        self._frames: OrderedDict[int, tuple[torch.Tensor, np.ndarray]] = OrderedDict()
+        self._bytes, self._budget = 0, budget_bytes
+
+    def get(self, i: int) -> tuple[torch.Tensor, np.ndarray] | None:
+        hit = self._frames.get(i)
+        if hit is not None:
+            self._frames.move_to_end(i)
+        return hit
+
+    def put(self, i: int, image: torch.Tensor, pixels: np.ndarray) -> None:
+        """image (C, H, W) float, pixels (H, W, C) uint8."""
+        if i in self._frames:
+            return
+        self._frames[i] = (image, pixels)
+        self._bytes += image.numel() * image.element_size() + pixels.nbytes
+        while self._bytes > self._budget and len(self._frames) > 1:
+            _, (im, px) = self._frames.popitem(last=False)
+            self._bytes -= im.numel() * im.element_size() + px.nbytes
+
+    def clear(self) -> None:
+        self._frames.clear()
+        self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def __contains__(self, i: int) -> bool:
+        return i in self._frames

@@ -1,0 +1,81 @@
+"""The discovery controls of the directions panel: method, K, steps, preset, Start / Stop, and progress
+(a thin bar and one line: step, loss, accuracy, elapsed time and ETA)."""
+from __future__ import annotations
+
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget
+
+METHOD_TIPS = ("voynov: trained matrix A + reconstructor (Voynov & Babenko 2020) · ganspace: PCA (Härkönen "
+               "et al. 2020) · sefa: closed-form factorization (Shen & Zhou 2021) · random, coordinate: baselines")
+
+
+def duration(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+def _label(text: str, role: str = "") -> QLabel:
+    lab = QLabel(text)
+    if role:
+        lab.setProperty("role", role)
+    return lab
+
+
+class DiscoveryBar(QWidget):
+    def __init__(self, methods, presets, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.method_box = QComboBox()
+        self.method_box.addItems(list(methods))
+        self.method_box.setToolTip(METHOD_TIPS)
+        self.k_box = QSpinBox()
+        self.k_box.setRange(1, 512)
+        self.k_box.setValue(32)
+        self.k_box.setToolTip("Number of directions K (at most the latent size)")
+        self.steps_box = QSpinBox()
+        self.steps_box.setRange(1, 1_000_000)
+        self.steps_box.setSingleStep(500)
+        self.steps_box.setValue(3000)
+        self.steps_box.setToolTip("Training steps (voynov); raise it after a run and press Resume to train on")
+        self.preset_box = QComboBox()
+        self.preset_box.addItems(list(presets))
+        self.preset_box.setCurrentText("fast")
+        self.preset_box.setToolTip("fast: lr 1e-3 and a wider reconstructor · paper: the authors' settings")
+        self.start_btn, self.stop_btn = QPushButton("Start"), QPushButton("Stop")
+        self.start_btn.setMinimumWidth(80)
+        self.stop_btn.setToolTip("Stop after the current step, keeping the directions found so far")
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(False)
+        self.progress.setFixedHeight(8)
+        self.progress_label = _label("", "subtle")
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(8)
+        for w in (_label("Method"), self.method_box, _label("  K"), self.k_box, _label("  Steps"), self.steps_box,
+                  _label("  Preset"), self.preset_box, self.start_btn, self.stop_btn):
+            lay.addWidget(w)
+        col = QVBoxLayout()
+        col.setSpacing(2)
+        col.addWidget(self.progress_label)
+        col.addWidget(self.progress)
+        lay.addSpacing(10)
+        lay.addLayout(col, 1)
+
+    def show_text(self, text: str, busy: bool = False, fraction: float | None = None) -> None:
+        """A message; busy: an indeterminate bar; fraction: a full (1) or empty (0) bar."""
+        self.progress_label.setText(text)
+        if busy:
+            self.progress.setRange(0, 0)
+        elif fraction is not None:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(int(1000 * fraction))
+
+    def show_progress(self, p: dict) -> None:
+        """A discovery step {"step", "total", "loss", "accuracy", "elapsed", "eta"} or an RCA step."""
+        self.progress.setRange(0, p["total"])
+        self.progress.setValue(p["step"])
+        if "accuracy" in p:
+            self.progress_label.setText(f"step {p['step']:,} / {p['total']:,} · loss {p['loss']:.3f} · accuracy "
+                                        f"{p['accuracy']:.2f} · {duration(p['elapsed'])} elapsed · "
+                                        f"ETA {duration(p['eta'])}")
+        else:
+            self.progress_label.setText(f"measuring RCA: training a fresh reconstructor, step {p['step']:,} / "
+                                        f"{p['total']:,}")
