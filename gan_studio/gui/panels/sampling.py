@@ -173,9 +173,9 @@ class SamplingPanel(Panel):
 
     @Slot()
     def _psi_changed(self) -> None:
-        self.request_grid()
-        if self.latent is not None and self.grid.selected() < 0:
+        if self.latent is not None:        # the large view first: one image comes back before the grid
             self._request_view(self.latent)
+        self.request_grid()
 
     # ------------------------------------------------------------ model and rendering
     def on_model_changed(self, model: LoadedModel | None) -> None:
