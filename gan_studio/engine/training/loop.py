@@ -84,8 +84,9 @@ def batches(data: torch.Tensor, batch: int, gen: torch.Generator) -> Iterator[to
             yield data[perm[i:i + batch]]
 
 
-def _resume(out: Path, recipe, cfg: TrainConfig) -> tuple[int, float]:
-    """Load the checkpoint's networks; return its step and the training seconds already spent."""
+def _resume(out: Path, recipe, cfg: TrainConfig) -> tuple[int, float, list]:
+    """Load the checkpoint's networks; return its step, the training seconds already spent, and the
+    commands that trained it so far (each with the step it stopped at)."""
     b = load_bundle(out)
     meta = b.meta
     if meta.get("arch") != cfg.arch or meta.get("config") != recipe.arch_config:
@@ -93,7 +94,9 @@ def _resume(out: Path, recipe, cfg: TrainConfig) -> tuple[int, float]:
                         f"{meta.get('config')}, not {cfg.arch} {recipe.arch_config}")
     recipe.load_networks(b.networks)
     done = meta.get("training", {})
-    return int(done.get("step", 0)), float(done.get("seconds", 0.0))
+    history = list(done.get("history", [])) + [{"command": done.get("command"), "until_step": done.get("step"),
+                                                "seconds": done.get("seconds")}]
+    return int(done.get("step", 0)), float(done.get("seconds", 0.0)), history
 
 
 def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str | None = None,
@@ -108,10 +111,10 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str 
     if choice.message:
         yield Progress(0, cfg.steps, message=choice.message)
     torch.manual_seed(cfg.seed)                      # network initialisation
-    recipe = RECIPES.get(ARCHITECTURES.get(cfg.arch).kind)(cfg, device)
-    start, seconds_before = 0, 0.0
+    recipe = (RECIPES.get(cfg.arch) if cfg.arch in RECIPES else RECIPES.get(ARCHITECTURES.get(cfg.arch).kind))(cfg, device)
+    start, seconds_before, history = 0, 0.0, []
     if resume and out.exists():
-        start, seconds_before = _resume(out, recipe, cfg)
+        start, seconds_before, history = _resume(out, recipe, cfg)
         yield Progress(start, cfg.steps, message=f"resumed from {out} at step {start}")
     elif out.exists() and not resume:
         raise UserError(f"{out} exists: pass --resume to continue it, or choose another --out")
@@ -121,10 +124,13 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str 
     z_fixed = seeds_latents(SAMPLE_SEEDS, recipe.z_dim).to(device)
     command = command or " ".join(shlex.quote(a) for a in ["gan-studio"] + sys.argv[1:])
     meta_base = recipe.metadata(command) | (extra_meta or {})
+    if history:
+        meta_base["training"] = dict(meta_base["training"], history=history)
     t0, step, last_ckpt = time.perf_counter(), start, None
 
     def checkpoint() -> str:               # reads the current `step` (closure)
         meta = dict(meta_base)
+        meta["name"] = meta.get("name") or out.stem
         meta["training"] = dict(meta["training"], step=step,
                                 seconds=round(seconds_before + time.perf_counter() - t0, 1))
         save_bundle(out, recipe.networks(), meta)
