@@ -68,10 +68,12 @@ class Progress:
     checkpoint: str | None = None           # path written at this step
     message: str = ""
     done: bool = False
+    start: int = 0                          # the step this run started from (after --resume)
 
     @property
     def eta(self) -> float:
-        done_steps = max(self.step, 1)
+        """Seconds left, at this run's pace."""
+        done_steps = max(self.step - self.start, 1)
         return self.elapsed / done_steps * max(self.total - self.step, 0)
 
 
@@ -143,7 +145,7 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str 
                 raise TrainingDiverged(f"training diverged at step {step + 1} (losses {losses}); the last good "
                                        f"checkpoint is {last_ckpt or 'not written yet'}")
             step += 1
-            p = Progress(step, cfg.steps, losses, time.perf_counter() - t0)
+            p = Progress(step, cfg.steps, losses, time.perf_counter() - t0, start=start)
             over_budget = cfg.max_minutes is not None and p.elapsed >= cfg.max_minutes * 60
             p.done = step == cfg.steps or over_budget
             if step % cfg.sample_every == 0 or p.done:
