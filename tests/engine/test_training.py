@@ -94,3 +94,19 @@ def test_divergence_stops_and_keeps_last_good_checkpoint(tiny_dataset, tmp_path,
     b = load_bundle(out)
     assert b.meta["training"]["step"] == 4
     assert all(torch.isfinite(t).all() for t in b.generator().state_dict().values())
+
+
+def test_generator_ema_is_saved_recalibrated_and_preferred(tiny_dataset, tmp_path):
+    out = tmp_path / "m.safetensors"
+    list(train(_cfg(tiny_dataset, loss="ns"), out))
+    b = load_bundle(out)
+    assert set(b.networks) == {"generator", "generator_ema", "critic"}
+    assert b.generator() is b.networks["generator_ema"] and b.meta["training"]["ema_beta"] == 0.999
+    live, ema = b.networks["generator"], b.networks["generator_ema"]
+    assert weights_hash(live) != weights_hash(ema)
+    bn_live = [m.running_mean for m in live.modules() if isinstance(m, torch.nn.BatchNorm2d)][0]
+    bn_ema = [m.running_mean for m in ema.modules() if isinstance(m, torch.nn.BatchNorm2d)][0]
+    assert not torch.equal(bn_live, bn_ema)            # statistics recomputed for the averaged weights
+    off = tmp_path / "off.safetensors"
+    list(train(_cfg(tiny_dataset, loss="ns", options={"ema_beta": 0}), off))
+    assert "generator_ema" not in load_bundle(off).networks

@@ -158,7 +158,7 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str 
             yield p
             if p.done:
                 return
-    except GeneratorExit:      # the caller stopped training: keep the work done since the last checkpoint
+    except (GeneratorExit, KeyboardInterrupt):   # stopped (or Ctrl-C): keep the work since the last checkpoint
         if step > start:
             checkpoint()
         raise

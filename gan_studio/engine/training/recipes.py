@@ -7,6 +7,7 @@ the 3D VAE-IWGAN with three networks) register their own recipe under their arch
 """
 from __future__ import annotations
 
+import copy
 from typing import Iterator
 
 import torch
@@ -18,6 +19,36 @@ from ..models.base import build
 from ..registry import LOSSES, REGULARIZERS, Registry
 
 RECIPES: Registry = Registry("training recipe")
+
+
+@torch.no_grad()
+def update_ema(ema: nn.Module, net: nn.Module, beta: float) -> None:
+    """ema <- beta * ema + (1 - beta) * net for parameters; buffers are copied."""
+    for pe, p in zip(ema.parameters(), net.parameters()):
+        pe.lerp_(p.detach(), 1.0 - beta)
+    for be, b in zip(ema.buffers(), net.buffers()):
+        be.copy_(b)
+
+
+@torch.no_grad()
+def recalibrate_batchnorm(G: nn.Module, z_dim: int, device, batches: int = 16, batch: int = 128,
+                          seed: int = 12345) -> None:
+    """Recompute batch-norm running statistics for G's own (averaged) weights: the copied running stats
+    belong to the live generator, not to the average. Deterministic (seeded z)."""
+    bns = [m for m in G.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not bns:
+        return
+    gen = torch.Generator().manual_seed(seed)
+    momenta = [m.momentum for m in bns]
+    for m in bns:
+        m.reset_running_stats()
+        m.momentum = None                     # cumulative average over the calibration batches
+        m.train()
+    for _ in range(batches):
+        G(torch.randn(batch, z_dim, generator=gen).to(device))
+    for m, mom in zip(bns, momenta):
+        m.momentum = mom
+    G.eval()
 
 
 def make_optimizer(name: str, params, lr: float, betas: tuple[float, float]) -> torch.optim.Optimizer:
@@ -49,6 +80,9 @@ class GANRecipe:
         lr = cfg.lr or self.loss.lr
         self.opt_g = make_optimizer(self.loss.optimizer, self.G.parameters(), lr, self.loss.betas)
         self.opt_d = make_optimizer(self.loss.optimizer, self.D.parameters(), lr, self.loss.betas)
+        # an exponential moving average of the generator's weights (Yazıcı et al. 2019); 0 turns it off
+        self.ema_beta = float(cfg.options.get("ema_beta", 0.999))
+        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False) if self.ema_beta > 0 else None
 
     def batches(self, gen: torch.Generator) -> Iterator[torch.Tensor]:
         """Endless random batches of training images in [-1, 1] at the model's shape, on the device."""
@@ -82,6 +116,8 @@ class GANRecipe:
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         self.opt_g.step()
+        if self.G_ema is not None:
+            update_ema(self.G_ema, self.G, self.ema_beta)
         for p in self.D.parameters():
             p.requires_grad_(True)
         return {"d_loss": d_loss.detach().item(), "g_loss": g_loss.detach().item(),
@@ -90,6 +126,9 @@ class GANRecipe:
 
     @torch.no_grad()
     def sample(self, z: torch.Tensor) -> torch.Tensor:
+        if self.G_ema is not None:
+            recalibrate_batchnorm(self.G_ema, self.z_dim, self.device)
+            return self.G_ema(z).float().cpu()
         self.G.eval()
         return self.G(z).float().cpu()
 
@@ -97,12 +136,18 @@ class GANRecipe:
         save_grid(path, samples, ncols=8, scale=2)
 
     def networks(self) -> dict[str, nn.Module]:
-        return {"generator": self.G, "critic": self.D}
+        nets = {"generator": self.G, "critic": self.D}
+        if self.G_ema is not None:
+            recalibrate_batchnorm(self.G_ema, self.z_dim, self.device)
+            nets["generator_ema"] = self.G_ema
+        return nets
 
     def load_networks(self, nets: dict[str, nn.Module]) -> None:
         self.G.load_state_dict(nets["generator"].state_dict())
         if "critic" in nets:
             self.D.load_state_dict(nets["critic"].state_dict())
+        if self.G_ema is not None:          # a checkpoint without EMA weights starts the average here
+            self.G_ema.load_state_dict(nets.get("generator_ema", nets["generator"]).state_dict())
 
     def metadata(self, command: str) -> dict:
         cfg, data = self.cfg, self.data
@@ -115,7 +160,7 @@ class GANRecipe:
             "training": {"command": command, "seed": cfg.seed, "loss": cfg.loss, "reg": self.reg_name,
                          "reg_weight": self.reg_weight if self.reg_name != "none" else 0.0,
                          "n_critic": self.n_critic, "batch": cfg.batch, "lr": cfg.lr or self.loss.lr,
-                         "betas": list(self.loss.betas), "steps_planned": cfg.steps,
+                         "betas": list(self.loss.betas), "steps_planned": cfg.steps, "ema_beta": self.ema_beta,
                          "device": str(self.device), "torch": torch.__version__},
             "metrics": {},
         }
