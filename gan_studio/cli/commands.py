@@ -393,8 +393,6 @@ def cmd_walk(args) -> int:
     return 0
 
 
-from . import commands_style  # noqa: E402,F401
-from . import commands3d  # noqa: E402,F401
 
 
 # ------------------------------------------------------------------ directions
