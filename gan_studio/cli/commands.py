@@ -393,6 +393,8 @@ def cmd_walk(args) -> int:
     return 0
 
 
+from . import commands_style  # noqa: E402,F401
+from . import commands3d  # noqa: E402,F401
 
 
 # ------------------------------------------------------------------ directions

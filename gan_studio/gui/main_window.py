@@ -19,6 +19,7 @@ from ..engine.errors import UserError
 from .panels.base import Panel
 from .panels.directions import DirectionsPanel
 from .panels.info import InfoPanel
+from .panels.mixing import MixingPanel
 from .panels.sampling import SamplingPanel
 from .panels.walks import WalksPanel
 from .settings import Settings
@@ -27,7 +28,7 @@ from .widgets.banner import MessageBanner
 from .widgets.model_list import ModelList
 from .workers import TaskWorker
 
-PANELS: list[type[Panel]] = [SamplingPanel, WalksPanel, DirectionsPanel, InfoPanel]
+PANELS: list[type[Panel]] = [SamplingPanel, WalksPanel, DirectionsPanel, MixingPanel, InfoPanel]
 APP_TITLE = "GAN Studio"
 TRUST_WARNING = ("{name} is a TorchScript file. TorchScript is code, not just weights: opening it runs "
                  "a program from the file.\n\nOnly open files you trust. Open it?")

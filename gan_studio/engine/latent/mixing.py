@@ -5,6 +5,7 @@ A mix takes a row source's ws and replaces the chosen ws indices ("layers") with
     mix_ws(ws_row, ws_col, layers)                 # (N, num_ws, w_dim) each; layers: 0-based ws indices
     parse_layers("coarse", num_ws, resolutions)    # -> sorted list of ws indices
     mixing_grid(G, row_ws, col_ws, layers)         # -> MixingGrid: row/column source images + (R, C) cells
+    render_mixing(G, row_latents, col_latents, layers, truncation_psi, truncation_cutoff, noise_mode)
 
 Presets go by the resolution each ws index drives (`ws_resolutions(G)`), in the paper's bands: coarse =
 up to 8 px, fine = from min(64, R) px on (R = output resolution), middle = between. At 32 px: coarse =
@@ -158,6 +159,14 @@ def mixing_grid(G, row_ws: torch.Tensor, col_ws: torch.Tensor, layers: Sequence[
     images = synthesize(G, flat, noise_mode=noise_mode, batch_size=batch_size)
     return MixingGrid(images[:r], images[r:r + k], images[r + k:].reshape(r, k, *images.shape[1:]),
                       cell_ws, list(layers))
+
+
+def render_mixing(G, rows: Sequence, cols: Sequence, layers: Sequence[int], truncation_psi: float = 1.0,
+                  truncation_cutoff: int | None = None, noise_mode: str = "const") -> MixingGrid:
+    """The mixing grid for row and column `Latent`s (seeds, or ws such as other mixes): truncation applies
+    to z sources, as everywhere else."""
+    return mixing_grid(G, latents_ws(G, rows, truncation_psi, truncation_cutoff),
+                       latents_ws(G, cols, truncation_psi, truncation_cutoff), layers, noise_mode=noise_mode)
 
 
 def grid_canvas(grid: MixingGrid, pad: int = 2, blank: float = 1.0) -> torch.Tensor:

@@ -1,0 +1,251 @@
+"""3D subcommands: render3d, reconstruct, sample3d, eval3d, train3d (the VAE-IWGAN voxel model)."""
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from ..engine.errors import UserError
+from .commands import _arguments, _progress_line, command
+
+OUT_SUFFIXES = (".npy", ".stl", ".obj", ".ply")
+
+
+def _cmdline() -> str:
+    return "gan-studio " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
+def _check_out(out: str) -> Path:
+    p = Path(out)
+    if p.suffix.lower() not in OUT_SUFFIXES:
+        raise UserError(f"--out must end in {', '.join(OUT_SUFFIXES)}, not {p.name!r}")
+    return p
+
+
+def _threshold(value: float | None, default: float) -> float:
+    t = default if value is None else value
+    if not 0.0 <= t < 1.0:
+        raise UserError(f"--threshold must be in [0, 1), not {t}")
+    return t
+
+
+def _voxel_model_args(sp) -> None:
+    sp.add_argument("--model", required=True, help="voxel model name (see `gan-studio models`) or file path")
+    sp.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cuda, mps or cpu")
+
+
+def _open_voxel_model(args):
+    from ..engine.device import choose_device
+    from ..engine.reconstruction import VoxelModel
+    choice = choose_device(args.device)
+    if choice.message:
+        print(f"gan-studio: {choice.message}", file=sys.stderr)
+    return VoxelModel.open(args.model, choice.device)
+
+
+def _out_args(sp) -> None:
+    sp.add_argument("--out", required=True, help=".npy (voxel grid) or .stl / .obj / .ply (mesh)")
+    sp.add_argument("--threshold", type=float, default=None, help="occupancy threshold (default: the model's)")
+    sp.add_argument("--probabilities", action="store_true", help=".npy: float32 probabilities, not a bool grid")
+    sp.add_argument("--mesh", default="cubes", choices=["cubes", "smooth"], help="mesh style for STL/OBJ/PLY")
+    sp.add_argument("--json", action="store_true", help="print a JSON summary")
+
+
+def _write_shape(args, probs, threshold: float, summary: dict) -> int:
+    from ..engine.voxels_mesh import export_voxels
+    export_voxels(probs, args.out, threshold, args.probabilities, args.mesh)
+    summary = dict(summary, out=str(args.out), threshold=threshold, occupied=int((probs > threshold).sum()),
+                   shape=list(probs.shape))
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(f"wrote {args.out} ({summary['occupied']} occupied voxels at threshold {threshold:g})")
+    return 0
+
+
+# ------------------------------------------------------------------ render3d
+
+def _render3d_args(sp):
+    sp.add_argument("--voxels", required=True, help="a (32, 32, 32) .npy grid (bool or probabilities)")
+    sp.add_argument("--out", required=True, help="output .png")
+    sp.add_argument("--azimuth", type=float, default=45.0, help="degrees around the up (z) axis")
+    sp.add_argument("--elevation", type=float, default=25.0, help="degrees above the horizon")
+    sp.add_argument("--size", type=int, default=64, help="image size in pixels (the encoder uses 64)")
+    sp.add_argument("--threshold", type=float, default=0.5)
+
+
+@command("render3d", "render a voxel grid to a shaded grayscale PNG with the training-view renderer")
+@_arguments(_render3d_args)
+def cmd_render3d(args) -> int:
+    import torch
+    from ..engine.data.views import render_voxels
+    from ..engine.imaging import save_png
+    from ..engine.voxels_mesh import load_voxel_file
+    if Path(args.out).suffix.lower() != ".png":
+        raise UserError(f"--out must end in .png, not {Path(args.out).name!r}")
+    if not 8 <= args.size <= 2048:
+        raise UserError(f"--size must be between 8 and 2048, not {args.size}")
+    grid = load_voxel_file(args.voxels)
+    if not -90 <= args.elevation <= 90:
+        raise UserError(f"--elevation must be in [-90, 90], not {args.elevation}")
+    img = render_voxels(grid, args.azimuth, args.elevation, args.size, threshold=_threshold(args.threshold, 0.5))
+    save_png(args.out, torch.from_numpy(img)[None] * 2 - 1)
+    print(f"wrote {args.out} ({args.size}x{args.size}, azimuth {args.azimuth:g}, elevation {args.elevation:g})")
+    return 0
+
+
+# ------------------------------------------------------------------ reconstruct / sample3d
+
+def _reconstruct_args(sp):
+    _voxel_model_args(sp)
+    sp.add_argument("--image", required=True, help="any common image format (converted to grayscale)")
+    _out_args(sp)
+    sp.add_argument("--background", default="auto", choices=["auto", "keep"],
+                    help="auto: map the border's level to black, as the training views")
+
+
+@command("reconstruct", "reconstruct a 32³ voxel shape from one image (.npy grid or STL/OBJ/PLY mesh)")
+@_arguments(_reconstruct_args)
+def cmd_reconstruct(args) -> int:
+    from ..engine.image_input import prepare_view, read_grayscale
+    _check_out(args.out)
+    gray = read_grayscale(args.image)                      # a bad image fails before the model loads
+    model = _open_voxel_model(args)
+    view = prepare_view(gray, model.image_size, args.background)
+    t0 = time.perf_counter()
+    probs = model.reconstruct(view)
+    seconds = time.perf_counter() - t0
+    return _write_shape(args, probs, _threshold(args.threshold, model.threshold),
+                        {"model": model.bundle.name, "image": str(args.image), "seconds": round(seconds, 4)})
+
+
+def _sample3d_args(sp):
+    _voxel_model_args(sp)
+    sp.add_argument("--seed", type=int, required=True)
+    _out_args(sp)
+
+
+@command("sample3d", "generate a random 32³ shape from a seed (.npy grid or STL/OBJ/PLY mesh)")
+@_arguments(_sample3d_args)
+def cmd_sample3d(args) -> int:
+    _check_out(args.out)
+    model = _open_voxel_model(args)
+    probs = model.sample(args.seed)
+    return _write_shape(args, probs, _threshold(args.threshold, model.threshold),
+                        {"model": model.bundle.name, "seed": args.seed})
+
+
+# ------------------------------------------------------------------ eval3d
+
+def _eval3d_args(sp):
+    _voxel_model_args(sp)
+    sp.add_argument("--data", required=True, help="ModelNet10 32³ modelnet10.npz (or its folder)")
+    sp.add_argument("--split", default="test", choices=["train", "test"])
+    sp.add_argument("--seed", type=int, default=0, help="seed of the one random view per object")
+    sp.add_argument("--threshold", type=float, default=None,
+                    help="occupancy threshold (default: chosen on the training split)")
+    sp.add_argument("--baseline", action="store_true", help="also score the class-mean-shape baseline")
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--write", action="store_true", help="store the result and threshold in the model file")
+
+
+@command("eval3d", "mean IoU of single-view reconstructions of ModelNet10 (per class, threshold from train)")
+@_arguments(_eval3d_args)
+def cmd_eval3d(args) -> int:
+    from ..engine.data.voxels import load_voxels
+    from ..engine.metrics.iou import baseline_iou, evaluate_reconstruction
+    model = _open_voxel_model(args)
+    data = load_voxels(args.data, args.split)
+    train = load_voxels(args.data, "train") if args.threshold is None or args.baseline else None
+    th = None if args.threshold is None else _threshold(args.threshold, 0.5)
+    result = None
+    for p in evaluate_reconstruction(model.encoder, model.generator, data, train, th, args.seed,
+                                     device=model.device):
+        result = p.get("result", result)
+        if "done" in p and not args.json:
+            print(f"{p['stage']}: {p['done']}/{p['total']}", end="\r", file=sys.stderr, flush=True)
+    if args.baseline:
+        result["baseline"] = baseline_iou(train, data)
+    if args.write:
+        _store(model.bundle, result, _cmdline())
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(f"\nmean IoU {result['mean_iou']:.4f} (over objects), {result['class_mean_iou']:.4f} (over classes); "
+          f"threshold {result['threshold']:g}; n={result['n']} {result['split']} objects")
+    for name, v in result["per_class"].items():
+        print(f"  {name:12s} {v:.4f}")
+    if args.baseline:
+        print(f"class-mean-shape baseline: {result['baseline']['mean_iou']:.4f}")
+    return 0
+
+
+def _store(bundle, result: dict, command_line: str) -> None:
+    from ..engine.bundle import save_bundle
+    if bundle.path is None or bundle.path.suffix != ".safetensors":
+        raise UserError("--write only works on GAN Studio .safetensors files")
+    meta = dict(bundle.meta)
+    meta["metrics"] = dict(meta.get("metrics") or {}, **{f"iou_{result['split']}": dict(result, command=command_line)})
+    meta["threshold"] = result["threshold"]
+    half = meta.get("weights_dtype") == "float16"          # keep a half-precision file half
+    save_bundle(bundle.path, {k: v.cpu() for k, v in bundle.networks.items()}, meta, half=half)
+
+
+# ------------------------------------------------------------------ train3d
+
+def _train3d_args(sp):
+    sp.add_argument("--data", default="../shared/data/modelnet10_vox32",
+                    help="ModelNet10 32³ modelnet10.npz or its folder (research use only)")
+    sp.add_argument("--out", required=True, help="output .safetensors (also the checkpoint)")
+    sp.add_argument("--steps", type=int, required=True, help="generator steps (each after 5 critic batches)")
+    sp.add_argument("--batch", type=int, default=32)
+    sp.add_argument("--arch-config", default="{}",
+                    help='JSON, e.g. \'{"g_width": 16, "d_width": 16, "e_width": 32}\'')
+    sp.add_argument("--options", default="{}", help='recipe options as JSON, e.g. \'{"recon": "bce"}\'')
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--resume", action="store_true", help="continue from --out")
+    sp.add_argument("--lr", type=float, default=None, help="Adam learning rate (default 1e-4)")
+    sp.add_argument("--n-critic", type=int, default=None, help="critic/encoder batches per generator step (5)")
+    sp.add_argument("--checkpoint-every", type=int, default=200)
+    sp.add_argument("--sample-every", type=int, default=200)
+    sp.add_argument("--max-minutes", type=float, default=None, help="stop (and save) after this wall-clock time")
+    sp.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
+    sp.add_argument("--device", default="auto")
+    sp.add_argument("--quiet", action="store_true")
+
+
+def _json_arg(text: str, flag: str) -> dict:
+    try:
+        val = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{flag} is not valid JSON: {exc}") from None
+    if not isinstance(val, dict):
+        raise UserError(f"{flag} must be a JSON object")
+    return val
+
+
+@command("train3d", "train the VAE-IWGAN image -> voxel model on ModelNet10 32³, with checkpoints and resume")
+@_arguments(_train3d_args)
+def cmd_train3d(args) -> int:
+    from ..engine.training.loop import TrainConfig, train
+    cfg = TrainConfig.from_dict(dict(
+        data=args.data, arch="voxel-iwgan", arch_config=_json_arg(args.arch_config, "--arch-config"),
+        loss="wgan-gp", steps=args.steps, batch=args.batch, seed=args.seed, lr=args.lr,
+        n_critic=args.n_critic, checkpoint_every=args.checkpoint_every, sample_every=args.sample_every,
+        max_minutes=args.max_minutes, device=args.device, threads=args.threads,
+        options=_json_arg(args.options, "--options")))
+    if not str(args.out).endswith(".safetensors"):
+        raise UserError(f"--out must end in .safetensors, not {Path(args.out).name!r}")
+    last = 0.0
+    for p in train(cfg, args.out, resume=args.resume, command=_cmdline()):
+        if p.message:
+            print(f"\n{p.message}", file=sys.stderr)
+        now = time.perf_counter()
+        if not args.quiet and (now - last > 1.0 or p.done or p.checkpoint):
+            end = "\n" if (p.checkpoint or p.done) else "\r"
+            print(_progress_line(p), end=end, file=sys.stderr, flush=True)
+            last = now
+    print(f"wrote {args.out}")
+    return 0

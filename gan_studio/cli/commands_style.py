@@ -1,0 +1,63 @@
+"""Style subcommands: `gan-studio mix` (the StyleGAN mixing figure)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..engine.errors import UserError
+from .commands import _arguments, _load_generator, _model_args, command
+
+
+def _mix_args(sp):
+    _model_args(sp)
+    sp.add_argument("--rows", required=True, help="row-source seeds, e.g. 1,2,3 or 1-3")
+    sp.add_argument("--cols", required=True, help="column-source seeds, e.g. 4,5,6")
+    sp.add_argument("--layers", required=True,
+                    help="ws indices taken from the column source: none, all, coarse, middle, fine, "
+                         "or 0-based inclusive indices like 0-3,6")
+    sp.add_argument("--out", required=True,
+                    help=".png (the grid with its source row and column) or .npy (float32 (rows, cols, C, H, W), "
+                         "mixes only)")
+    sp.add_argument("--truncation", type=float, default=1.0, help="truncation psi (towards w_avg)")
+    sp.add_argument("--cutoff", type=int, default=None, help="truncate only ws indices below this one")
+    sp.add_argument("--noise", default="const", choices=["const", "random", "none"], help="noise inputs")
+    sp.add_argument("--scale", type=int, default=1, help="nearest-neighbour upscale of the PNG")
+
+
+@command("mix", "style mixing grid: row sources with chosen layers taken from column sources")
+@_arguments(_mix_args)
+def cmd_mix(args) -> int:
+    import numpy as np
+    from ..engine.imaging import save_png
+    from ..engine.latent.mixing import format_layers, grid_canvas, parse_layers, render_mixing, ws_resolutions
+    from ..engine.latent.sampling import parse_seeds
+    from ..engine.latent.state import Latent
+    out = Path(args.out)
+    if out.suffix.lower() not in (".png", ".npy"):
+        raise UserError(f"--out must end in .png or .npy, not {out.name!r}")
+    if args.scale < 1:
+        raise UserError(f"--scale must be at least 1, not {args.scale}")
+    rows, cols = parse_seeds(args.rows), parse_seeds(args.cols)
+    bundle, G, _device = _load_generator(args)
+    layers = parse_layers(args.layers, G.num_ws, ws_resolutions(G))
+    if args.cutoff is not None and not 0 <= args.cutoff <= G.num_ws:
+        raise UserError(f"--cutoff must be between 0 and {G.num_ws} (this generator's num_ws), not {args.cutoff}")
+    grid = render_mixing(G, [Latent.from_seed(s, G.z_dim) for s in rows],
+                         [Latent.from_seed(s, G.z_dim) for s in cols], layers, args.truncation, args.cutoff, args.noise)
+    if out.suffix.lower() == ".npy":
+        from ..engine.bundle import atomic_write
+        cells = grid.cells.numpy().astype(np.float32)
+        try:
+            atomic_write(out, lambda tmp: _save_npy(tmp, cells))
+        except OSError as exc:
+            raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
+    else:
+        save_png(out, grid_canvas(grid), scale=args.scale)
+    print(f"wrote {out} ({len(rows)}x{len(cols)} mixes, ws {format_layers(layers, G.num_ws)} from the columns, "
+          f"from {bundle.name})")
+    return 0
+
+
+def _save_npy(path, array) -> None:
+    import numpy as np
+    with open(path, "wb") as fh:           # a file object: np.save would append .npy to the temporary name
+        np.save(fh, array)

@@ -1,0 +1,130 @@
+"""Any common image file -> the 3D encoder's input: a grayscale view (1, 1, S, S) float in [0, 1].
+
+Shared by the CLI (`reconstruct`) and the GUI (open / drop an image). Handles 16- and 32-bit grayscale,
+float images, CMYK, RGBA / LA / palette with transparency (composited over the background), palette,
+1-bit, and multi-frame files (first frame), with EXIF orientation applied. A file that is missing, empty,
+not an image, truncated, or larger than MAX_PIXELS (a decompression bomb) raises one UserError.
+
+Training views are bright shaded objects on black. `background="auto"` maps the image's border level
+to black (|image - border median|), so an object photographed on white comes out bright on black too;
+"keep" leaves intensities alone. The image is padded to a square with the background, then resized.
+"""
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .errors import UserError
+
+MAX_PIXELS = 40_000_000          # ~ a 6300 x 6300 image; larger files are refused before decoding
+BACKGROUNDS = ("auto", "keep")
+
+
+def _open(source):
+    """A PIL image from a path or bytes, with its size checked before the pixels are decoded."""
+    from PIL import Image, UnidentifiedImageError
+    name = Path(source).name if isinstance(source, (str, Path)) else "image"
+    if isinstance(source, (str, Path)):
+        path = Path(source).expanduser()
+        if not path.is_file():
+            raise UserError(f"{path}: no such file")
+        if path.stat().st_size == 0:
+            raise UserError(f"{name}: the file is empty")
+        fh = open(path, "rb")
+    else:
+        if not source:
+            raise UserError("the image is empty")
+        fh = io.BytesIO(bytes(source))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(fh)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        fh.close()
+        raise UserError(f"{name}: the image is too large to open safely (a decompression bomb?)") from None
+    except UnidentifiedImageError:
+        fh.close()
+        raise UserError(f"{name}: not an image file GAN Studio can read (PNG, JPEG, TIFF, BMP, GIF, WebP ...)") \
+            from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        fh.close()
+        raise UserError(f"{name}: not an image file GAN Studio can read ({_first_line(exc)})") from None
+    if im.width * im.height > MAX_PIXELS or im.width < 1 or im.height < 1:
+        fh.close()
+        raise UserError(f"{name}: {im.width} x {im.height} pixels is too large to open safely "
+                        f"(limit {MAX_PIXELS:,} pixels)")
+    return im, fh, name
+
+
+def _first_line(exc: BaseException) -> str:
+    s = str(exc).strip().splitlines()
+    return s[0][:160] if s else type(exc).__name__
+
+
+def _to_gray(im) -> np.ndarray:
+    """Decoded PIL image of any mode -> (H, W) float32 in [0, 1], transparency composited over black."""
+    from PIL import Image, ImageOps
+    im = ImageOps.exif_transpose(im)
+    if im.mode in ("I;16", "I;16B", "I;16L", "I;16N"):
+        return np.asarray(im, dtype=np.float32) / 65535.0
+    if im.mode in ("I", "F"):
+        a = np.asarray(im, dtype=np.float64)
+        lo, hi = float(a.min()), float(a.max())
+        if im.mode == "I" and lo >= 0 and hi <= 65535:
+            return (a / (255.0 if hi <= 255 else 65535.0)).astype(np.float32)
+        return ((a - lo) / (hi - lo) if hi > lo else np.zeros_like(a)).astype(np.float32)
+    if im.mode == "P":
+        im = im.convert("RGBA" if "transparency" in im.info else "RGB")
+    if im.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = im.convert("RGBA")
+        black = Image.new("RGBA", rgba.size, (0, 0, 0, 255))
+        im = Image.alpha_composite(black, rgba)
+    return np.asarray(im.convert("L"), dtype=np.float32) / 255.0      # CMYK, YCbCr, RGB, 1, L ...
+
+
+def read_grayscale(source) -> np.ndarray:
+    """Path or bytes -> (H, W) float32 in [0, 1]. Raises UserError for anything that is not a sane image."""
+    im, fh, name = _open(source)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            im.seek(0)
+            im.load()
+            gray = _to_gray(im)
+    except UserError:
+        raise
+    except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
+        raise UserError(f"{name}: the image could not be decoded ({_first_line(exc)})") from None
+    finally:
+        fh.close()
+    if gray.ndim != 2 or gray.size == 0:
+        raise UserError(f"{name}: unsupported image layout {gray.shape}")
+    return gray
+
+
+def prepare_view(gray: np.ndarray, size: int = 64, background: str = "auto") -> torch.Tensor:
+    """(H, W) in [0, 1] -> (1, 1, size, size) in [0, 1]: background to black, padded square, resized."""
+    import torch.nn.functional as F
+    if background not in BACKGROUNDS:
+        raise UserError(f"background must be one of {', '.join(BACKGROUNDS)}, not {background!r}")
+    g = np.nan_to_num(gray.astype(np.float32))
+    if background == "auto":
+        border = np.concatenate([g[0], g[-1], g[:, 0], g[:, -1]])
+        g = np.abs(g - float(np.median(border)))
+    h, w = g.shape
+    side = max(h, w)
+    sq = np.zeros((side, side), np.float32)                             # padded with the (black) background
+    sq[(side - h) // 2:(side - h) // 2 + h, (side - w) // 2:(side - w) // 2 + w] = g
+    x = torch.from_numpy(sq)[None, None]                                # (1, 1, side, side)
+    if side != size:
+        x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=side > size, align_corners=False)
+    return x.clamp(0, 1).contiguous()
+
+
+def load_view(source, size: int = 64, background: str = "auto") -> torch.Tensor:
+    """Path or bytes of any common image -> the encoder's input (1, 1, size, size) in [0, 1]."""
+    return prepare_view(read_grayscale(source), size, background)

@@ -1,0 +1,93 @@
+"""Using a trained voxel model (kind "voxel-model"): image -> voxels, seed -> voxels, latent interpolation.
+
+    model = VoxelModel.open("modelnet10-iwgan")           # a catalogue name or a path
+    probs = model.reconstruct(load_view(path, model.image_size))   # (32, 32, 32) float32 in [0, 1]
+    probs = model.sample(seed=3)
+    frames = model.interpolate(model.encode(view_a), model.encode(view_b), steps=8)
+
+Every method returns numpy occupancy probabilities indexed [x, y, z] (z up) as the training data;
+`model.threshold` is the stored occupancy threshold (chosen on training data by `eval3d --write`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .bundle import Bundle
+from .errors import UserError
+
+
+@dataclass
+class VoxelModel:
+    bundle: Bundle
+    device: torch.device = torch.device("cpu")
+
+    @classmethod
+    def open(cls, name_or_path: str, device: str | torch.device = "cpu") -> "VoxelModel":
+        from .catalog import open_model
+        return cls.from_bundle(open_model(str(name_or_path)), device)
+
+    @classmethod
+    def from_bundle(cls, bundle: Bundle, device: str | torch.device = "cpu") -> "VoxelModel":
+        if bundle.kind != "voxel-model":
+            raise UserError(f"{bundle.name} is a {bundle.kind}, not a 3D voxel model")
+        missing = [r for r in ("generator", "encoder") if r not in bundle.networks]
+        if missing:
+            raise UserError(f"{bundle.name}: the file holds no {' or '.join(missing)} network")
+        model = cls(bundle, torch.device(device))
+        for net in bundle.networks.values():
+            net.to(model.device).eval()
+        return model
+
+    @property
+    def generator(self):
+        return self.bundle.networks["generator"]
+
+    @property
+    def encoder(self):
+        return self.bundle.networks["encoder"]
+
+    @property
+    def z_dim(self) -> int:
+        return self.generator.z_dim
+
+    @property
+    def image_size(self) -> int:
+        return self.encoder.cfg.image_size
+
+    @property
+    def threshold(self) -> float:
+        return float(self.bundle.meta.get("threshold", 0.5))
+
+    @torch.no_grad()
+    def encode(self, view: torch.Tensor) -> torch.Tensor:
+        """View (1, 1, S, S) or (N, 1, S, S) in [0, 1] -> posterior means (N, z_dim)."""
+        if view.ndim != 4 or view.shape[1:] != (1, self.image_size, self.image_size):
+            raise UserError(f"expected views (N, 1, {self.image_size}, {self.image_size}), got {tuple(view.shape)}")
+        mean, _ = self.encoder(view.float().to(self.device))
+        return mean.cpu()
+
+    @torch.no_grad()
+    def decode(self, z: torch.Tensor) -> np.ndarray:
+        """Latents (N, z_dim) -> probabilities (N, 32, 32, 32) float32."""
+        return self.generator(z.float().to(self.device))[:, 0].cpu().numpy()
+
+    def reconstruct(self, view: torch.Tensor) -> np.ndarray:
+        """One view (1, 1, S, S) -> probabilities (32, 32, 32)."""
+        return self.decode(self.encode(view))[0]
+
+    def latent(self, seed: int) -> torch.Tensor:
+        """The z of a seed (1, z_dim): the same seeds as the image models (torch.Generator per seed)."""
+        from .latent.sampling import seeds_latents
+        return seeds_latents([int(seed)], self.z_dim)
+
+    def sample(self, seed: int) -> np.ndarray:
+        return self.decode(self.latent(seed))[0]
+
+    def interpolate(self, z0: torch.Tensor, z1: torch.Tensor, steps: int = 8, method: str = "slerp") -> np.ndarray:
+        """Shapes along the path from z0 to z1 (each (1, z_dim) or (z_dim,)): (steps, 32, 32, 32)."""
+        from .latent.walks import interpolate
+        keys = torch.cat([z0.reshape(1, -1), z1.reshape(1, -1)]).float()
+        return self.decode(interpolate(keys, steps, method))

@@ -1,0 +1,223 @@
+"""Training recipe for kind "voxel-model": the VAE-IWGAN of Smith & Meger 2017 on ModelNet10 32³.
+
+One loop step = n_critic (5) batches; on every batch the critic and the encoder take one Adam step, on
+the last one the generator too (the authors' "generator every 5 batches"). With x the true voxels
+(N, 1, 32, 32, 32), v a random view of x, (mu, logvar) = E(v), z_e = mu + sigma * eps, z ~ N(0, 1):
+
+    x̃       = G(z) for the first half of the batch, G(z_e) for the rest ("from random z and encoded images")
+    critic  = E[D(x̃)] - E[D(x)] + 10 * GP       GP: per-sample gradient norm over all voxels
+    encoder = recon(G(z_e), x) + kl_weight * KL  recon = mean((G(z_e) - x)²) / 2, KL averaged over dims
+    gen     = -E[D(x̃)] + 100 * recon(G(z_e), x)
+
+Adam lr 1e-4, betas (0.5, 0.9) for all three. Settings beyond TrainConfig live in `cfg.options`
+(see `IWGANOptions`). Training views come from the project's renderer, drawn from the loop's seeded
+generator, so a run is reproducible.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..config import Config
+from ..data import views
+from ..data.voxels import load_voxels
+from ..errors import UserError
+from ..models.base import build
+from ..models.voxel_iwgan import kl_divergence, reparameterize
+from .recipes import RECIPES, make_optimizer
+from .regularizers import gradient_penalty
+
+
+@dataclass
+class IWGANOptions(Config):
+    recon_weight: float = 100.0      # delta: weight of recon in the generator loss
+    kl_weight: float = 1.0
+    gp_weight: float = 10.0          # lambda
+    recon: str = "mse"               # "mse" (authors: mean squared error / 2) or "bce"
+    betas: list = field(default_factory=lambda: [0.5, 0.9])
+    random_fraction: float = 0.5     # share of x̃ generated from random z (the rest from encoded views)
+    subset: int | None = None        # train on n objects evenly spread over the data (tests, quick checks)
+    probe_objects: int = 8           # fixed training objects whose reconstructions the samples PNG shows
+    init_mean_occupancy: bool = True  # start G's output bias at logit(mean training occupancy), not 0.5
+
+    def __post_init__(self) -> None:
+        if self.recon not in ("mse", "bce"):
+            raise ValueError(f"recon must be 'mse' or 'bce', not {self.recon!r}")
+        if not 0.0 <= self.random_fraction <= 1.0:
+            raise ValueError("random_fraction must be in [0, 1]")
+
+
+def recon_loss(logits: torch.Tensor, target: torch.Tensor, kind: str = "mse") -> torch.Tensor:
+    """Reconstruction of target voxels (N, 1, 32, 32, 32) in {0, 1} from generator logits, mean over all."""
+    if kind == "bce":
+        return F.binary_cross_entropy_with_logits(logits, target)
+    return (torch.sigmoid(logits) - target).pow(2).mean() / 2
+
+
+@RECIPES.register("voxel-model")
+class VoxelIWGANRecipe:
+    def __init__(self, cfg, device: torch.device):
+        self.cfg, self.device = cfg, device
+        self.opts = IWGANOptions.from_dict(cfg.options)
+        data = load_voxels(cfg.data or None, cfg.split)
+        if self.opts.subset and self.opts.subset < len(data):                      # spread over classes
+            data = data.subset(torch.linspace(0, len(data) - 1, self.opts.subset).round().long())
+        self.data = data
+        if len(self.data) < cfg.batch:
+            raise UserError(f"{len(self.data)} objects are fewer than one batch of {cfg.batch}")
+        self.arch_config = build(cfg.arch, "generator", cfg.arch_config).cfg.to_dict()
+        self.G, self.D, self.E = (build(cfg.arch, role, self.arch_config).to(device)
+                                  for role in ("generator", "critic", "encoder"))
+        self.z_dim, self.view_size = self.G.z_dim, self.E.cfg.image_size
+        self.n_critic = cfg.n_critic or 5
+        self.lr = cfg.lr or 1e-4
+        betas = tuple(float(b) for b in self.opts.betas)
+        self.opt_g, self.opt_d, self.opt_e = (make_optimizer("adam", net.parameters(), self.lr, betas)
+                                              for net in (self.G, self.D, self.E))
+        if self.opts.init_mean_occupancy:
+            self._init_output_bias()
+        n_probe = min(self.opts.probe_objects, len(self.data))
+        probe_idx = torch.linspace(0, len(self.data) - 1, n_probe).long()          # spread over classes
+        self.probe_voxels = self.data.voxels[probe_idx]                             # (P, 32, 32, 32)
+        self.probe_views = views.seeded_views(self.probe_voxels, 12345, self.view_size)
+
+    @torch.no_grad()
+    def _init_output_bias(self) -> None:
+        """Sigmoid(bias) = the mean occupancy (~0.1): Adam moves a bias ~lr a step, so from 0 (p = 0.5)
+        the empty space would take thousands of steps to clear (resume overwrites this with the weights)."""
+        p = float(self.data.voxels[:2048].float().mean().clamp(0.01, 0.5))
+        self.G.net[-1].bias.fill_(float(torch.logit(torch.tensor(p))))
+
+    # ---------------------------------------------------------------- data
+
+    def batches(self, gen: torch.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """Endless (voxels (B, 1, 32, 32, 32) float, views (B, 1, S, S) in [0, 1]) on the device."""
+        n, b = len(self.data), self.cfg.batch
+        while True:
+            perm = torch.randperm(n, generator=gen)
+            for i in range(0, n - b + 1, b):
+                vox = self.data.voxels[perm[i:i + b]]                               # (B, 32, 32, 32) uint8
+                img, _ = views.render_random(vox, gen, self.view_size)
+                yield vox.float().unsqueeze(1).to(self.device), img.to(self.device)
+
+    def _z(self, n: int) -> torch.Tensor:
+        return torch.randn(n, self.z_dim, device=self.device)
+
+    def _fakes(self, n: int) -> int:
+        return int(round(n * self.opts.random_fraction))
+
+    # ---------------------------------------------------------------- steps
+
+    def _critic_encoder_batch(self, vox: torch.Tensor, img: torch.Tensor) -> dict[str, float]:
+        o = self.opts
+        mean, logvar = self.E(img)                                      # (B, z) each
+        z_e = reparameterize(mean, logvar)
+        _requires_grad(self.G, False)
+        logits_e = self.G.logits(z_e)                                   # (B, 1, 32, 32, 32), grads to E
+        _requires_grad(self.G, True)
+        recon, kl = recon_loss(logits_e, vox, o.recon), kl_divergence(mean, logvar)
+        self.opt_e.zero_grad(set_to_none=True)
+        (recon + o.kl_weight * kl).backward()
+        self.opt_e.step()
+        k = self._fakes(vox.shape[0])
+        with torch.no_grad():
+            fake = torch.cat([self.G(self._z(k)), torch.sigmoid(logits_e[k:].detach())])  # (B, 1, 32³)
+        d_real, d_fake = self.D(vox), self.D(fake)
+        penalty = gradient_penalty(self.D, vox, fake, o.gp_weight)
+        d_loss = d_fake.mean() - d_real.mean()
+        self.opt_d.zero_grad(set_to_none=True)
+        (d_loss + penalty).backward()
+        self.opt_d.step()
+        return {"d_loss": d_loss.detach().item(), "penalty": penalty.detach().item(),
+                "wasserstein": -d_loss.detach().item(), "recon": recon.detach().item(), "kl": kl.detach().item()}
+
+    def _generator_batch(self, vox: torch.Tensor, img: torch.Tensor) -> dict[str, float]:
+        with torch.no_grad():
+            z_e = reparameterize(*self.E(img))                          # (B, z)
+        k = self._fakes(vox.shape[0])
+        logits_e = self.G.logits(z_e)                                   # (B, 1, 32, 32, 32)
+        fake = torch.cat([self.G(self._z(k)), torch.sigmoid(logits_e[k:])])
+        _requires_grad(self.D, False)
+        adv = -self.D(fake).mean()
+        _requires_grad(self.D, True)
+        recon = recon_loss(logits_e, vox, self.opts.recon)
+        g_loss = adv + self.opts.recon_weight * recon
+        self.opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        self.opt_g.step()
+        return {"g_loss": g_loss.detach().item(), "g_adv": adv.detach().item()}
+
+    def train_step(self, stream: Iterator) -> dict[str, float]:
+        """n_critic batches of critic + encoder steps, then one generator step on the last batch."""
+        for net in (self.G, self.D, self.E):
+            net.train()
+        totals: dict[str, float] = {}
+        for _ in range(self.n_critic):
+            vox, img = next(stream)
+            for key, v in self._critic_encoder_batch(vox, img).items():
+                totals[key] = totals.get(key, 0.0) + v / self.n_critic
+        return totals | self._generator_batch(vox, img)
+
+    # ---------------------------------------------------------------- samples, networks, metadata
+
+    @torch.no_grad()
+    def sample(self, z: torch.Tensor) -> torch.Tensor:
+        """Renders of G(z) at a fixed 3/4 view: (N, 1, S, S) in [-1, 1] (the loop's sample grid)."""
+        self.G.eval()
+        vox = torch.cat([self.G(z[i:i + 32].to(self.device))[:, 0].cpu() for i in range(0, len(z), 32)])
+        return views.render_params(vox, views.fixed_params(len(vox)), self.view_size) * 2 - 1
+
+    @torch.no_grad()
+    def probe_rows(self) -> torch.Tensor:
+        """Input views, true shapes and reconstructions of the probe objects: (3P, 1, S, S) in [-1, 1]."""
+        self.G.eval()
+        self.E.eval()
+        mean, _ = self.E(self.probe_views.to(self.device))
+        rec = self.G(mean)[:, 0].cpu()                                  # (P, 32, 32, 32)
+        p = views.fixed_params(len(rec))
+        truth = views.render_params(self.probe_voxels, p, self.view_size)
+        recon = views.render_params(rec, p, self.view_size)
+        return torch.cat([self.probe_views, truth, recon]) * 2 - 1
+
+    def save_samples(self, path, samples: torch.Tensor) -> None:
+        """PNG: 16 random shapes (2 rows of 8), then probe views / true shapes / reconstructions rows."""
+        from ..imaging import save_grid
+        rows = torch.cat([samples[:16], self.probe_rows()])
+        save_grid(path, rows, ncols=max(8, self.probe_voxels.shape[0]), scale=2)
+
+    def networks(self) -> dict[str, nn.Module]:
+        return {"generator": self.G, "critic": self.D, "encoder": self.E}
+
+    def load_networks(self, nets: dict[str, nn.Module]) -> None:
+        self.G.load_state_dict(nets["generator"].state_dict())
+        self.E.load_state_dict(nets["encoder"].state_dict())
+        if "critic" in nets:
+            self.D.load_state_dict(nets["critic"].state_dict())
+
+    def metadata(self, command: str) -> dict:
+        cfg, data = self.cfg, self.data
+        return {
+            "kind": "voxel-model", "arch": cfg.arch, "config": self.arch_config, "name": None,
+            "z_dim": self.z_dim, "voxel_shape": list(self.G.voxel_shape), "value_range": [0, 1],
+            "image_shape": list(self.E.image_shape), "threshold": 0.5, "classes": list(data.classes),
+            "axes": "grid[x, y, z], z up, as the ModelNet10 32³ training data",
+            "views": {"renderer": "gan_studio.engine.data.views (splat)", "size": self.view_size,
+                      "extent": views.EXTENT, "elevation": list(views.ELEVATION_RANGE), "background": 0.0},
+            "dataset": {"name": data.name, "path": data.info.get("path", str(cfg.data)), "split": cfg.split,
+                        "n": len(data), "skipped_empty": data.info.get("skipped_empty", 0)},
+            "license": data.license,
+            "training": {"command": command, "seed": cfg.seed, "recipe": "vae-iwgan", "batch": cfg.batch,
+                         "n_critic": self.n_critic, "lr": self.lr, "options": self.opts.to_dict(),
+                         "steps_planned": cfg.steps, "device": str(self.device), "torch": torch.__version__},
+            "metrics": {},
+        }
+
+
+def _requires_grad(net: nn.Module, flag: bool) -> None:
+    for p in net.parameters():
+        p.requires_grad_(flag)
+

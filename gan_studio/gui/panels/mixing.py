@@ -1,0 +1,488 @@
+"""The style-mixing panel: the StyleGAN paper's mixing figure (Karras et al. 2019, fig. 3) for the open model.
+
+Column sources along the top, row sources down the left; cell (i, j) is row source i with the chosen ws
+indices ("layers") taken from column source j — exactly `gan-studio mix`. Sources are typed seed lists plus
+latents taken from the sample view; layers come from a preset, a range, or per-layer checkboxes that show
+each layer's resolution. The grid renders in a background task, latest wins (while one render runs only
+the newest request waits); clicking a cell sends it to the sample view as a ws `Latent` (source "mix").
+"""
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
+                               QPushButton, QVBoxLayout, QWidget)
+from superqt import QLabeledDoubleSlider, QLabeledSlider
+
+from ...engine.errors import UserError
+from ...engine.imaging import save_png, to_uint8
+from ...engine.latent.mixing import (PRESETS, MixingGrid, format_layers, grid_canvas, parse_layers, preset_bands,
+                                     render_mixing, ws_resolutions)
+from ...engine.latent.sampling import parse_seeds
+from ...engine.latent.state import Latent
+from ...engine.render import Renderer
+from ..state import AppContext, LoadedModel
+from ..widgets.image_grid import ImageGrid
+from ..workers import TaskWorker
+from .base import Panel
+from .sampling import model_ref
+
+MAX_SOURCES = 12
+NOISE_MODES = ("const", "random", "none")
+
+
+@dataclass
+class MixJob:
+    """Everything one render needs, captured on the UI thread; run in a TaskWorker."""
+    seq: int
+    G: object
+    rows: list[Latent]
+    cols: list[Latent]
+    layers: list[int]
+    psi: float
+    cutoff: int | None
+    noise: str
+    device: object
+    placer: Renderer = field(repr=False, default=None)
+
+
+def render_job(job: MixJob):
+    """Worker thread: (job, MixingGrid, tile pixels, error message). Never raises."""
+    try:
+        G = job.placer.place(job.G, job.device) if job.placer else job.G
+        grid = render_mixing(G, job.rows, job.cols, job.layers, job.psi, job.cutoff, job.noise)
+        return job, grid, figure_tiles(grid), ""
+    except UserError as exc:
+        return job, None, None, str(exc)
+    except Exception as exc:                        # a render must never take the app down
+        first = str(exc).strip().splitlines()
+        return job, None, None, f"{type(exc).__name__}: {first[0][:300] if first else ''}"
+
+
+def figure_tiles(grid: MixingGrid) -> list[np.ndarray]:
+    """(R+1) x (K+1) tiles row-major, (H, W, C) uint8: a blank corner, column sources, then each row source
+    followed by its mixes."""
+    r, k, c, h, w = grid.cells.shape
+    blank = np.full((h, w, c), 40, np.uint8)
+    cols, rows, cells = to_uint8(grid.col_images), to_uint8(grid.row_images), to_uint8(grid.cells.flatten(0, 1))
+    tiles = [blank] + list(cols)
+    for i in range(r):
+        tiles += [rows[i]] + list(cells[i * k:(i + 1) * k])
+    return tiles
+
+
+def mix_command(model: LoadedModel, rows: str, cols: str, layers: str, psi: float, cutoff: int | None,
+                noise: str, out: str = "mix.png") -> str:
+    cmd = f"gan-studio mix --model {model_ref(model)} --rows {rows} --cols {cols} --layers {shlex.quote(layers)}"
+    cmd += f" --truncation {psi:g}" if psi != 1.0 else ""
+    cmd += f" --cutoff {cutoff}" if cutoff is not None and psi != 1.0 else ""
+    cmd += f" --noise {noise}" if noise != "const" else ""
+    return cmd + f" --out {out}"
+
+
+def _label(text: str, role: str = "") -> QLabel:
+    lab = QLabel(text)
+    if role:
+        lab.setProperty("role", role)
+    return lab
+
+
+class MixingPanel(Panel):
+    name, title = "mixing", "Style mixing"
+    grid_shown = Signal(int)        # seq of each grid displayed
+    cell_sent = Signal(object)      # the Latent sent to the sample view
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self._G = None
+        self._placer = Renderer()                # device copies; used only inside the (single) task
+        self._seq, self._shown_seq, self._running, self._queued = 0, 0, False, None
+        self._layers: list[int] = []
+        self._resolutions: list[int] = []
+        self.extra_rows: list[Latent] = []
+        self.extra_cols: list[Latent] = []
+        self.current_sample: Latent | None = None
+        self.grid: MixingGrid | None = None      # as shown
+        self.shown_rows: list[Latent] = []
+        self.shown_cols: list[Latent] = []
+        self._shown_job: MixJob | None = None
+        self._build()
+        ctx.latent_requested.connect(self.set_current_sample)
+        self.on_model_changed(ctx.model)
+
+    # ------------------------------------------------------------ layout
+    def _build(self) -> None:
+        self.view = ImageGrid(4, 4)
+        self.status_label = _label("", "subtle")
+        self.cli_label = _label("", "subtle")
+        self.cli_label.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.cli_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.cli_label.setWordWrap(True)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 8, 8, 8)
+        for bar in (self._build_sources(), self._build_layers(), self._build_rendering()):
+            lay.addLayout(bar)
+        lay.addWidget(self.view, 1)
+        lay.addWidget(self.status_label)
+        lay.addWidget(self.cli_label)
+        self._connect()
+
+    def _build_sources(self) -> QHBoxLayout:
+        self.rows_edit, self.cols_edit = QLineEdit("1,2,3"), QLineEdit("4,5,6")
+        for e, what in ((self.rows_edit, "row"), (self.cols_edit, "column")):
+            e.setToolTip(f"Seeds of the {what} sources, e.g. 1,2,5-8")
+            e.setMaximumWidth(160)
+        self.add_row_btn, self.add_col_btn = QPushButton("+ Row"), QPushButton("+ Column")
+        for b in (self.add_row_btn, self.add_col_btn):
+            b.setToolTip("Add the latent shown in the sample view as a source")
+        self.clear_btn = QPushButton("Clear added")
+        self.extra_label = _label("", "subtle")
+        bar = QHBoxLayout()
+        for w in (_label("Rows"), self.rows_edit, _label("  Columns"), self.cols_edit, _label("   From sample view:"),
+                  self.add_row_btn, self.add_col_btn, self.clear_btn, self.extra_label):
+            bar.addWidget(w)
+        bar.addStretch(1)
+        return bar
+
+    def _build_layers(self) -> QHBoxLayout:
+        self.preset_box = QComboBox()
+        self.preset_box.addItems(list(PRESETS) + ["custom"])
+        self.preset_box.setToolTip("Layer presets by resolution: coarse 4-8 px, middle 16-32 px, fine the rest")
+        self.range_edit = QLineEdit()
+        self.range_edit.setMaximumWidth(120)
+        self.range_edit.setToolTip("ws indices taken from the column source: 0-based, inclusive, e.g. 0-2,6")
+        self.layer_boxes: list[QCheckBox] = []
+        self.layer_area = QWidget()
+        self.layer_grid = QGridLayout(self.layer_area)
+        self.layer_grid.setContentsMargins(0, 0, 0, 0)
+        self.layer_grid.setHorizontalSpacing(10)
+        bar = QHBoxLayout()
+        for w in (_label("Layers from columns"), self.preset_box, self.range_edit, self.layer_area):
+            bar.addWidget(w)
+        bar.addStretch(1)
+        return bar
+
+    def _build_rendering(self) -> QHBoxLayout:
+        self.psi_slider = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
+        self.psi_slider.setRange(0.0, 1.5)
+        self.psi_slider.setSingleStep(0.01)
+        self.psi_slider.setDecimals(2)
+        self.psi_slider.setValue(1.0)
+        self.psi_slider.setMinimumWidth(160)
+        self.psi_slider.setToolTip("Truncation ψ towards the average w: 1 = none, 0 = the average latent")
+        self.cutoff_slider = QLabeledSlider(Qt.Orientation.Horizontal)
+        self.cutoff_slider.setMinimumWidth(140)
+        self.cutoff_slider.setToolTip("Truncate only ws indices below this one (the top value = all layers)")
+        self.noise_box = QComboBox()
+        self.noise_box.addItems(NOISE_MODES)
+        self.noise_box.setToolTip("Noise inputs: const (stored maps, repeatable), random (new each render), none")
+        self.save_btn = QPushButton("Save figure…")
+        bar = QHBoxLayout()
+        for w, stretch in ((_label("Truncation ψ"), 0), (self.psi_slider, 1), (_label("  Cutoff"), 0),
+                           (self.cutoff_slider, 1), (_label("  Noise"), 0), (self.noise_box, 0)):
+            bar.addWidget(w, stretch)
+        bar.addSpacing(12)
+        bar.addWidget(self.save_btn)
+        return bar
+
+    def _connect(self) -> None:
+        self.rows_edit.editingFinished.connect(self.request_grid)
+        self.cols_edit.editingFinished.connect(self.request_grid)
+        self.add_row_btn.clicked.connect(self._add_row_clicked)
+        self.add_col_btn.clicked.connect(self._add_col_clicked)
+        self.clear_btn.clicked.connect(self.clear_added)
+        self.preset_box.activated.connect(self._preset_chosen)
+        self.range_edit.editingFinished.connect(self._range_edited)
+        self.psi_slider.valueChanged.connect(self.request_grid)
+        self.cutoff_slider.valueChanged.connect(self.request_grid)
+        self.noise_box.currentIndexChanged.connect(self.request_grid)
+        self.view.tile_clicked.connect(self.click_tile)
+        self.save_btn.clicked.connect(self._save_clicked)
+
+    # ------------------------------------------------------------ model
+    def on_model_changed(self, model: LoadedModel | None) -> None:
+        self._seq += 1                      # results of the old model are stale
+        self._queued, self._G, self.grid = None, None, None
+        self.extra_rows, self.extra_cols = [], []
+        self.view.set_shape(4, 4)
+        if model is None:
+            self.view.clear("Open a model to mix its styles")
+        elif not model.is_image_generator:
+            self.view.clear(f"{model.name} is a {model.kind}: style mixing needs an image generator")
+        else:
+            self._G = model.generator()
+            self.view.clear("")
+        self._rebuild_layer_boxes()
+        self._update_sources_label()
+        if self._G is not None:
+            self.request_grid()
+
+    def on_device_changed(self, device) -> None:
+        self.request_grid()
+
+    def _rebuild_layer_boxes(self) -> None:
+        for box in self.layer_boxes:
+            box.deleteLater()
+        self.layer_boxes = []
+        if self._G is None:
+            self._resolutions, self._layers = [], []
+            return
+        self._resolutions = ws_resolutions(self._G)
+        n = len(self._resolutions)
+        per_row = 9 if n > 9 else n
+        for i, r in enumerate(self._resolutions):
+            box = QCheckBox(f"{i} · {r} px")
+            box.setToolTip(f"ws {i} drives the {r}×{r} layer: take it from the column source")
+            box.toggled.connect(self._box_toggled)
+            self.layer_grid.addWidget(box, i // per_row, i % per_row)
+            self.layer_boxes.append(box)
+        self.cutoff_slider.blockSignals(True)
+        self.cutoff_slider.setRange(0, n)
+        self.cutoff_slider.setValue(n)
+        self.cutoff_slider.blockSignals(False)
+        bands = preset_bands(self._resolutions) if n > 1 else {}
+        model = self.preset_box.model()
+        for idx, p in enumerate(PRESETS):
+            model.item(idx).setEnabled(p in ("none", "all") or bool(bands.get(p)))
+        start = "coarse" if bands.get("coarse") else "all"
+        self.set_layers(parse_layers(start, n, self._resolutions), render=False)
+
+    # ------------------------------------------------------------ layers
+    def layers(self) -> list[int]:
+        return list(self._layers)
+
+    def set_layers(self, layers, render: bool = True) -> None:
+        n = len(self.layer_boxes)
+        self._layers = sorted({int(i) for i in layers if 0 <= int(i) < n})
+        for i, box in enumerate(self.layer_boxes):
+            box.blockSignals(True)
+            box.setChecked(i in self._layers)
+            box.blockSignals(False)
+        self.range_edit.setText(format_layers(self._layers))
+        self.preset_box.setCurrentText(self._matching_preset())
+        if render:
+            self.request_grid()
+
+    def _matching_preset(self) -> str:
+        n = len(self._resolutions)
+        for p in PRESETS:
+            try:
+                if n and parse_layers(p, n, self._resolutions) == self._layers:
+                    return p
+            except UserError:
+                continue
+        return "custom"
+
+    def set_preset(self, preset: str) -> None:
+        if preset == "custom" or not self._resolutions:
+            return
+        try:
+            self.set_layers(parse_layers(preset, len(self._resolutions), self._resolutions))
+        except UserError as exc:
+            self.ctx.report_error(str(exc))
+
+    @Slot(int)
+    def _preset_chosen(self, index: int) -> None:
+        self.set_preset(self.preset_box.itemText(index))
+
+    @Slot()
+    def _range_edited(self) -> None:
+        if not self._resolutions:
+            return
+        try:
+            layers = parse_layers(self.range_edit.text(), len(self._resolutions), self._resolutions)
+        except UserError as exc:
+            self.status_label.setText(str(exc))
+            return
+        if layers != self._layers:
+            self.set_layers(layers)
+
+    @Slot(bool)
+    def _box_toggled(self, _checked: bool) -> None:
+        self.set_layers([i for i, b in enumerate(self.layer_boxes) if b.isChecked()])
+
+    # ------------------------------------------------------------ sources
+    def set_sources(self, rows: str, cols: str) -> None:
+        self.rows_edit.setText(rows)
+        self.cols_edit.setText(cols)
+        self.request_grid()
+
+    def _sources(self) -> tuple[list[Latent], list[Latent]]:
+        z_dim = self._G.z_dim
+        out = []
+        for edit, extra, what in ((self.rows_edit, self.extra_rows, "row"),
+                                  (self.cols_edit, self.extra_cols, "column")):
+            seeds = parse_seeds(edit.text()) if edit.text().strip() else []
+            lats = [Latent.from_seed(s, z_dim) for s in seeds] + extra
+            if not lats:
+                raise UserError(f"no {what} sources: type seeds (e.g. 1,2,3) or add one from the sample view")
+            if len(lats) > MAX_SOURCES:
+                raise UserError(f"at most {MAX_SOURCES} {what} sources, not {len(lats)}")
+            out.append(lats)
+        return out[0], out[1]
+
+    @Slot(object)
+    def set_current_sample(self, latent) -> None:
+        """The latent shown in the sample view (connect the sampling panel's `view_shown` here)."""
+        self.current_sample = latent if isinstance(latent, Latent) else None
+        self._update_sources_label()
+
+    def add_source(self, latent: Latent | None, axis: str) -> None:
+        if latent is None or self._G is None:
+            return
+        (self.extra_rows if axis == "row" else self.extra_cols).append(latent)
+        self._update_sources_label()
+        self.request_grid()
+
+    @Slot()
+    def _add_row_clicked(self) -> None:
+        self.add_source(self.current_sample, "row")
+
+    @Slot()
+    def _add_col_clicked(self) -> None:
+        self.add_source(self.current_sample, "col")
+
+    @Slot()
+    def clear_added(self) -> None:
+        self.extra_rows, self.extra_cols = [], []
+        self._update_sources_label()
+        self.request_grid()
+
+    def _update_sources_label(self) -> None:
+        has = self.current_sample is not None and self._G is not None
+        self.add_row_btn.setEnabled(has)
+        self.add_col_btn.setEnabled(has)
+        n_r, n_c = len(self.extra_rows), len(self.extra_cols)
+        self.clear_btn.setEnabled(bool(n_r or n_c))
+        self.extra_label.setText(f"+{n_r} row, +{n_c} column from the sample view" if n_r or n_c else "")
+
+    # ------------------------------------------------------------ rendering (latest wins)
+    def psi(self) -> float:
+        return float(self.psi_slider.value())
+
+    def cutoff(self) -> int | None:
+        v = int(self.cutoff_slider.value())
+        return None if v >= len(self._resolutions) else v
+
+    def noise_mode(self) -> str:
+        return self.noise_box.currentText()
+
+    def is_settled(self) -> bool:
+        return not self._running and self._queued is None and self._shown_seq == self._seq
+
+    @Slot()
+    def request_grid(self) -> int:
+        """Ask for the grid with the current controls; returns its sequence number (0: nothing to draw)."""
+        if self._G is None:
+            return 0
+        try:
+            rows, cols = self._sources()
+        except UserError as exc:
+            self.status_label.setText(str(exc))
+            return 0
+        self._seq += 1
+        self._queued = MixJob(self._seq, self._G, rows, cols, self.layers(), self.psi(), self.cutoff(),
+                              self.noise_mode(), self.ctx.device, self._placer)
+        self.status_label.setText("rendering…")
+        self._start_queued()
+        return self._seq
+
+    def _start_queued(self) -> None:
+        if self._running or self._queued is None:
+            return
+        job, self._queued = self._queued, None
+        self._running = True
+        worker = TaskWorker(render_job, job)
+        worker.done.connect(self._on_done)
+        self.ctx.tasks.start(worker)
+
+    @Slot(object)
+    def _on_done(self, value) -> None:
+        self._running = False
+        job, grid, tiles, error = value
+        if job.seq == self._seq:
+            if error:
+                self.status_label.setText("")
+                self.ctx.report_error(f"Could not render the mixing grid: {error}")
+            else:
+                self._show(job, grid, tiles)
+        self._start_queued()
+
+    def _show(self, job: MixJob, grid: MixingGrid, tiles: list) -> None:
+        r, k = len(job.rows), len(job.cols)
+        self.grid, self.shown_rows, self.shown_cols, self._shown_job = grid, job.rows, job.cols, job
+        captions = [""] + [f"↓ {lat.label()}" for lat in job.cols]
+        for lat in job.rows:
+            captions += [f"{lat.label()} →"] + [""] * k
+        self.view.set_shape(r + 1, k + 1)
+        self.view.set_images(tiles, captions)
+        self._shown_seq = job.seq
+        self.status_label.setText(f"{r}×{k} mixes · ws {format_layers(job.layers, len(self._resolutions))} "
+                                  f"from the columns · click a cell to open it in the sample view")
+        self._update_cli(job)
+        self.grid_shown.emit(job.seq)
+        self._set_ready(True)
+
+    def _update_cli(self, job: MixJob) -> None:
+        m = self.ctx.model
+        if m is None or self.extra_rows or self.extra_cols:
+            self.cli_label.setText("")
+            return
+        layers = self.preset_box.currentText()
+        if layers == "custom":
+            layers = format_layers(job.layers, len(self._resolutions))
+        rows = ",".join(str(lat.seed) for lat in job.rows)
+        cols = ",".join(str(lat.seed) for lat in job.cols)
+        self.cli_label.setText(mix_command(m, rows, cols, layers, job.psi, job.cutoff, job.noise))
+
+    # ------------------------------------------------------------ clicks and saving
+    @Slot(int)
+    def click_tile(self, index: int) -> Latent | None:
+        """Send tile `index` (row-major over the figure) to the sample view: a source as it is, a cell as
+        a ws Latent of source "mix"."""
+        if self.grid is None:
+            return None
+        k = len(self.shown_cols)
+        i, j = divmod(index, k + 1)
+        if i == 0 and j == 0 or i > len(self.shown_rows):
+            return None
+        if i == 0:
+            latent = self.shown_cols[j - 1]
+        elif j == 0:
+            latent = self.shown_rows[i - 1]
+        else:
+            job = self._shown_job
+            latent = Latent(ws=self.grid.cell_ws[i - 1, j - 1][None].clone(), source="mix",
+                            info={"row": self.shown_rows[i - 1].label(), "col": self.shown_cols[j - 1].label(),
+                                  "layers": format_layers(job.layers, len(self._resolutions)),
+                                  "psi": round(job.psi, 3), "noise": job.noise})
+        self.ctx.show_latent(latent)
+        self.cell_sent.emit(latent)
+        return latent
+
+    def save_figure(self, path: str | Path, scale: int = 4) -> Path | None:
+        if self.grid is None:
+            self.ctx.report_error("Nothing to save: the mixing grid has not been rendered")
+            return None
+        try:
+            out = save_png(path, grid_canvas(self.grid), scale)
+        except UserError as exc:
+            self.ctx.report_error(str(exc))
+            return None
+        self.ctx.status.emit(f"Saved {out}")
+        return out
+
+    @Slot()
+    def _save_clicked(self) -> None:
+        folder = str(self.ctx.settings.value("paths/save_dir", str(Path.home())))
+        name = f"{Path(self.ctx.model.name).stem if self.ctx.model else 'model'}-mix.png"
+        path, _ = QFileDialog.getSaveFileName(self, "Save mixing figure", str(Path(folder) / name),
+                                              "PNG images (*.png)")
+        if path:
+            self.ctx.settings.set_value("paths/save_dir", str(Path(path).parent))
+            self.save_figure(path if path.lower().endswith(".png") else path + ".png")

@@ -1,0 +1,223 @@
+"""The 3D model: network shapes and ranges, the gradient penalty, voxel data, the training recipe, meshes."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from gan_studio.engine.bundle import load_bundle
+from gan_studio.engine.errors import DataError, UserError
+from gan_studio.engine.models import build
+from gan_studio.engine.models.voxel_iwgan import kl_divergence, reparameterize
+from gan_studio.engine.registry import ARCHITECTURES
+from gan_studio.engine.training.regularizers import gradient_penalty
+from tests.engine.voxel_toys import TINY_ARCH
+
+SMALL = {"z_dim": 200, "g_width": 4, "d_width": 4, "e_width": 4, "image_size": 64}
+
+
+# ------------------------------------------------------------------ networks
+
+def test_family_is_registered_with_three_roles():
+    fam = ARCHITECTURES.get("voxel-iwgan")
+    assert fam.kind == "voxel-model" and set(fam.roles) == {"generator", "critic", "encoder"}
+    with pytest.raises(UserError, match="image_size"):
+        build("voxel-iwgan", "generator", {"image_size": 50})
+    with pytest.raises(UserError, match="unknown key"):
+        build("voxel-iwgan", "generator", {"widht": 3})
+
+
+def test_generator_critic_encoder_shapes_and_ranges():
+    torch.manual_seed(0)
+    G, D, E = (build("voxel-iwgan", r, SMALL) for r in ("generator", "critic", "encoder"))
+    G.train()
+    z = torch.randn(3, 200)
+    x = G(z)
+    assert x.shape == (3, 1, 32, 32, 32) and x.min() >= 0 and x.max() <= 1
+    assert torch.allclose(torch.sigmoid(G.logits(z)), x)
+    assert D(x).shape == (3,) and D(x).dtype == torch.float32
+    assert not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in D.modules())
+    mean, logvar = E(torch.rand(3, 1, 64, 64))
+    assert mean.shape == logvar.shape == (3, 200) and torch.isfinite(logvar).all()
+    assert reparameterize(mean, logvar).shape == (3, 200)
+
+
+def test_authors_widths_are_the_defaults():
+    G = build("voxel-iwgan", "generator", {})
+    convs = [m for m in G.net if isinstance(m, torch.nn.ConvTranspose3d)]
+    assert G.fc[0].out_features == 256 * 8
+    assert [c.out_channels for c in convs] == [128, 64, 32, 1]
+    assert all(c.kernel_size == (4, 4, 4) and c.stride == (2, 2, 2) for c in convs)
+
+
+def test_kl_is_zero_at_the_prior_and_positive_elsewhere():
+    zeros = torch.zeros(4, 10)
+    assert kl_divergence(zeros, zeros).item() == pytest.approx(0.0)
+    assert kl_divergence(torch.ones(4, 10), zeros).item() == pytest.approx(0.5)
+
+
+# ------------------------------------------------------------------ gradient penalty
+
+def test_gradient_penalty_on_a_linear_critic_is_exact():
+    w = torch.randn(1, 1, 4, 4, 4)
+
+    def critic(x):                      # D(x) = <w, x> per sample: gradient w everywhere
+        return (x * w).flatten(1).sum(1)
+    real, fake = torch.rand(5, 1, 4, 4, 4), torch.rand(5, 1, 4, 4, 4)
+    gp = gradient_penalty(critic, real, fake, 10.0)
+    assert gp.item() == pytest.approx(10.0 * (w.norm().item() - 1) ** 2, rel=1e-4)
+    unit = w / w.norm()
+    assert gradient_penalty(lambda x: (x * unit).flatten(1).sum(1), real, fake, 10.0).item() < 1e-6
+
+
+def test_gradient_penalty_norm_is_per_sample_over_all_voxels():
+    torch.manual_seed(1)
+    real, fake = torch.rand(4, 1, 3, 3, 3), torch.rand(4, 1, 3, 3, 3)
+
+    def critic(x):                      # gradient x: per-sample norms differ
+        return 0.5 * x.pow(2).flatten(1).sum(1)
+    torch.manual_seed(2)
+    gp = gradient_penalty(critic, real, fake, 1.0)
+    torch.manual_seed(2)
+    eps = torch.rand(4, 1, 1, 1, 1)
+    x_hat = eps * real + (1 - eps) * fake
+    expected = (x_hat.flatten(1).norm(dim=1) - 1).pow(2).mean()
+    assert gp.item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+# ------------------------------------------------------------------ data
+
+def test_load_voxels_skips_empty_grids_and_stores_uint8(voxel_npz):
+    from gan_studio.engine.data.voxels import class_counts, load_voxels
+    ds = load_voxels(voxel_npz, "train")
+    assert len(ds) == 35 and ds.info["skipped_empty"] == 1
+    assert ds.voxels.dtype == torch.uint8 and ds.voxels.shape[1:] == (32, 32, 32) and ds.voxels.max() == 1
+    assert ds.classes[0] == "bathtub" and sum(class_counts(ds).values()) == 35
+    assert len(load_voxels(voxel_npz, "test")) == 11
+
+
+def test_load_voxels_errors_are_data_errors(tmp_path):
+    from gan_studio.engine.data.voxels import load_voxels
+    with pytest.raises(DataError, match="not found"):
+        load_voxels(tmp_path / "nope.npz")
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, X_train=np.zeros((2, 16, 16, 16)), y_train=np.zeros(2))
+    with pytest.raises(DataError, match="32"):
+        load_voxels(bad)
+    (tmp_path / "junk.npz").write_text("not a zip")
+    with pytest.raises(DataError, match="cannot read"):
+        load_voxels(tmp_path / "junk.npz")
+    with pytest.raises(DataError, match="split"):
+        load_voxels(bad, "valid")
+
+
+def test_real_modelnet_split_counts(modelnet_path):
+    from gan_studio.engine.data.voxels import load_voxels
+    ds = load_voxels(modelnet_path, "test")
+    assert len(ds) == 908 - 7 and ds.info["skipped_empty"] == 7 and int(ds.labels.max()) == 9
+
+
+# ------------------------------------------------------------------ training recipe
+
+def _cfg(data, **kw):
+    from gan_studio.engine.training.loop import TrainConfig
+    base = dict(data=str(data), arch="voxel-iwgan", arch_config=TINY_ARCH, steps=2, batch=4, seed=0,
+                checkpoint_every=1, sample_every=2, threads=1, device="cpu", n_critic=2,
+                options={"probe_objects": 3})
+    return TrainConfig.from_dict(base | kw)
+
+
+def test_recipe_trains_and_the_bundle_reopens(voxel_npz, tmp_path):
+    from gan_studio.engine.reconstruction import VoxelModel
+    from gan_studio.engine.training.loop import train
+    out = tmp_path / "v.safetensors"
+    progress = list(train(_cfg(voxel_npz), out, command="gan-studio train3d (test)"))
+    assert [p.step for p in progress] == [1, 2] and progress[-1].done
+    losses = progress[-1].losses
+    assert {"d_loss", "penalty", "recon", "kl", "g_loss", "g_adv"} <= set(losses)
+    assert all(np.isfinite(v) for p in progress for v in p.losses.values()) and losses["penalty"] > 0
+    assert progress[-1].samples.shape == (64, 1, 32, 32)
+    assert out.with_name("v.samples.png").is_file()
+    b = load_bundle(out)
+    assert b.kind == "voxel-model" and set(b.networks) == {"generator", "critic", "encoder"}
+    assert "research use only" in b.meta["license"] and b.meta["training"]["step"] == 2
+    model = VoxelModel.from_bundle(b)
+    probs = model.reconstruct(torch.rand(1, 1, 32, 32))
+    assert probs.shape == (32, 32, 32) and 0 <= probs.min() and probs.max() <= 1
+    assert np.array_equal(model.sample(5), model.sample(5)) and model.interpolate(
+        model.latent(1), model.latent(2), steps=3).shape == (3, 32, 32, 32)
+
+
+def test_recipe_resumes_and_options_are_validated(voxel_npz, tmp_path):
+    from gan_studio.engine.training.loop import train
+    out = tmp_path / "v.safetensors"
+    list(train(_cfg(voxel_npz, steps=1), out))
+    steps = [p.step for p in train(_cfg(voxel_npz, steps=2), out, resume=True)]
+    assert steps == [1, 2] and load_bundle(out).meta["training"]["step"] == 2
+    with pytest.raises(UserError, match="unknown key"):
+        list(train(_cfg(voxel_npz, options={"recon_wieght": 3}), tmp_path / "w.safetensors"))
+    with pytest.raises(UserError, match="recon"):
+        list(train(_cfg(voxel_npz, options={"recon": "l1"}), tmp_path / "w.safetensors"))
+
+
+def test_generator_starts_at_the_mean_occupancy(voxel_npz):
+    from gan_studio.engine.training.recipe3d import VoxelIWGANRecipe
+    on = VoxelIWGANRecipe(_cfg(voxel_npz), torch.device("cpu"))
+    mean = on.data.voxels.float().mean().item()
+    assert torch.sigmoid(on.G.net[-1].bias).item() == pytest.approx(mean, rel=1e-4)
+    off = VoxelIWGANRecipe(_cfg(voxel_npz, options={"init_mean_occupancy": False}), torch.device("cpu"))
+    assert torch.sigmoid(off.G.net[-1].bias).item() != pytest.approx(mean, rel=1e-2)
+
+
+def test_voxel_model_refuses_image_generators(tiny_model):
+    from gan_studio.engine.reconstruction import VoxelModel
+    with pytest.raises(UserError, match="not a 3D voxel model"):
+        VoxelModel.from_bundle(load_bundle(tiny_model))
+
+
+# ------------------------------------------------------------------ meshes and files
+
+def _box() -> np.ndarray:
+    g = np.zeros((32, 32, 32), np.float32)
+    g[3:5, 3:6, 3:9] = 0.9                      # a 2 x 3 x 6 box
+    return g
+
+
+def test_cubes_mesh_of_a_box_has_its_surface():
+    from gan_studio.engine.voxels_mesh import cubes_mesh, smooth_mesh
+    m = cubes_mesh(_box(), 0.5)
+    assert m.n_cells == 2 * 2 * (2 * 3 + 2 * 6 + 3 * 6)       # two triangles per outer face
+    assert np.allclose(m.bounds, (3, 5, 3, 6, 3, 9))
+    s = smooth_mesh(_box(), 0.5)
+    assert s.n_points > 0 and s.is_manifold
+    assert cubes_mesh(_box(), 0.95).n_points == 0
+
+
+@pytest.mark.parametrize("suffix", [".stl", ".obj", ".ply"])
+@pytest.mark.parametrize("style", ["cubes", "smooth"])
+def test_mesh_exports_reopen_with_pyvista(tmp_path, suffix, style):
+    import pyvista as pv
+    from gan_studio.engine.voxels_mesh import build_mesh, export_voxels
+    path = export_voxels(_box(), tmp_path / f"box{suffix}", 0.5, style=style)
+    back = pv.read(path)
+    assert back.n_cells == build_mesh(_box(), 0.5, style).n_cells
+    assert np.allclose(back.bounds, build_mesh(_box(), 0.5, style).bounds, atol=1e-4)
+
+
+def test_npy_export_bool_or_probabilities_and_errors(tmp_path):
+    from gan_studio.engine.voxels_mesh import export_voxels, load_voxel_file
+    export_voxels(_box(), tmp_path / "b.npy", 0.5)
+    export_voxels(_box(), tmp_path / "p.npy", 0.5, probabilities=True)
+    b, p = np.load(tmp_path / "b.npy"), np.load(tmp_path / "p.npy")
+    assert b.dtype == bool and b.sum() == 36 and p.dtype == np.float32 and p.max() == pytest.approx(0.9)
+    assert np.array_equal(load_voxel_file(tmp_path / "b.npy"), b.astype(np.float32))
+    with pytest.raises(UserError, match="empty"):
+        export_voxels(np.zeros((32, 32, 32)), tmp_path / "e.stl")
+    with pytest.raises(UserError, match="must end in"):
+        export_voxels(_box(), tmp_path / "x.txt")
+    (tmp_path / "t.npy").write_text("hello")
+    with pytest.raises(UserError, match="not a .npy"):
+        load_voxel_file(tmp_path / "t.npy")
+    np.save(tmp_path / "flat.npy", np.zeros((4, 4)))
+    with pytest.raises(UserError, match="3D voxel grid"):
+        load_voxel_file(tmp_path / "flat.npy")
