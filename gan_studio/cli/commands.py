@@ -55,6 +55,10 @@ def _train_args(sp):
     sp.add_argument("--arch-config", default="{}", help='JSON, e.g. \'{"width": 64, "z_dim": 64}\'')
     sp.add_argument("--loss", required=True, help="ns, wgan-gp, …")
     sp.add_argument("--reg", default=None, help="regulariser (default: the loss's own): none, gp, r1")
+    sp.add_argument("--reg-weight", type=float, default=None,
+                    help="regulariser weight (gp: lambda, r1: gamma; default: the recipe's)")
+    sp.add_argument("--options", default="{}",
+                    help='recipe options as JSON, e.g. \'{"mixing_prob": 0.9}\' for --arch stylegan2')
     sp.add_argument("--data", required=True, help="MNIST folder or IDX file, image folder, .npy/.npz")
     sp.add_argument("--steps", type=int, required=True, help="generator steps")
     sp.add_argument("--batch", type=int, default=64)
@@ -85,8 +89,15 @@ def cmd_train(args) -> int:
         arch_config = json.loads(args.arch_config)
     except json.JSONDecodeError as exc:
         raise UserError(f"--arch-config is not valid JSON: {exc}") from None
+    try:
+        options = json.loads(args.options)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"--options is not valid JSON: {exc}") from None
+    if not isinstance(options, dict):
+        raise UserError("--options must be a JSON object, e.g. '{\"r1_gamma\": 1.0}'")
     cfg = TrainConfig.from_dict(dict(
         data=args.data, arch=args.arch, arch_config=arch_config, loss=args.loss, reg=args.reg,
+        reg_weight=args.reg_weight, options=options,
         steps=args.steps, batch=args.batch, seed=args.seed, lr=args.lr, n_critic=args.n_critic,
         checkpoint_every=args.checkpoint_every, sample_every=args.sample_every,
         max_minutes=args.max_minutes, device=args.device, threads=args.threads))

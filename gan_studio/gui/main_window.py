@@ -21,6 +21,7 @@ from .panels.directions import DirectionsPanel
 from .panels.info import InfoPanel
 from .panels.mixing import MixingPanel
 from .panels.sampling import SamplingPanel
+from .panels.shapes3d import Shapes3DPanel
 from .panels.walks import WalksPanel
 from .settings import Settings
 from .state import AppContext, LoadedModel
@@ -28,7 +29,7 @@ from .widgets.banner import MessageBanner
 from .widgets.model_list import ModelList
 from .workers import TaskWorker
 
-PANELS: list[type[Panel]] = [SamplingPanel, WalksPanel, DirectionsPanel, MixingPanel, InfoPanel]
+PANELS: list[type[Panel]] = [SamplingPanel, WalksPanel, DirectionsPanel, MixingPanel, Shapes3DPanel, InfoPanel]
 APP_TITLE = "GAN Studio"
 TRUST_WARNING = ("{name} is a TorchScript file. TorchScript is code, not just weights: opening it runs "
                  "a program from the file.\n\nOnly open files you trust. Open it?")
@@ -234,6 +235,10 @@ class MainWindow(QMainWindow):
         if self.banner.kind() == "error":
             self.banner.dismiss()
         self.ctx.set_model(model)
+        if model.kind == "voxel-model" and self._panels.get("3d") not in (None, self.current_panel()) \
+                and not self.current_panel().is_ready():
+            self.select_panel("3d")        # the image panels cannot show a voxel model: the 3D panel does
+            self.banner.show_info(f"{model.name} is a 3D voxel model: it is shown in the 3D tab")
         self.settings.last_model = str(model.path)
         if str(model.path) not in {str(e.path.resolve()) for e in list_models()}:
             self.settings.add_recent(model.path)
