@@ -105,6 +105,10 @@ def test_train_then_resume(tiny_dataset, tmp_path):
     (["train", "--loss", "ns", "--data", "{tmp}/missing", "--steps", 1, "--out", "{tmp}/m.safetensors"],
      ["does not exist"]),
     (["evaluate", "--model", "{tiny}", "--data", "{tmp}/missing"], ["does not exist"]),
+    (["train", "--loss", "ns", "--data", "{tmp}", "--steps", 1, "--out", "{tmp}/m.safetensors", "--options", "{{x"],
+     ["--options"]),
+    (["train", "--loss", "ns", "--data", "{tmp}", "--steps", 1, "--out", "{tmp}/m.safetensors", "--options", "[1]"],
+     ["JSON object"]),
 ])
 def test_user_errors_are_one_line(tmp_path, args, words):
     tiny = make_tiny_bundle(tmp_path / "tiny.safetensors")

@@ -175,10 +175,22 @@ def test_recipe_resumes_with_its_ema(tiny_dataset, tmp_path):
 
 
 @pytest.mark.parametrize("kw, words", [({"loss": "wgan-gp"}, "--loss ns"), ({"reg": "gp"}, "lazy R1"),
-                                       ({"options": {"gama": 1}}, "unknown option")])
+                                       ({"options": {"gama": 1}}, "unknown option"),
+                                       ({"options": {"betas": [0.5]}}, "betas"),
+                                       ({"options": {"betas": [1.5, 0.9]}}, "betas")])
 def test_recipe_rejects_settings_it_does_not_train_with(tiny_dataset, tmp_path, kw, words):
     with pytest.raises(UserError, match=words):
         list(train(_cfg(tiny_dataset, **kw), tmp_path / "x.safetensors"))
+
+
+def test_recipe_betas_option_reaches_both_optimisers(tiny_dataset, tmp_path):
+    from gan_studio.engine.training.recipe_style import StyleGANRecipe
+    r = StyleGANRecipe(_cfg(tiny_dataset, options={"betas": [0.5, 0.9]}), torch.device("cpu"))
+    k = 16 / 17                                                   # lazy-R1 correction of the critic's betas
+    assert r.opt_g.param_groups[0]["betas"] == (0.5, 0.9)
+    assert r.opt_d.param_groups[0]["betas"] == pytest.approx((0.5 ** k, 0.9 ** k))
+    assert r.metadata("x")["training"]["betas"] == [0.5, 0.9]
+    assert StyleGANRecipe(_cfg(tiny_dataset), torch.device("cpu")).opt_g.param_groups[0]["betas"] == (0.0, 0.99)
 
 
 def test_dcgan_still_gets_the_generic_recipe(tiny_dataset, tmp_path):

@@ -36,7 +36,7 @@ from .regularizers import r1_penalty
 # and barely touches one that stays smooth. (A judgement, not a sweep: override with options r1_gamma.)
 DEFAULT_R1_GAMMA = 0.1
 DEFAULTS = {"r1_gamma": DEFAULT_R1_GAMMA, "r1_interval": 16, "mixing_prob": 0.9, "ema_kimg": 10.0,
-            "ema_rampup": 0.05}
+            "ema_rampup": 0.05, "betas": [0.0, 0.99]}
 LR, BETAS, EPS = 0.0025, (0.0, 0.99), 1e-8
 
 
@@ -51,6 +51,10 @@ def _settings(cfg) -> dict:
     if s["r1_gamma"] < 0 or int(s["r1_interval"]) < 1 or not 0 <= s["mixing_prob"] <= 1 or s["ema_kimg"] < 0:
         raise UserError(f"stylegan2 training: bad settings {s}")
     s["r1_interval"] = int(s["r1_interval"])
+    betas = s["betas"]
+    if not (isinstance(betas, (list, tuple)) and len(betas) == 2 and all(0 <= float(b) < 1 for b in betas)):
+        raise UserError(f"stylegan2 training: betas must be two numbers in [0, 1), not {betas!r}")
+    s["betas"] = [float(b) for b in betas]
     return s
 
 
@@ -87,9 +91,9 @@ class StyleGANRecipe:
         self.reg_name, self.reg_weight, self.n_critic = "r1", self.s["r1_gamma"], 1
         self.lr = cfg.lr or LR
         k = self.s["r1_interval"] / (self.s["r1_interval"] + 1)     # lazy regularisation correction
-        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=self.lr, betas=BETAS, eps=EPS)
-        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=self.lr * k,
-                                      betas=(BETAS[0] ** k, BETAS[1] ** k), eps=EPS)
+        b1, b2 = self.s["betas"]
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=self.lr, betas=(b1, b2), eps=EPS)
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=self.lr * k, betas=(b1 ** k, b2 ** k), eps=EPS)
         self.steps_done, self.nimg, self.resumed = 0, 0, False
 
     # ------------------------------------------------------------ one step
@@ -184,7 +188,7 @@ class StyleGANRecipe:
                          "reg_weight": self.s["r1_gamma"], "r1_interval": self.s["r1_interval"],
                          "mixing_prob": self.s["mixing_prob"], "ema_kimg": self.s["ema_kimg"],
                          "ema_rampup": self.s["ema_rampup"], "n_critic": 1, "batch": cfg.batch, "lr": self.lr,
-                         "betas": list(BETAS), "noise_mode_training": "random", "steps_planned": cfg.steps,
+                         "betas": self.s["betas"], "noise_mode_training": "random", "steps_planned": cfg.steps,
                          "device": str(self.device), "torch": torch.__version__},
             "metrics": {},
         }
