@@ -655,6 +655,8 @@ class Shapes3DPanel(Panel):
             self._loading_text(f"Opening {model.name}…")
         elif self.shape is not None:
             self._set_ready(True)                    # our shape is still on screen
+        elif self._started and self.model is None and not self.jobs.busy("model"):
+            self._set_ready(True)                    # still the "no voxel model" state: nothing to wait for
 
     def on_device_changed(self, device) -> None:
         if self.model is not None and self.model.device != device:
@@ -683,6 +685,7 @@ class Shapes3DPanel(Panel):
             else:
                 self.view.clear("No 3D voxel model found.\n\nOpen… one (kind voxel-model), or train one with\n"
                                 "gan-studio train3d --out my-shapes.safetensors")
+                self._set_ready(True)                # the empty state is what there is to show
 
     # ------------------------------------------------------------ shapes
     def _submit_shape(self, request: tuple) -> None:
