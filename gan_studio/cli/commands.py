@@ -102,10 +102,16 @@ def cmd_train(args) -> int:
         checkpoint_every=args.checkpoint_every, sample_every=args.sample_every,
         max_minutes=args.max_minutes, device=args.device, threads=args.threads))
     cmd = "gan-studio " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["train"] else None
-    last = 0.0
+    last, first_diversity = 0.0, None
     for p in train(cfg, args.out, resume=args.resume, command=cmd):
         if p.message:
             print(f"\n{p.message}", file=sys.stderr)
+        if p.diversity is not None and not args.quiet:
+            first_diversity = first_diversity or p.diversity
+            warn = ("  -- the samples are becoming alike (mode collapse?)"
+                    if p.diversity < 0.5 * first_diversity else "")
+            print(f"\nsamples at step {p.step}: diversity {p.diversity:.3f} (pixel std across the fixed seeds)"
+                  f"{warn}", file=sys.stderr)
         now = time.perf_counter()
         if not args.quiet and (now - last > 1.0 or p.done or p.checkpoint):
             end = "\n" if (p.checkpoint or p.done) else "\r"
@@ -454,6 +460,8 @@ def _rca_args(sp):
     _model_args(sp)
     sp.add_argument("--directions", required=True)
     sp.add_argument("--steps", type=int, default=2000, help="reconstructor training steps (the fixed budget)")
+    sp.add_argument("--schedule", default="constant", choices=["constant", "cosine"],
+                    help="reconstructor learning-rate schedule (part of the budget)")
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--threads", type=int, default=None)
     sp.add_argument("--json", action="store_true")
@@ -470,7 +478,7 @@ def cmd_rca(args) -> int:
     bundle, G, device = _load_generator(args)
     ds = load_directions(args.directions, G)
     t = time.perf_counter()
-    for p in rca_iter(G, ds, RCABudget(steps=args.steps), seed=args.seed):
+    for p in rca_iter(G, ds, RCABudget(steps=args.steps, schedule=args.schedule), seed=args.seed):
         if p["stage"] == "training" and not args.json:
             print(f"training reconstructor {p['step']}/{p['total']}", end="\r", file=sys.stderr, flush=True)
     p["seconds"] = round(time.perf_counter() - t, 1)

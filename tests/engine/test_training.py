@@ -5,7 +5,7 @@ import torch
 from gan_studio.engine.bundle import load_bundle, weights_hash
 from gan_studio.engine.errors import TrainingDiverged, UserError
 from gan_studio.engine.registry import LOSSES, REGULARIZERS
-from gan_studio.engine.training.loop import TrainConfig, train
+from gan_studio.engine.training.loop import TrainConfig, sample_diversity, train
 
 ARCH = {"width": 8, "z_dim": 16}
 
@@ -33,6 +33,7 @@ def test_training_yields_progress_checkpoints_and_samples(tiny_dataset, tmp_path
     assert [p.step for p in progress] == list(range(1, 7)) and progress[-1].done
     assert [p.checkpoint is not None for p in progress] == [False, False, True, False, False, True]
     assert progress[2].samples.shape == (64, 1, 28, 28)
+    assert progress[2].diversity == pytest.approx(sample_diversity(progress[2].samples)) and progress[1].diversity is None
     assert {"d_loss", "g_loss", "penalty"} <= set(progress[0].losses)
     meta = load_bundle(out).meta
     assert meta["training"]["step"] == 6 and meta["training"]["command"] == "gan-studio train (test)"
@@ -40,6 +41,15 @@ def test_training_yields_progress_checkpoints_and_samples(tiny_dataset, tmp_path
     assert out.with_name("m.samples.png").is_file()
     if loss == "wgan-gp":
         assert progress[0].losses["penalty"] > 0
+
+
+def test_sample_diversity_is_zero_for_a_collapsed_grid_and_grows_with_spread():
+    g = torch.Generator().manual_seed(0)
+    one = torch.rand(1, 1, 8, 8, generator=g).expand(64, -1, -1, -1)
+    assert sample_diversity(one) == 0.0 and sample_diversity(one[:1]) == 0.0
+    noise = torch.randn(64, 1, 8, 8, generator=g)
+    assert sample_diversity(one + 0.1 * noise) < sample_diversity(one + 0.5 * noise)
+    assert sample_diversity(one + 0.5 * noise) == pytest.approx(0.5, rel=0.1)
 
 
 def test_same_seed_same_weights(tiny_dataset, tmp_path):

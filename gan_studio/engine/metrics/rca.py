@@ -24,10 +24,16 @@ class RCABudget:
     lr: float = 1e-3
     width: int = 2
     pair_input: str = "concat+diff"
+    schedule: str = "constant"        # "constant" or "cosine" (lr decays to 0 over the steps)
+
+    def __post_init__(self) -> None:
+        if self.schedule not in ("constant", "cosine"):
+            raise ValueError(f"RCA schedule must be 'constant' or 'cosine', not {self.schedule!r}")
 
     def describe(self) -> str:
+        lr = f"Adam lr {self.lr}" + (", cosine decay to 0" if self.schedule == "cosine" else "")
         return (f"fresh reconstructor (LeNet-style, width {self.width}, input {self.pair_input}), "
-                f"{self.steps} steps of batch {self.batch}, Adam lr {self.lr}; accuracy on {self.eval_pairs} "
+                f"{self.steps} steps of batch {self.batch}, {lr}; accuracy on {self.eval_pairs} "
                 f"held-out pairs")
 
 
@@ -41,6 +47,8 @@ def rca_iter(G, ds: DirectionSet, budget: RCABudget = RCABudget(), seed: int = 0
     torch.manual_seed(seed)
     rec = Reconstructor(G.img_channels * (2 if budget.pair_input == "concat" else 3), ds.k, budget.width).to(device)
     opt = torch.optim.Adam(rec.parameters(), lr=budget.lr)
+    sched = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=budget.steps)
+             if budget.schedule == "cosine" else None)
     gen = torch.Generator().manual_seed(seed)
 
     def batch(n: int):
@@ -58,6 +66,8 @@ def rca_iter(G, ds: DirectionSet, budget: RCABudget = RCABudget(), seed: int = 0
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        if sched is not None:
+            sched.step()
         if step % 50 == 0 or step == budget.steps:
             yield {"stage": "training", "step": step, "total": budget.steps, "loss": loss.detach().item()}
     rec.eval()

@@ -69,12 +69,22 @@ class Progress:
     message: str = ""
     done: bool = False
     start: int = 0                          # the step this run started from (after --resume)
+    diversity: float | None = None          # sample_diversity(samples), when samples were made
+
 
     @property
     def eta(self) -> float:
         """Seconds left, at this run's pace."""
         done_steps = max(self.step - self.start, 1)
         return self.elapsed / done_steps * max(self.total - self.step, 0)
+
+
+def sample_diversity(samples: torch.Tensor) -> float:
+    """Mean over pixels of the std across samples (N, C, H, W) in [-1, 1]: 0 when every sample is the same
+    image (mode collapse); MNIST itself scores about 0.27 at 32 px. A cheap early warning while training."""
+    if samples.shape[0] < 2:
+        return 0.0
+    return float(samples.float().std(0).mean())
 
 
 def batches(data: torch.Tensor, batch: int, gen: torch.Generator) -> Iterator[torch.Tensor]:
@@ -150,6 +160,7 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str 
             p.done = step == cfg.steps or over_budget
             if step % cfg.sample_every == 0 or p.done:
                 p.samples = recipe.sample(z_fixed)
+                p.diversity = sample_diversity(p.samples)
                 recipe.save_samples(out.with_name(out.stem + ".samples.png"), p.samples)
             if step % cfg.checkpoint_every == 0 or p.done:
                 last_ckpt = p.checkpoint = checkpoint()
