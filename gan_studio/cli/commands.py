@@ -459,8 +459,8 @@ def cmd_discover(args) -> int:
 def _rca_args(sp):
     _model_args(sp)
     sp.add_argument("--directions", required=True)
-    sp.add_argument("--steps", type=int, default=2000, help="reconstructor training steps (the fixed budget)")
-    sp.add_argument("--schedule", default="constant", choices=["constant", "cosine"],
+    sp.add_argument("--steps", type=int, default=6000, help="reconstructor training steps (the fixed budget)")
+    sp.add_argument("--schedule", default="cosine", choices=["cosine", "constant"],
                     help="reconstructor learning-rate schedule (part of the budget)")
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--threads", type=int, default=None)
