@@ -85,40 +85,47 @@ def _progress_line(p) -> str:
 @_arguments(_train_args)
 def cmd_train(args) -> int:
     from ..engine.training.loop import TrainConfig, train
-    try:
-        arch_config = json.loads(args.arch_config)
-    except json.JSONDecodeError as exc:
-        raise UserError(f"--arch-config is not valid JSON: {exc}") from None
-    try:
-        options = json.loads(args.options)
-    except json.JSONDecodeError as exc:
-        raise UserError(f"--options is not valid JSON: {exc}") from None
-    if not isinstance(options, dict):
-        raise UserError("--options must be a JSON object, e.g. '{\"r1_gamma\": 1.0}'")
     cfg = TrainConfig.from_dict(dict(
-        data=args.data, arch=args.arch, arch_config=arch_config, loss=args.loss, reg=args.reg,
-        reg_weight=args.reg_weight, options=options,
+        data=args.data, arch=args.arch, arch_config=_json_arg(args.arch_config, "--arch-config"), loss=args.loss,
+        reg=args.reg, reg_weight=args.reg_weight, options=_json_arg(args.options, "--options"),
         steps=args.steps, batch=args.batch, seed=args.seed, lr=args.lr, n_critic=args.n_critic,
         checkpoint_every=args.checkpoint_every, sample_every=args.sample_every,
         max_minutes=args.max_minutes, device=args.device, threads=args.threads))
     cmd = "gan-studio " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["train"] else None
+    print_training(train(cfg, args.out, resume=args.resume, command=cmd), args.quiet)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _json_arg(text: str, flag: str) -> dict:
+    """A JSON-object command-line value (--arch-config, --options); anything else is a one-line user error."""
+    try:
+        val = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{flag} is not valid JSON: {exc}") from None
+    if not isinstance(val, dict):
+        raise UserError(f"{flag} must be a JSON object")
+    return val
+
+
+def print_training(progress, quiet: bool, diversity: bool = True) -> None:
+    """Show a training generator's Progress on stderr: messages, a progress line at most once a second (kept
+    at checkpoints and the end) and, with `diversity`, the sample diversity with a warning when it halves."""
     last, first_diversity = 0.0, None
-    for p in train(cfg, args.out, resume=args.resume, command=cmd):
+    for p in progress:
         if p.message:
             print(f"\n{p.message}", file=sys.stderr)
-        if p.diversity is not None and not args.quiet:
+        if diversity and p.diversity is not None and not quiet:
             first_diversity = first_diversity or p.diversity
             warn = ("  -- the samples are becoming alike (mode collapse?)"
                     if p.diversity < 0.5 * first_diversity else "")
             print(f"\nsamples at step {p.step}: diversity {p.diversity:.3f} (pixel std across the fixed seeds)"
                   f"{warn}", file=sys.stderr)
         now = time.perf_counter()
-        if not args.quiet and (now - last > 1.0 or p.done or p.checkpoint):
+        if not quiet and (now - last > 1.0 or p.done or p.checkpoint):
             end = "\n" if (p.checkpoint or p.done) else "\r"
             print(_progress_line(p), end=end, file=sys.stderr, flush=True)
             last = now
-    print(f"wrote {args.out}")
-    return 0
 
 
 # ------------------------------------------------------------------ models / info

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from ..engine.errors import UserError
-from .commands import _arguments, _progress_line, command
+from .commands import _arguments, _json_arg, command, print_training
 
 OUT_SUFFIXES = (".npy", ".stl", ".obj", ".ply")
 
@@ -216,16 +216,6 @@ def _train3d_args(sp):
     sp.add_argument("--quiet", action="store_true")
 
 
-def _json_arg(text: str, flag: str) -> dict:
-    try:
-        val = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UserError(f"{flag} is not valid JSON: {exc}") from None
-    if not isinstance(val, dict):
-        raise UserError(f"{flag} must be a JSON object")
-    return val
-
-
 @command("train3d", "train the VAE-IWGAN image -> voxel model on ModelNet10 32³, with checkpoints and resume")
 @_arguments(_train3d_args)
 def cmd_train3d(args) -> int:
@@ -238,14 +228,6 @@ def cmd_train3d(args) -> int:
         options=_json_arg(args.options, "--options")))
     if not str(args.out).endswith(".safetensors"):
         raise UserError(f"--out must end in .safetensors, not {Path(args.out).name!r}")
-    last = 0.0
-    for p in train(cfg, args.out, resume=args.resume, command=_cmdline()):
-        if p.message:
-            print(f"\n{p.message}", file=sys.stderr)
-        now = time.perf_counter()
-        if not args.quiet and (now - last > 1.0 or p.done or p.checkpoint):
-            end = "\n" if (p.checkpoint or p.done) else "\r"
-            print(_progress_line(p), end=end, file=sys.stderr, flush=True)
-            last = now
+    print_training(train(cfg, args.out, resume=args.resume, command=_cmdline()), args.quiet, diversity=False)
     print(f"wrote {args.out}")
     return 0
