@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 import time
@@ -92,8 +93,10 @@ def cmd_train(args) -> int:
         checkpoint_every=args.checkpoint_every, sample_every=args.sample_every,
         max_minutes=args.max_minutes, device=args.device, threads=args.threads))
     cmd = "gan-studio " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["train"] else None
-    print_training(train(cfg, args.out, resume=args.resume, command=cmd), args.quiet)
-    print(f"wrote {args.out}")
+    main_rank = os.environ.get("RANK", "0") == "0"         # under torchrun only rank 0 reports and writes
+    print_training(train(cfg, args.out, resume=args.resume, command=cmd), args.quiet or not main_rank)
+    if main_rank:
+        print(f"wrote {args.out}")
     return 0
 
 

@@ -13,9 +13,9 @@ import math
 import shlex
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import torch
 
@@ -25,9 +25,11 @@ from ..device import choose_device
 from ..errors import TrainingDiverged, UserError
 from ..registry import ARCHITECTURES, LOSSES
 from ..latent.sampling import seeds_latents
+from . import distributed
 from .recipes import RECIPES
 
 SAMPLE_SEEDS = list(range(64))  # the fixed-z grid: seeds 0..63, so it matches the app's grid
+RANK_SEED_STRIDE = 1_000_003    # data order and noise differ per rank: seed + start + stride * rank
 
 
 @dataclass
@@ -112,57 +114,68 @@ def _resume(out: Path, recipe, cfg: TrainConfig) -> tuple[int, float, list]:
 
 
 def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str | None = None,
-          extra_meta: dict[str, Any] | None = None) -> Iterator[Progress]:
+          extra_meta: dict[str, Any] | None = None, clock: Callable[[], float] = time.perf_counter,
+          ) -> Iterator[Progress]:
     """Train, yielding a Progress after every generator step. Stop by breaking out of the loop
-    (the caller then calls `.close()`: the last checkpoint on disk stays)."""
+    (the caller then calls `.close()`: the last checkpoint on disk stays). `clock` times the run (elapsed,
+    ETA, --max-minutes, the seconds recorded): the GUI passes one that stands still while it pauses training."""
     out = Path(out)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
+    world = distributed.world_from_env()             # a world of one unless started by torchrun
     choice = choose_device(cfg.device)
-    device = choice.device
-    if choice.message:
+    device = distributed.init(world, choice.device)
+    if choice.message and world.is_main:
         yield Progress(0, cfg.steps, message=choice.message)
-    torch.manual_seed(cfg.seed)                      # network initialisation
-    recipe = (RECIPES.get(cfg.arch) if cfg.arch in RECIPES else RECIPES.get(ARCHITECTURES.get(cfg.arch).kind))(cfg, device)
+    rank_cfg = replace(cfg, batch=distributed.local_batch(cfg.batch, world)) if world.distributed else cfg
+    torch.manual_seed(cfg.seed)                      # network initialisation (the same on every rank)
+    recipe = (RECIPES.get(cfg.arch) if cfg.arch in RECIPES else RECIPES.get(ARCHITECTURES.get(cfg.arch).kind))(rank_cfg, device)
     start, seconds_before, history = 0, 0.0, []
     if resume and out.exists():
         start, seconds_before, history = _resume(out, recipe, cfg)
         yield Progress(start, cfg.steps, message=f"resumed from {out} at step {start}")
     elif out.exists() and not resume:
         raise UserError(f"{out} exists: pass --resume to continue it, or choose another --out")
-    torch.manual_seed(cfg.seed + start)
-    gen = torch.Generator().manual_seed(cfg.seed + start)
+    distributed.make_data_parallel(recipe, world)
+    torch.manual_seed(cfg.seed + start + RANK_SEED_STRIDE * world.rank)
+    gen = torch.Generator().manual_seed(cfg.seed + start + RANK_SEED_STRIDE * world.rank)
     stream = recipe.batches(gen)
     z_fixed = seeds_latents(SAMPLE_SEEDS, recipe.z_dim).to(device)
     command = command or " ".join(shlex.quote(a) for a in ["gan-studio"] + sys.argv[1:])
     meta_base = recipe.metadata(command) | (extra_meta or {})
     if history:
         meta_base["training"] = dict(meta_base["training"], history=history)
-    t0, step, last_ckpt = time.perf_counter(), start, None
+    if world.distributed:
+        meta_base["training"] = dict(meta_base["training"], batch=cfg.batch, processes=world.size,
+                                     batch_per_process=rank_cfg.batch)
+    t0, step, last_ckpt = clock(), start, None
 
     def checkpoint() -> str:               # reads the current `step` (closure)
         meta = dict(meta_base)
         meta["name"] = meta.get("name") or out.stem
         meta["training"] = dict(meta["training"], step=step,
-                                seconds=round(seconds_before + time.perf_counter() - t0, 1))
+                                seconds=round(seconds_before + clock() - t0, 1))
         save_bundle(out, recipe.networks(), meta)
         return str(out)
 
     try:
         while step < cfg.steps:
             losses = recipe.train_step(stream)
-            if not all(math.isfinite(v) for v in losses.values()):
+            elapsed = clock() - t0
+            diverged, over_budget = distributed.agree(     # every rank stops at the same step
+                world, not all(math.isfinite(v) for v in losses.values()),
+                cfg.max_minutes is not None and elapsed >= cfg.max_minutes * 60)
+            if diverged:
                 raise TrainingDiverged(f"training diverged at step {step + 1} (losses {losses}); the last good "
                                        f"checkpoint is {last_ckpt or 'not written yet'}")
             step += 1
-            p = Progress(step, cfg.steps, losses, time.perf_counter() - t0, start=start)
-            over_budget = cfg.max_minutes is not None and p.elapsed >= cfg.max_minutes * 60
+            p = Progress(step, cfg.steps, losses, elapsed, start=start)
             p.done = step == cfg.steps or over_budget
-            if step % cfg.sample_every == 0 or p.done:
+            if world.is_main and (step % cfg.sample_every == 0 or p.done):
                 p.samples = recipe.sample(z_fixed)
                 p.diversity = sample_diversity(p.samples)
                 recipe.save_samples(out.with_name(out.stem + ".samples.png"), p.samples)
-            if step % cfg.checkpoint_every == 0 or p.done:
+            if world.is_main and (step % cfg.checkpoint_every == 0 or p.done):
                 last_ckpt = p.checkpoint = checkpoint()
             if over_budget:
                 p.message = f"wall-clock budget of {cfg.max_minutes} min spent at step {step}"
@@ -170,6 +183,8 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str 
             if p.done:
                 return
     except (GeneratorExit, KeyboardInterrupt):   # stopped (or Ctrl-C): keep the work since the last checkpoint
-        if step > start:
+        if step > start and world.is_main:
             checkpoint()
         raise
+    finally:
+        distributed.shutdown(world)
