@@ -32,24 +32,24 @@ SYNC_SCRIPT = textwrap.dedent("""
     from gan_studio.engine.training.loop import TrainConfig, batches
     from gan_studio.engine.training.recipes import GANRecipe
     world = distributed.world_from_env()
-    distributed.init(world, torch.device("cpu"))
     torch.set_num_threads(1)
     cfg = TrainConfig(data=sys.argv[1], loss="wgan-gp", batch=8, n_critic=2,
                       arch_config={"width": 8, "z_dim": 16}, options={"ema_beta": 0})
     torch.manual_seed(world.rank)                    # different initial weights on purpose
     recipe = GANRecipe(cfg, torch.device("cpu"))
+    distributed.init(world, torch.device("cpu"))
     if sys.argv[2] == "sync":
         distributed.make_data_parallel(recipe, world)
     torch.manual_seed(100 + world.rank)              # different data and noise per rank
     stream = recipe.batches(torch.Generator().manual_seed(100 + world.rank))
     for _ in range(3):
         recipe.train_step(stream)
-    sums = torch.tensor([sum(p.double().sum() for p in net.parameters()) for net in (recipe.G, recipe.D)])
+    sums = torch.tensor([sum(p.detach().double().sum() for p in net.parameters()) for net in (recipe.G, recipe.D)])
     gathered = [torch.zeros_like(sums) for _ in range(world.size)]
     dist.all_gather(gathered, sums)
     if world.rank == 0:
         print("SUMS", json.dumps([g.tolist() for g in gathered]))
-    dist.destroy_process_group()
+    distributed.shutdown(world)
 """)
 
 

@@ -42,20 +42,28 @@ def world_from_env() -> World:
     return World(int(os.environ.get("RANK", "0")), size, int(os.environ.get("LOCAL_RANK", "0")))
 
 
-def init(world: World, device: torch.device) -> torch.device:
-    """Join the process group (once); returns this rank's device (cuda:LOCAL_RANK on GPUs)."""
-    if not world.distributed:
-        return device
-    if device.type == "cuda":
+def rank_device(world: World, device: torch.device) -> torch.device:
+    """This rank's device: cuda:LOCAL_RANK on GPUs."""
+    if world.distributed and device.type == "cuda":
         device = torch.device("cuda", world.local_rank)
         torch.cuda.set_device(device)
-    if not dist.is_initialized():
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     return device
 
 
-def shutdown(world: World) -> None:
+def init(world: World, device: torch.device) -> None:
+    """Join the process group (once). Call it after the recipe has built its optimisers: a process that
+    creates a torch optimiser after joining a gloo group aborts at exit about half the time here
+    ("terminate called without an active exception", torch 2.13)."""
+    if world.distributed and not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+
+
+def shutdown(world: World, clean: bool = True) -> None:
+    """Leave the process group. After a clean run every rank first waits for the others: gloo aborts a
+    process ("terminate called without an active exception") that tears down while a peer still talks."""
     if world.distributed and dist.is_initialized():
+        if clean:
+            dist.barrier()
         dist.destroy_process_group()
 
 

@@ -52,6 +52,8 @@ class TrainConfig(Config):
     device: str = "auto"
     threads: int | None = None
     options: dict = field(default_factory=dict)   # recipe-specific settings (e.g. the 3D model's loss weights)
+    sn: bool = False                   # spectral normalisation of the critic's conv / linear layers
+    sn_generator: bool = False         # ... and of the generator's
 
     def __post_init__(self) -> None:
         if self.steps < 1 or self.batch < 1:
@@ -98,12 +100,20 @@ def batches(data: torch.Tensor, batch: int, gen: torch.Generator) -> Iterator[to
             yield data[perm[i:i + batch]]
 
 
+def _full_config(arch: str, config) -> dict | None:
+    """A recorded architecture config with the defaults of fields added since (e.g. dcgan's out_dim)."""
+    try:
+        return ARCHITECTURES.get(arch).config_class.from_dict(config).to_dict()
+    except (UserError, TypeError, AttributeError):
+        return config
+
+
 def _resume(out: Path, recipe, cfg: TrainConfig) -> tuple[int, float, list]:
     """Load the checkpoint's networks; return its step, the training seconds already spent, and the
     commands that trained it so far (each with the step it stopped at)."""
     b = load_bundle(out)
     meta = b.meta
-    if meta.get("arch") != cfg.arch or meta.get("config") != recipe.arch_config:
+    if meta.get("arch") != cfg.arch or _full_config(cfg.arch, meta.get("config")) != recipe.arch_config:
         raise UserError(f"cannot resume from {out}: it was trained with architecture {meta.get('arch')} "
                         f"{meta.get('config')}, not {cfg.arch} {recipe.arch_config}")
     recipe.load_networks(b.networks)
@@ -124,12 +134,16 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str 
         torch.set_num_threads(cfg.threads)
     world = distributed.world_from_env()             # a world of one unless started by torchrun
     choice = choose_device(cfg.device)
-    device = distributed.init(world, choice.device)
+    device = distributed.rank_device(world, choice.device)
     if choice.message and world.is_main:
         yield Progress(0, cfg.steps, message=choice.message)
     rank_cfg = replace(cfg, batch=distributed.local_batch(cfg.batch, world)) if world.distributed else cfg
     torch.manual_seed(cfg.seed)                      # network initialisation (the same on every rank)
-    recipe = (RECIPES.get(cfg.arch) if cfg.arch in RECIPES else RECIPES.get(ARCHITECTURES.get(cfg.arch).kind))(rank_cfg, device)
+    recipe_class = RECIPES.get(cfg.arch) if cfg.arch in RECIPES else RECIPES.get(ARCHITECTURES.get(cfg.arch).kind)
+    if (cfg.sn or cfg.sn_generator) and not getattr(recipe_class, "supports_sn", False):
+        raise UserError(f"--sn / --sn-generator are not available for architecture {cfg.arch!r}")
+    recipe = recipe_class(rank_cfg, device)
+    distributed.init(world, device)                  # after the recipe's optimisers (see distributed.init)
     start, seconds_before, history = 0, 0.0, []
     if resume and out.exists():
         start, seconds_before, history = _resume(out, recipe, cfg)
@@ -187,4 +201,4 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str 
             checkpoint()
         raise
     finally:
-        distributed.shutdown(world)
+        distributed.shutdown(world, clean=sys.exc_info()[0] is None)
