@@ -1,7 +1,8 @@
 """DCGAN-style generator and critic for 28, 32 or 64 px images with 1 or 3 channels.
 
 Generator: z -> linear -> (ch0, b, b) -> [ConvT 4x4 s2 + BN + ReLU]* -> ConvT -> tanh, b = 7 for 28 px, 4 otherwise.
-Critic: the mirror image with LeakyReLU(0.2) and no batch norm (safe with gradient penalties), linear output.
+Critic: the mirror image with LeakyReLU(0.2) and no batch norm (safe with gradient penalties), linear output:
+one score per image, or an `out_dim`-dimensional embedding (MD-GAN's critic) when out_dim > 1.
 """
 from __future__ import annotations
 
@@ -23,14 +24,15 @@ class DCGANConfig(Config):
     img_resolution: int = 28
     img_channels: int = 1
     width: int = 64          # channels of the last hidden layer; earlier layers double it
+    out_dim: int = 1         # the critic's output: 1 = a score (N,), > 1 = an embedding (N, out_dim)
 
     def __post_init__(self) -> None:
         if self.img_resolution not in RESOLUTIONS:
             raise ValueError(f"img_resolution must be one of {sorted(RESOLUTIONS)}, not {self.img_resolution}")
         if self.img_channels not in (1, 3):
             raise ValueError(f"img_channels must be 1 or 3, not {self.img_channels}")
-        if self.z_dim < 1 or self.width < 1:
-            raise ValueError("z_dim and width must be positive")
+        if self.z_dim < 1 or self.width < 1 or self.out_dim < 1:
+            raise ValueError("z_dim, width and out_dim must be positive")
 
     @classmethod
     def infer_from_state_dict(cls, sd: dict) -> dict:
@@ -94,10 +96,11 @@ class DCGANCritic(nn.Module):
             layers += [nn.Conv2d(cin, cout, 4, 2, 1), nn.LeakyReLU(0.2, True)]
             cin = cout
         self.net = nn.Sequential(*layers)
-        self.fc = nn.Linear(chans[-1] * base * base, 1)
+        self.fc = nn.Linear(chans[-1] * base * base, cfg.out_dim)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (N, C, H, W) -> (N,)
-        return self.fc(self.net(x).flatten(1)).squeeze(1)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (N, C, H, W) -> (N,), or (N, out_dim) if out_dim > 1
+        out = self.fc(self.net(x).flatten(1))
+        return out.squeeze(1) if out.shape[1] == 1 else out
 
 
 ARCHITECTURES.register("dcgan")(Family(DCGANConfig, {"generator": DCGANGenerator, "critic": DCGANCritic},

@@ -4,21 +4,33 @@ The loop (`loop.py`) calls: batches(generator) -> an endless iterator, train_ste
 sample(z) -> tensor, save_samples(path, samples), networks(), load_networks(nets), metadata(command);
 and reads `z_dim` and `arch_config`. New families (style generator with lazy R1 + mixing + EMA,
 the 3D VAE-IWGAN with three networks) register their own recipe under their architecture's kind.
+
+`GANRecipe` trains any registered loss (`losses.py`) with any regulariser, optional spectral normalisation of
+the critic (`--sn`) and generator (`--sn-generator`), and an unrolled generator step (`unrolled.py`) when the
+loss or `--options {"unroll_steps": K}` asks for it. Subclasses change only the data hooks (`_load_data`,
+`_arch_defaults`, `batches`, `save_samples`, `metadata`): the 2-D point toy (`recipe_points.py`) is one.
 """
 from __future__ import annotations
 
 import copy
+import dataclasses
 from typing import Iterator
 
 import torch
 from torch import nn
 
 from ..data import load_images
+from ..errors import UserError
 from ..imaging import save_grid
 from ..models.base import build
-from ..registry import LOSSES, REGULARIZERS, Registry
+from ..registry import ARCHITECTURES, LOSSES, REGULARIZERS, Registry
+from . import mdgan
+from .losses import identity_score, training_spec
+from .spectral import add_spectral_norm, load_plain_state_dict, plain_state_dict, sn_layers
+from .unrolled import unrolled_critic
 
 RECIPES: Registry = Registry("training recipe")
+OPTIONS = {"ema_beta": 0.999, "unroll_steps": None}   # GANRecipe's --options (None: the loss's default)
 
 
 @torch.no_grad()
@@ -59,30 +71,51 @@ def make_optimizer(name: str, params, lr: float, betas: tuple[float, float]) -> 
     raise ValueError(f"unknown optimiser {name!r}")
 
 
+def _options(cfg) -> dict:
+    unknown = sorted(set(cfg.options) - set(OPTIONS))
+    if unknown:
+        raise UserError(f"unknown training option(s) {', '.join(unknown)} (known: {', '.join(sorted(OPTIONS))})")
+    return dict(OPTIONS) | dict(cfg.options)
+
+
 @RECIPES.register("image-generator")
 class GANRecipe:
     """Image GANs: n_critic critic steps then one generator step, any registered loss and regulariser."""
 
+    supports_sn = True
+
     def __init__(self, cfg, device: torch.device):
         self.cfg, self.device = cfg, device
-        self.data = data = load_images(cfg.data, cfg.split)
-        self.loss = LOSSES.get(cfg.loss)
-        self.reg_name = cfg.reg or self.loss.reg
+        self.data = self._load_data()
+        opts = _options(cfg)
+        self.reg_name = cfg.reg or LOSSES.get(cfg.loss).reg
+        self.loss = training_spec(cfg.loss, self.reg_name)       # --loss wgan --reg gp: wgan-gp's settings
         self.reg = REGULARIZERS.get(self.reg_name)
         self.reg_weight = cfg.reg_weight if cfg.reg_weight is not None else (self.loss.reg_weight or 10.0)
         self.n_critic = cfg.n_critic or self.loss.n_critic
-        c, h = data.images.shape[1], data.images.shape[-1]
-        defaults = {"img_channels": c, "img_resolution": h if h in (28, 32, 64) else 32}
-        self.arch_config = build(cfg.arch, "generator", defaults | cfg.arch_config).cfg.to_dict()
-        self.G = build(cfg.arch, "generator", self.arch_config).to(device)
-        self.D = build(cfg.arch, "critic", self.arch_config).to(device)
+        unroll = opts["unroll_steps"] if opts["unroll_steps"] is not None else self.loss.extra.get("unroll_steps", 0)
+        self.unroll_steps = int(unroll)
+        if self.unroll_steps < 0:
+            raise UserError(f"unroll_steps must be 0 or more, not {self.unroll_steps}")
+        self.arch_config = self._arch_config()
+        self.G = self._network("generator", cfg.sn_generator)
+        self.D = self._network("critic", cfg.sn)
         self.z_dim = self.G.z_dim
         lr = cfg.lr or self.loss.lr
         self.opt_g = make_optimizer(self.loss.optimizer, self.G.parameters(), lr, self.loss.betas)
         self.opt_d = make_optimizer(self.loss.optimizer, self.D.parameters(), lr, self.loss.betas)
         # an exponential moving average of the generator's weights (Yazıcı et al. 2019); 0 turns it off
-        self.ema_beta = float(cfg.options.get("ema_beta", 0.999))
+        self.ema_beta = float(opts["ema_beta"])
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False) if self.ema_beta > 0 else None
+
+    # ------------------------------------------------------------ data hooks (overridden by other data kinds)
+
+    def _load_data(self):
+        return load_images(self.cfg.data, self.cfg.split)
+
+    def _arch_defaults(self) -> dict:
+        c, h = self.data.images.shape[1], self.data.images.shape[-1]
+        return {"img_channels": c, "img_resolution": h if h in (28, 32, 64) else 32}
 
     def batches(self, gen: torch.Generator) -> Iterator[torch.Tensor]:
         """Endless random batches of training images in [-1, 1] at the model's shape, on the device."""
@@ -90,29 +123,93 @@ class GANRecipe:
         real = self.data.as_float(self.G.img_resolution, self.G.img_channels).to(self.device)
         return batches(real, self.cfg.batch, gen)
 
+    # ------------------------------------------------------------ networks
+
+    def _arch_config(self) -> dict:
+        """The architecture config: data-given defaults, the loss's critic output size, then --arch-config."""
+        cfg, out = self.cfg, self.loss.critic_out
+        fields = {f.name for f in dataclasses.fields(ARCHITECTURES.get(cfg.arch).config_class)}
+        defaults = self._arch_defaults()
+        if out != 1:
+            if "out_dim" not in fields:
+                raise UserError(f"--loss {cfg.loss} needs a critic with an embedding output (out_dim); "
+                                f"architecture {cfg.arch!r} has none")
+            defaults["out_dim"] = out
+        config = build(cfg.arch, "generator", defaults | cfg.arch_config).cfg.to_dict()
+        if out == 1 and config.get("out_dim", 1) != 1:
+            raise UserError(f"--loss {cfg.loss} needs a critic with one output, not out_dim "
+                            f"{config['out_dim']} (an embedding critic is for --loss mdgan)")
+        return config
+
+    def _network(self, role: str, sn: bool) -> nn.Module:
+        net = build(self.cfg.arch, role, self.arch_config).to(self.device)
+        return add_spectral_norm(net) if sn else net
+
     def _z(self, n: int) -> torch.Tensor:
         return torch.randn(n, self.z_dim, device=self.device)
+
+    # ------------------------------------------------------------ one training step
+
+    def _scored(self, critic):
+        """The critic as a per-sample score function, for the regulariser."""
+        score = self.loss.score
+        return critic if score is identity_score else (lambda x: score(critic(x)))
+
+    def _critic_objective(self, critic, real: torch.Tensor, fake: torch.Tensor):
+        """(loss, penalty, d_real, d_fake) of the critic (a module or any function x -> output)."""
+        d_real, d_fake = critic(real), critic(fake)
+        d_loss = self.loss.critic_loss(d_real, d_fake)
+        penalty = self.reg(self._scored(critic), real, fake, self.reg_weight)
+        return d_loss, penalty, d_real, d_fake
+
+    @torch.no_grad()
+    def _clip(self) -> None:
+        """WGAN's weight clipping, after every critic step."""
+        if self.loss.clip is not None:
+            for p in self.D.parameters():
+                p.clamp_(-self.loss.clip, self.loss.clip)
+
+    def _critic_step(self, real: torch.Tensor):
+        with torch.no_grad():
+            fake = self.G(self._z(real.shape[0]))
+        d_loss, penalty, d_real, d_fake = self._critic_objective(self.D, real, fake)
+        self.opt_d.zero_grad(set_to_none=True)
+        (d_loss + penalty).backward()
+        self.opt_d.step()
+        self._clip()
+        return d_loss, penalty, d_real, d_fake
+
+    def generator_loss(self, batches: Iterator[torch.Tensor], unroll_steps: int | None = None,
+                       second_order: bool = True) -> torch.Tensor:
+        """The generator's loss on a fresh batch; against the critic `unroll_steps` steps ahead if > 0."""
+        k = self.unroll_steps if unroll_steps is None else unroll_steps
+        z = self._z(self.cfg.batch)          # drawn first: the same z with and without unrolling
+        if k == 0:
+            return self.loss.generator_loss(self.D(self.G(z)))
+
+        def draw():
+            real = next(batches)
+            return real, self.G(self._z(real.shape[0]))
+
+        def objective(critic, real, fake):
+            d_loss, penalty, _, _ = self._critic_objective(critic, real, fake)
+            return d_loss + penalty
+
+        self.D.eval()                        # no power-iteration updates of --sn while unrolling
+        try:
+            ahead = unrolled_critic(self.D, self.opt_d, objective, draw, k, second_order)
+            return self.loss.generator_loss(ahead(self.G(z)))
+        finally:
+            self.D.train()
 
     def train_step(self, batches: Iterator[torch.Tensor]) -> dict[str, float]:
         self.G.train()
         self.D.train()
         for _ in range(self.n_critic):
-            real = next(batches)
-            with torch.no_grad():
-                fake = self.G(self._z(real.shape[0]))
-            d_real, d_fake = self.D(real), self.D(fake)
-            d_loss = self.loss.critic_loss(d_real, d_fake)
-            penalty = self.reg(self.D, real, fake, self.reg_weight)
-            self.opt_d.zero_grad(set_to_none=True)
-            (d_loss + penalty).backward()
-            self.opt_d.step()
-            if self.loss.clip is not None:
-                with torch.no_grad():
-                    for p in self.D.parameters():
-                        p.clamp_(-self.loss.clip, self.loss.clip)
+            d_loss, penalty, d_real, d_fake = self._critic_step(next(batches))
         for p in self.D.parameters():
             p.requires_grad_(False)
-        g_loss = self.loss.generator_loss(self.D(self.G(self._z(self.cfg.batch))))
+        g_loss = self.generator_loss(batches)
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         self.opt_g.step()
@@ -120,9 +217,12 @@ class GANRecipe:
             update_ema(self.G_ema, self.G, self.ema_beta)
         for p in self.D.parameters():
             p.requires_grad_(True)
+        with torch.no_grad():
+            gap = self.loss.score(d_real).mean() - self.loss.score(d_fake).mean()
         return {"d_loss": d_loss.detach().item(), "g_loss": g_loss.detach().item(),
-                "penalty": penalty.detach().item(),
-                "wasserstein": (d_real.mean() - d_fake.mean()).detach().item()}
+                "penalty": penalty.detach().item(), "wasserstein": gap.item()}
+
+    # ------------------------------------------------------------ samples, files
 
     @torch.no_grad()
     def sample(self, z: torch.Tensor) -> torch.Tensor:
@@ -135,19 +235,51 @@ class GANRecipe:
     def save_samples(self, path, samples: torch.Tensor) -> None:
         save_grid(path, samples, ncols=8, scale=2)
 
+    def _plain(self, role: str, net: nn.Module) -> nn.Module:
+        """`net` as the plain architecture (spectral norm folded into the weights) for the model file."""
+        if not sn_layers(net):
+            return net
+        with torch.random.fork_rng(devices=[]):          # building must not move the training's random stream
+            plain = build(self.cfg.arch, "critic" if role == "critic" else "generator", self.arch_config)
+        plain.load_state_dict(plain_state_dict(net))
+        return plain.train(net.training)
+
     def networks(self) -> dict[str, nn.Module]:
         nets = {"generator": self.G, "critic": self.D}
         if self.G_ema is not None:
             recalibrate_batchnorm(self.G_ema, self.z_dim, self.device)
             nets["generator_ema"] = self.G_ema
-        return nets
+        return {role: self._plain(role, net) for role, net in nets.items()}
+
+    @staticmethod
+    def _load(net: nn.Module, src: nn.Module) -> None:
+        if sn_layers(net):
+            load_plain_state_dict(net, src.state_dict())
+        else:
+            net.load_state_dict(src.state_dict())
 
     def load_networks(self, nets: dict[str, nn.Module]) -> None:
-        self.G.load_state_dict(nets["generator"].state_dict())
+        self._load(self.G, nets["generator"])
         if "critic" in nets:
-            self.D.load_state_dict(nets["critic"].state_dict())
+            self._load(self.D, nets["critic"])
         if self.G_ema is not None:          # a checkpoint without EMA weights starts the average here
-            self.G_ema.load_state_dict(nets.get("generator_ema", nets["generator"]).state_dict())
+            self._load(self.G_ema, nets.get("generator_ema", nets["generator"]))
+
+    def training_metadata(self, command: str) -> dict:
+        """How this run trains: loss, regulariser, optimiser, spectral norm, unrolling, MD-GAN mixture."""
+        cfg, spec = self.cfg, self.loss
+        meta = {"command": command, "seed": cfg.seed, "loss": cfg.loss, "reg": self.reg_name,
+                "reg_weight": self.reg_weight if self.reg_name != "none" else 0.0,
+                "n_critic": self.n_critic, "batch": cfg.batch, "lr": cfg.lr or spec.lr,
+                "optimizer": spec.optimizer, "betas": list(spec.betas) if spec.optimizer == "adam" else None,
+                "clip": spec.clip, "sn": bool(cfg.sn), "sn_generator": bool(cfg.sn_generator),
+                "steps_planned": cfg.steps, "ema_beta": self.ema_beta,
+                "device": str(self.device), "torch": torch.__version__}
+        if self.unroll_steps:
+            meta["unroll_steps"] = self.unroll_steps
+        if spec.critic_out != 1:
+            meta["mdgan"] = mdgan.describe(self.arch_config["out_dim"])
+        return meta
 
     def metadata(self, command: str) -> dict:
         cfg, data = self.cfg, self.data
@@ -157,10 +289,6 @@ class GANRecipe:
             "image_shape": list(self.G.image_shape), "value_range": [-1, 1],
             "dataset": {"name": data.name, "path": str(cfg.data), "split": cfg.split, "n": len(data)},
             "license": data.license,
-            "training": {"command": command, "seed": cfg.seed, "loss": cfg.loss, "reg": self.reg_name,
-                         "reg_weight": self.reg_weight if self.reg_name != "none" else 0.0,
-                         "n_critic": self.n_critic, "batch": cfg.batch, "lr": cfg.lr or self.loss.lr,
-                         "betas": list(self.loss.betas), "steps_planned": cfg.steps, "ema_beta": self.ema_beta,
-                         "device": str(self.device), "torch": torch.__version__},
+            "training": self.training_metadata(command),
             "metrics": {},
         }
