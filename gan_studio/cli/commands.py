@@ -54,13 +54,23 @@ def _load_generator(args):
 def _train_args(sp):
     sp.add_argument("--arch", default="dcgan")
     sp.add_argument("--arch-config", default="{}", help='JSON, e.g. \'{"width": 64, "z_dim": 64}\'')
-    sp.add_argument("--loss", required=True, help="ns, wgan-gp, …")
+    sp.add_argument("--loss", required=True,
+                    help="vanilla, ns, lsgan, hinge, wgan (weight clipping), wgan-gp, mdgan, unrolled; each brings "
+                         "its paper's optimiser, lr, n_critic and regulariser. --loss wgan --reg gp switches "
+                         "clipping off and trains exactly as --loss wgan-gp (Adam 1e-4 (0, 0.9), lambda 10)")
     sp.add_argument("--reg", default=None, help="regulariser (default: the loss's own): none, gp, r1")
     sp.add_argument("--reg-weight", type=float, default=None,
                     help="regulariser weight (gp: lambda, r1: gamma; default: the recipe's)")
+    sp.add_argument("--sn", action="store_true",
+                    help="spectral normalisation of every conv / linear layer of the critic (Miyato et al. 2018); "
+                         "the model file holds the normalised weights")
+    sp.add_argument("--sn-generator", action="store_true", help="spectral normalisation of the generator too")
     sp.add_argument("--options", default="{}",
-                    help='recipe options as JSON, e.g. \'{"mixing_prob": 0.9}\' for --arch stylegan2')
-    sp.add_argument("--data", required=True, help="MNIST folder or IDX file, image folder, .npy/.npz")
+                    help='recipe options as JSON, e.g. \'{"unroll_steps": 5}\' (unrolled critic steps, any loss), '
+                         '\'{"ema_beta": 0}\', or \'{"mixing_prob": 0.9}\' for --arch stylegan2')
+    sp.add_argument("--data", required=True,
+                    help="MNIST folder or IDX file, image folder, .npy/.npz; for --arch mlp2d: toy:ring8 or an "
+                         "(N, 2) .npy")
     sp.add_argument("--steps", type=int, required=True, help="generator steps")
     sp.add_argument("--batch", type=int, default=64)
     sp.add_argument("--out", required=True, help="output .safetensors (also the checkpoint)")
@@ -89,6 +99,7 @@ def cmd_train(args) -> int:
     cfg = TrainConfig.from_dict(dict(
         data=args.data, arch=args.arch, arch_config=_json_arg(args.arch_config, "--arch-config"), loss=args.loss,
         reg=args.reg, reg_weight=args.reg_weight, options=_json_arg(args.options, "--options"),
+        sn=args.sn, sn_generator=args.sn_generator,
         steps=args.steps, batch=args.batch, seed=args.seed, lr=args.lr, n_critic=args.n_critic,
         checkpoint_every=args.checkpoint_every, sample_every=args.sample_every,
         max_minutes=args.max_minutes, device=args.device, threads=args.threads))
@@ -196,6 +207,16 @@ def _sample_args(sp):
     sp.add_argument("--directions", default=None, help="a directions .safetensors file (see `discover`)")
     sp.add_argument("--shift", action="append", default=[], metavar="INDEX:EPS",
                     help="shift along direction INDEX by EPS (repeatable; needs --directions)")
+    sp.add_argument("--drs", action="store_true",
+                    help="discriminator rejection sampling: try seeds S, S+1, … and keep the first N the model's "
+                         "critic accepts (accepted seeds and the acceptance rate go to stderr)")
+    sp.add_argument("--drs-percentile", type=float, default=None, metavar="P",
+                    help="DRS: gamma makes the P-th percentile of F zero (default 95; higher keeps fewer, better)")
+    sp.add_argument("--drs-burn-in", type=int, default=None, metavar="K",
+                    help="DRS: generated samples scored first to estimate the maximum logit (default 2000)")
+    sp.add_argument("--data", default=None,
+                    help="DRS: real images (e.g. the MNIST folder) to calibrate a Wasserstein critic; the fit is "
+                         "remembered, so later --drs runs need no --data")
 
 
 def _parse_shifts(items: list[str]) -> dict[int, float]:
@@ -255,8 +276,14 @@ def cmd_sample(args) -> int:
     if (args.seed is None) == (args.z is None):
         raise UserError("give either --seed S [--n N] or --z FILE.npy")
     bundle, G, device = _load_generator(args)
-    z = _load_z(args.z, G.z_dim) if args.z else seeds_latents(seed_range(args.seed, args.n), G.z_dim)
-    images = _shifted_images(G, z, args, device)
+    if args.drs:
+        from .sample_drs import drs_images
+        images = drs_images(args, bundle, G, device)
+    else:
+        from .sample_drs import refuse_drs_options
+        refuse_drs_options(args)
+        z = _load_z(args.z, G.z_dim) if args.z else seeds_latents(seed_range(args.seed, args.n), G.z_dim)
+        images = _shifted_images(G, z, args, device)
     if out.suffix.lower() == ".npy":
         from ..engine.bundle import atomic_write
         atomic_write(out, lambda tmp: np.save(open(tmp, "wb"), images.numpy().astype(np.float32)))

@@ -1,5 +1,8 @@
 """The sampling panel: a grid of seeds S..S+N-1 (row-major, exactly like `gan-studio sample --seed S --n N`),
 truncation, and a large view of one latent — a grid tile, or any Latent sent with `set_latent`.
+
+With "Rejection sampling (DRS)" on, the grid holds the first N seeds from S that the critic accepts (like
+`gan-studio sample --drs --seed S --n N`); each tile keeps its own seed (sampling_drs.py).
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from ..state import AppContext, LoadedModel
 from ..widgets.image_grid import ImageGrid
 from ..widgets.sample_view import SampleView
 from .base import Panel
+from .sampling_drs import DRSControl
 
 MAX_SEED = 2**31 - 1
 
@@ -34,9 +38,10 @@ def model_ref(model: LoadedModel) -> str:
     return shlex.quote(str(path)) if path else "MODEL"
 
 
-def sample_command(model: LoadedModel, seed: int, n: int, psi: float, cols: int, scale: int, out: str) -> str:
+def sample_command(model: LoadedModel, seed: int, n: int, psi: float, cols: int, scale: int, out: str,
+                   drs: bool = False) -> str:
     """The `gan-studio sample` call that writes the same images."""
-    cmd = f"gan-studio sample --model {model_ref(model)} --seed {seed}"
+    cmd = f"gan-studio sample --model {model_ref(model)}{' --drs' if drs else ''} --seed {seed}"
     cmd += f" --n {n} --cols {cols}" if n > 1 else ""
     cmd += f" --truncation {psi:g}" if psi != 1.0 else ""
     return cmd + (f" --scale {scale}" if scale != 1 else "") + f" --out {out}"
@@ -101,6 +106,7 @@ class SamplingPanel(Panel):
         self.psi_slider.setToolTip("Truncation ψ: 1 = no truncation, 0 = the average latent")
         self.save_grid_btn = QPushButton("Save grid…")
         self.grid = ImageGrid(self.rows_box.value(), self.cols_box.value())
+        self.drs = DRSControl(self.ctx, self)
 
         bar = QHBoxLayout()
         bar.setSpacing(8)
@@ -121,7 +127,11 @@ class SamplingPanel(Panel):
         split.setChildrenCollapsible(False)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 8, 8, 8)
+        drs_row = QHBoxLayout()
+        drs_row.addWidget(self.drs.checkbox)
+        drs_row.addWidget(self.drs.status, 1)
         lay.addLayout(bar)
+        lay.addLayout(drs_row)
         lay.addWidget(split, 1)
         self._connect()
 
@@ -135,9 +145,16 @@ class SamplingPanel(Panel):
         self.save_grid_btn.clicked.connect(self._save_grid_clicked)
         self.side.save_btn.clicked.connect(self._save_image_clicked)
         self.side.upscale_box.currentIndexChanged.connect(self._update_cli)
+        self.drs.checkbox.toggled.connect(self._controls_changed)
+        self.drs.retry.connect(self._controls_changed)
+        self.drs.shown.connect(self._drs_shown)
+        self.drs.failed.connect(self.ctx.report_error)
 
     # ------------------------------------------------------------ controls
     def seeds(self) -> list[int]:
+        """The grid's seeds: S..S+N-1, or while a DRS grid is on screen, its accepted seeds."""
+        if self.shown_grid_id < 0 and self.drs.active():
+            return [lat.seed for lat in self.grid_latents]
         s0 = self.seed_box.value()
         return [s0 + i for i in range(self.grid.count())]
 
@@ -179,7 +196,8 @@ class SamplingPanel(Panel):
 
     # ------------------------------------------------------------ model and rendering
     def on_model_changed(self, model: LoadedModel | None) -> None:
-        self._G, self._pending_grid, self._pending_view = None, None, None
+        self.drs.set_model(model)
+        self._G, self._pending_grid, self._pending_view, self.shown_grid_id = None, None, None, 0
         self.grid_latents, self.grid_images = [], None
         self.latent, self.view_image = None, None
         self.side.clear()
@@ -209,6 +227,10 @@ class SamplingPanel(Panel):
         """Render the grid's seeds (latest wins); returns the request id (0 when there is nothing to render)."""
         if self._G is None:
             return 0
+        if self.drs.active():               # DRS jobs count down: -1, -2, … never clash with render ids
+            rid = -self.drs.request(self.seed_box.value(), self.grid.count(), self.psi(), self.ctx.device)
+            self._pending_grid = (rid, [])
+            return rid
         latents = [Latent.from_seed(s, self._G.z_dim) for s in self.seeds()]
         req = RenderRequest(generator=self._G, latents=latents, truncation_psi=self.psi(),
                             device=self.ctx.device, tag=self.GRID_TAG)
@@ -239,12 +261,22 @@ class SamplingPanel(Panel):
         if result.error:
             self.ctx.report_error(f"Could not render the grid: {result.error}")
             return
-        self.grid_latents, self.grid_images, self._grid_pixels = latents, result.images, result.pixels
-        self.grid.set_images(result.pixels, [str(lat.seed) if lat.seed is not None else lat.label()
-                                             for lat in latents])
+        self._show_grid(result.request_id, latents, result.images, result.pixels)
         self.ctx.status.emit(f"Rendered {len(latents)} samples in {result.seconds * 1000:.0f} ms")
-        self.shown_grid_id = result.request_id
-        self.grid_shown.emit(result.request_id)
+
+    @Slot(object)
+    def _drs_shown(self, out) -> None:
+        if self._G is None or self._pending_grid is None or self._pending_grid[0] != -out.job.seq:
+            return
+        latents = [Latent.from_seed(s, self._G.z_dim) for s in out.result.seeds]
+        self._show_grid(-out.job.seq, latents, out.result.images, out.pixels)
+        self.ctx.status.emit(DRSControl.describe(out))
+
+    def _show_grid(self, rid: int, latents: list[Latent], images: torch.Tensor, pixels) -> None:
+        self.grid_latents, self.grid_images, self._grid_pixels = latents, images, pixels
+        self.grid.set_images(pixels, [str(lat.seed) if lat.seed is not None else lat.label() for lat in latents])
+        self.shown_grid_id = rid
+        self.grid_shown.emit(rid)
         sel = self.grid.selected()
         if sel >= 0 or self.latent is None:
             self.select_tile(max(sel, 0))
@@ -297,8 +329,8 @@ class SamplingPanel(Panel):
         if m is None or not self.grid_latents:
             self.side.set_commands([])
             return
-        seeds = self.seeds()
-        lines = [sample_command(m, seeds[0], len(seeds), psi, self.grid.cols, 1, "grid.png")]
+        lines = [sample_command(m, self.seed_box.value(), self.grid.count(), psi, self.grid.cols, 1,
+                                "grid.png", drs=self.shown_grid_id < 0)]
         if self.latent is not None and self.latent.seed is not None:
             lines.append(sample_command(m, self.latent.seed, 1, psi, 1, scale, f"seed{self.latent.seed}.png"))
         self.side.set_commands(lines)

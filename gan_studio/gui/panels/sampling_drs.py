@@ -1,0 +1,150 @@
+"""The sampling panel's "Rejection sampling (DRS)" mode: its checkbox, status line, calibration and jobs.
+
+`DRSControl` runs one DRSJob at a time in a TaskWorker, newest request next (older queued ones are dropped),
+and emits `shown(DRSOutcome)` for the newest request only. It keeps what stays true for the open model — the
+calibration and one burn-in per truncation — so changing the seed only samples. A Wasserstein critic needs real
+images once: the folder is asked for with a dialog, remembered in the settings ("drs/data_dir"), and the fit
+itself is stored by the engine where the CLI finds it too (see engine/latent/drs_calibration.py).
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtWidgets import QCheckBox, QFileDialog, QLabel, QWidget
+
+from ...engine.latent.drs import DEFAULT_BURN_IN, DEFAULT_PERCENTILE
+from ...engine.latent.drs_calibration import has_critic
+from ..state import AppContext, LoadedModel
+from ..workers import TaskWorker
+from .drs_jobs import DRSJob, DRSOutcome, run_drs_job
+
+DATA_KEY = "drs/data_dir"
+TIP_ON = ("Discriminator rejection sampling (Azadi et al. 2019): try seeds S, S+1, … and keep the ones the "
+          "model's critic rates as realistic, so the grid shows the first accepted seeds (each tile keeps its "
+          "seed). A Wasserstein critic is first calibrated once on real images: you pick the data folder.")
+TIP_NO_CRITIC = "This model file has no critic, and DRS needs one (GAN Studio's own training saves it)"
+TIP_NO_MODEL = "Open an image generator with a critic to use rejection sampling"
+
+
+class DRSControl(QObject):
+    shown = Signal(object)      # DRSOutcome of the newest request
+    failed = Signal(str)        # a message for the user; the checkbox is already off again
+    retry = Signal()            # the data folder was chosen: ask for the grid again
+
+    def __init__(self, ctx: AppContext, dialog_parent: QWidget) -> None:
+        super().__init__(dialog_parent)
+        self.ctx, self._parent = ctx, dialog_parent
+        self.checkbox = QCheckBox("Rejection sampling (DRS)")
+        self.status = QLabel("")
+        self.status.setProperty("role", "subtle")
+        self.percentile, self.burn_in_n = DEFAULT_PERCENTILE, DEFAULT_BURN_IN   # as `sample --drs` defaults
+        self._bundle = None
+        self._cal, self._burns, self._nets = None, {}, {}
+        self._seq, self._queued, self._worker, self._running_seq = 0, None, None, 0
+        self.last: DRSOutcome | None = None      # the outcome on screen
+        self.set_model(None)
+
+    # ------------------------------------------------------------ state
+    def set_model(self, model: LoadedModel | None) -> None:
+        if self._worker is not None:
+            self._worker.stop()                   # a new model: the old job stops at its next step
+        self._bundle = model.bundle if model is not None and model.is_image_generator else None
+        self._cal, self._burns, self._nets, self._queued, self.last = None, {}, {}, None, None
+        ok = self._bundle is not None and has_critic(self._bundle)
+        self.checkbox.setEnabled(ok)
+        self.checkbox.setToolTip(TIP_ON if ok else TIP_NO_CRITIC if self._bundle is not None else TIP_NO_MODEL)
+        if not ok and self.checkbox.isChecked():
+            self.checkbox.blockSignals(True)
+            self.checkbox.setChecked(False)
+            self.checkbox.blockSignals(False)
+        self.status.setText("")
+
+    def active(self) -> bool:
+        return self.checkbox.isEnabled() and self.checkbox.isChecked()
+
+    def is_busy(self) -> bool:
+        return self._worker is not None or self._queued is not None
+
+    def data_dir(self) -> str | None:
+        v = self.ctx.settings.value(DATA_KEY)
+        return str(v) if v else None
+
+    # ------------------------------------------------------------ jobs (one at a time, newest next)
+    def request(self, seed: int, n: int, psi: float, device) -> int:
+        """Queue the grid for seeds from `seed`; returns its sequence number."""
+        self._seq += 1
+        key = (round(float(psi), 4), self.percentile, self.burn_in_n)
+        self._queued = DRSJob(self._seq, int(seed), int(n), key[0], device, self._bundle, self._nets, self._cal,
+                              self.data_dir(), self._burns.get(key), self.percentile, self.burn_in_n)
+        self._start()
+        return self._seq
+
+    def _start(self) -> None:
+        if self._worker is not None or self._queued is None:
+            return
+        job, self._queued = self._queued, None
+        self._running_seq = job.seq
+        w = TaskWorker(run_drs_job, job)
+        w.progress.connect(self._on_progress)
+        w.done.connect(self._on_done)
+        w.failed.connect(self._on_failed)
+        self._worker = w
+        self.ctx.tasks.start(w)
+
+    @Slot(object)
+    def _on_progress(self, p: dict) -> None:
+        if self._running_seq == self._seq and "done" in p:
+            self.status.setText(f"DRS {p['stage']}: {p['done']}/{p['total']}…")
+
+    @Slot(object)
+    def _on_done(self, out: DRSOutcome | None) -> None:
+        self._worker = None
+        if out is not None and out.job.bundle is self._bundle:
+            self._keep(out)
+            if out.job.seq == self._seq and self._queued is None:
+                if out.needs_data:
+                    self._ask_data()
+                elif out.result is not None:
+                    self.last = out
+                    self.status.setText(self.describe(out))
+                    self.shown.emit(out)
+        self._start()
+
+    def _keep(self, out: DRSOutcome) -> None:
+        self._cal = out.cal or self._cal
+        if out.burn is not None:
+            self._burns[(out.job.psi, out.job.percentile, out.job.burn_in_n)] = out.burn
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self._worker = None
+        if self._cal is None and self.data_dir():
+            self.ctx.settings.set_value(DATA_KEY, "")    # that folder did not calibrate: ask again next time
+        if self._running_seq == self._seq and self._queued is None:
+            self.status.setText("")
+            self.checkbox.setChecked(False)
+            self.failed.emit(f"Rejection sampling failed: {message}")
+        self._start()
+
+    # ------------------------------------------------------------ the data folder
+    def pick_data_dir(self) -> str:
+        """Ask for the folder of real images (tests replace this)."""
+        start = self.ctx.settings.value("paths/data_dir", "")
+        return QFileDialog.getExistingDirectory(
+            self._parent, "Real images to calibrate the critic (e.g. the MNIST folder)", str(start))
+
+    def _ask_data(self) -> None:
+        folder = self.pick_data_dir()
+        if not folder:
+            self.checkbox.setChecked(False)
+            self.status.setText("DRS needs real images once to calibrate this model's critic")
+            return
+        self.ctx.settings.set_value(DATA_KEY, folder)
+        self.status.setText("DRS: calibrating the critic…")
+        self.retry.emit()
+
+    @staticmethod
+    def describe(out: DRSOutcome) -> str:
+        r = out.result
+        return (f"DRS: {len(r.seeds)} of {r.candidates} seeds accepted ({r.acceptance_rate:.0%}) from seed "
+                f"{r.first_seed} · γ at percentile {out.job.percentile:g} · "
+                f"{'calibrated on ' + out.cal.data if out.cal.method != 'identity' else 'NS critic'}")
