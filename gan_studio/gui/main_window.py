@@ -22,6 +22,7 @@ from .panels.info import InfoPanel
 from .panels.mixing import MixingPanel
 from .panels.sampling import SamplingPanel
 from .panels.shapes3d import Shapes3DPanel
+from .panels.training import TrainingPanel
 from .panels.walks import WalksPanel
 from .settings import Settings
 from .state import AppContext, LoadedModel
@@ -29,7 +30,8 @@ from .widgets.banner import MessageBanner
 from .widgets.model_list import ModelList
 from .workers import TaskWorker
 
-PANELS: list[type[Panel]] = [SamplingPanel, WalksPanel, DirectionsPanel, MixingPanel, Shapes3DPanel, InfoPanel]
+PANELS: list[type[Panel]] = [SamplingPanel, WalksPanel, DirectionsPanel, MixingPanel, Shapes3DPanel, TrainingPanel,
+                             InfoPanel]
 APP_TITLE = "GAN Studio"
 TRUST_WARNING = ("{name} is a TorchScript file. TorchScript is code, not just weights: opening it runs "
                  "a program from the file.\n\nOnly open files you trust. Open it?")
@@ -135,6 +137,8 @@ class MainWindow(QMainWindow):
         self.ctx.status.connect(self._show_status)
         self.ctx.device_changed.connect(self._device_changed)
         self.ctx.latent_requested.connect(self.show_latent)
+        self.ctx.models_changed.connect(self.refresh_models)
+        self.ctx.open_requested.connect(self._open_requested)
 
     # ------------------------------------------------------------ panels
     def panel(self, name: str) -> Panel:
@@ -212,6 +216,12 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Opening {p.name}…")
         self.ctx.tasks.start(worker)
         return True
+
+    @Slot(str)
+    def _open_requested(self, path: str) -> None:
+        """A panel asks to show a model file (e.g. one it trained): open it and bring the sampling tab forward."""
+        if self.open_path(path):
+            self.select_panel("sampling")
 
     @Slot(str)
     def _list_open(self, path: str) -> None:

@@ -47,6 +47,8 @@ class AppContext(QObject):
     status = Signal(str)                # a transient status-bar message
     latent_requested = Signal(object)   # a Latent to show in the sampling view
     latent_selected = Signal(object)    # the Latent now shown in the sampling view's large view
+    models_changed = Signal()           # a model file appeared or changed on disk: refresh the model list
+    open_requested = Signal(str)        # open this model file (a panel made it) and show it
 
     def __init__(self, settings: Settings | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)

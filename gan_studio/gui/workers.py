@@ -11,6 +11,7 @@ import inspect
 import itertools
 import logging
 import threading
+import time
 from typing import Any, Callable
 
 import torch
@@ -113,25 +114,81 @@ class RenderWorker(QThread):
         self.wait()
 
 
+class PauseGate:
+    """Holds a worker between two steps while paused, blocked on a condition (no CPU spent).
+
+    `clock()` is time.perf_counter() less the seconds spent held here, so a run timed with it (elapsed, ETA,
+    a wall-clock budget) does not count its pauses."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._paused = False
+        self._held = 0.0                    # seconds spent blocked in wait(), finished pauses
+        self._since: float | None = None    # when the current block began
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def pause(self) -> None:
+        with self._cond:
+            self._paused = True
+
+    def resume(self) -> None:
+        with self._cond:
+            self._paused = False
+            self._cond.notify_all()
+
+    def wait(self) -> None:
+        """Block while paused."""
+        with self._cond:
+            if not self._paused:
+                return
+            self._since = time.perf_counter()
+            while self._paused:
+                self._cond.wait()
+            self._held += time.perf_counter() - self._since
+            self._since = None
+
+    def clock(self) -> float:
+        with self._cond:
+            now = time.perf_counter()
+            return now - self._held - (now - self._since if self._since is not None else 0.0)
+
+
 class TaskWorker(QThread):
     """Runs `fn(*args, **kwargs)` in a thread. When it returns a generator (an engine generator such as
     training or discovery), each yielded value is emitted as `progress`, and `stop()` ends it at the next
     yield (the generator is closed, so its cleanup runs). Then `done(return value)` or `failed(message)`.
+    `pause()` holds a generator between two yields (the thread blocks: no CPU) until `resume()` or `stop()`;
+    `paused_changed(True/False)` says when it really holds and when it goes on.
     """
 
     progress = Signal(object)
     done = Signal(object)
     failed = Signal(str)
+    paused_changed = Signal(bool)
 
     def __init__(self, fn: Callable[..., Any], *args: Any, parent: QObject | None = None, **kwargs: Any) -> None:
         super().__init__(parent)
         self._fn, self._args, self._kwargs = fn, args, kwargs
         self._stop_requested = threading.Event()
+        self.gate = PauseGate()
         self.stopped = False
+        self.stop_timeout_ms: int | None = None   # how long TaskPool.shutdown waits for it (None: the pool's)
 
     def stop(self) -> None:
-        """Ask the worker to stop at its next yield (a plain function runs to its end)."""
+        """Ask the worker to stop at its next yield (a plain function runs to its end); ends a pause."""
         self._stop_requested.set()
+        self.gate.resume()
+
+    def pause(self) -> None:
+        """Hold the generator after its current step (a plain function runs on)."""
+        if not self._stop_requested.is_set():
+            self.gate.pause()
+
+    def resume(self) -> None:
+        self.gate.resume()
 
     def run(self) -> None:
         try:
@@ -150,6 +207,10 @@ class TaskWorker(QThread):
 
     def _drive(self, gen) -> Any:
         while True:
+            if self.gate.paused and not self._stop_requested.is_set():
+                self.paused_changed.emit(True)
+                self.gate.wait()
+                self.paused_changed.emit(False)
             if self._stop_requested.is_set():
                 gen.close()
                 self.stopped = True
@@ -189,5 +250,5 @@ class TaskPool(QObject):
         for w in list(self._workers):
             w.stop()
         for w in list(self._workers):
-            w.wait(timeout_ms)
+            w.wait(max(timeout_ms, w.stop_timeout_ms or 0))
         self._workers.clear()

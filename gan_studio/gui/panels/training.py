@@ -1,0 +1,400 @@
+"""The training panel: train a GAN on a dataset inside the app, with live curves, the fixed-seed sample grid,
+progress with an ETA, periodic FID, and Start / Pause / Resume / Stop.
+
+The run is the engine's `train` generator in a TaskWorker: Pause holds the worker between two steps (blocked,
+no CPU; its clock stands still, so elapsed time, ETA and the time limit leave pauses out), Stop — or closing
+the window — closes the generator, which writes the checkpoint. The model file then shows in the model list.
+FID runs in its own worker on the latest checkpoint, so the UI never waits on torch.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QMessageBox, QProgressBar, QPushButton, QScrollArea,
+                               QSizePolicy, QSplitter, QVBoxLayout, QWidget)
+
+from ...engine.errors import UserError
+from ...engine.imaging import to_uint8
+from ..state import AppContext, LoadedModel
+from ..widgets.discovery_bar import duration
+from ..widgets.image_grid import ImageGrid
+from ..widgets.loss_curves import LossCurves
+from ..widgets.training_form import TrainingForm
+from ..workers import TaskWorker
+from .base import Panel
+from .training_fid import FIDScheduler
+from .training_jobs import (TrainingJob, check_dataset, command_line, default_output, fid_unavailable, run_training,
+                            unique_path)
+
+STOP_GRACE_MS = 120_000          # closing the window waits this long for the checkpoint to be written
+
+
+def _label(text: str = "", role: str = "subtle") -> QLabel:
+    lab = QLabel(text)
+    lab.setProperty("role", role)
+    return lab
+
+
+class TrainingPanel(Panel):
+    name, title = "training", "Training"
+    finished = Signal(str)               # "done" | "stopped" | "failed", when a run ends
+    fid_measured = Signal(int, float)    # step, FID
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self._worker: TaskWorker | None = None
+        self.job: TrainingJob | None = None
+        self._last = None                    # the newest Progress with a step, drawn by the 10 Hz timer
+        self._samples = None                 # samples not yet drawn
+        self.paused = False
+        self._stopping = False
+        self.step = 0                        # the newest step reported
+        self.samples_shown = 0               # sample grids drawn (tests)
+        self._out_auto = True                # the output name follows the settings until the user edits it
+        self._data_seq, self.data_info = 0, None
+        self.fid = FIDScheduler(ctx, self)
+        self._fid_next = 0                   # measure FID at the first checkpoint at or after this step
+        self._build()
+        self._connect()
+        data = self.ctx.settings.value("training/data", "")
+        if data:
+            self.form.set_data_path(str(data))
+        self._refresh_output()
+        self._update_fid_note()
+        self._update_controls()
+        self._set_ready(True)
+
+    # ------------------------------------------------------------ layout
+    def _build(self) -> None:
+        self.form = TrainingForm()
+        scroll = QScrollArea()
+        scroll.setWidget(self.form)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFixedWidth(max(self.form.minimumSizeHint().width(), 340)    # the whole form, never clipped
+                             + scroll.verticalScrollBar().sizeHint().width() + 4)
+        self.start_btn, self.pause_btn, self.stop_btn = QPushButton("Start"), QPushButton("Pause"), QPushButton("Stop")
+        self.open_btn = QPushButton("Open in Sampling")
+        self.start_btn.setToolTip("Train with these settings (an existing output file can be resumed)")
+        self.pause_btn.setToolTip("Hold training after the current step; Resume goes on from there")
+        self.stop_btn.setToolTip("Stop after the current step and save the model file")
+        self.open_btn.setToolTip("Open the model file in the Sampling tab")
+        self.status = _label("Choose a dataset and press Start")
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)   # never widens the panel
+        self.status.setWordWrap(True)
+        self.status.setMinimumHeight(2 * self.status.fontMetrics().height() + 2)
+        self.progress = QProgressBar()
+        self.progress.setFormat("")
+        self.progress.setFixedHeight(22)
+        self.curves = LossCurves()
+        self.curves.setMinimumHeight(180)
+        self.grid = ImageGrid(8, 8)
+        self.grid.setMinimumSize(240, 240)
+        self.grid.clear("The fixed-seed samples (seeds 0–63) appear here while training")
+        self.cli = QLineEdit()
+        self.cli.setReadOnly(True)
+        self.cli.setToolTip("The equivalent command line (also recorded in the model file)")
+        bar = QHBoxLayout()
+        for w in (self.start_btn, self.pause_btn, self.stop_btn):
+            bar.addWidget(w)
+        bar.addStretch(1)
+        bar.addWidget(self.open_btn)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.curves)
+        split.addWidget(self.grid)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 3)
+        split.setChildrenCollapsible(False)
+        right = QVBoxLayout()
+        right.addLayout(bar)
+        right.addWidget(self.progress)
+        right.addWidget(self.status)
+        right.addWidget(split, 1)
+        right.addWidget(self.cli)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(8, 8, 8, 8)
+        lay.addWidget(scroll)
+        lay.addLayout(right, 1)
+        self._timer = QTimer(self)
+        self._timer.setInterval(100)         # labels and the grid: at most 10 updates a second
+        self._timer.timeout.connect(self._draw_progress)
+
+    def _connect(self) -> None:
+        self.start_btn.clicked.connect(self.start)
+        self.pause_btn.clicked.connect(self.toggle_pause)
+        self.stop_btn.clicked.connect(self.stop)
+        self.open_btn.clicked.connect(self.open_model)
+        self.form.data_changed.connect(self.check_data)
+        self.form.changed.connect(self._settings_changed)
+        self.form.arch_box.currentTextChanged.connect(self._refresh_output)
+        self.form.loss_box.currentTextChanged.connect(self._refresh_output)
+        self.form.out_edit.textEdited.connect(self._out_edited)
+        self.form.fid_box.valueChanged.connect(self._update_fid_note)
+        self.fid.measured.connect(self._on_fid)
+        self.fid.failed.connect(lambda msg: self.ctx.report_error(f"Measuring FID failed: {msg}"))
+
+    def on_model_changed(self, model: LoadedModel | None) -> None:
+        self._set_ready(True)                # training does not depend on the open model
+
+    # ------------------------------------------------------------ settings
+    @Slot(str)
+    def check_data(self, path: str) -> None:
+        """Validate the dataset in the background; the result shows under the path."""
+        self._data_seq += 1
+        self.data_info = None
+        self._refresh_output()
+        self._update_fid_note()
+        if not path:
+            self.form.set_data_info("")
+            return
+        self.form.set_data_info("checking…")
+        worker = TaskWorker(check_dataset, path, self._data_seq)
+        worker.done.connect(self._data_checked)
+        worker.failed.connect(self._data_failed)
+        self.ctx.tasks.start(worker)
+
+    @Slot(object)
+    def _data_checked(self, value) -> None:
+        seq, info, error = value
+        if seq == self._data_seq:
+            self.data_info = info
+            self.form.set_data_info(error or info.describe(), error=bool(error))
+            self._update_fid_note()
+
+    @Slot(str)
+    def _data_failed(self, message: str) -> None:       # an unexpected error (a UserError comes as a value)
+        self.form.set_data_info(message, error=True)
+
+    @Slot()
+    def _out_edited(self) -> None:
+        self._out_auto = False
+
+    @Slot()
+    def _refresh_output(self) -> None:
+        if self._out_auto and self._worker is None:
+            f = self.form
+            f.out_edit.setText(str(default_output(f.data_path(), f.arch_box.currentText(), f.loss_box.currentText())))
+
+    @Slot()
+    def _settings_changed(self) -> None:
+        try:
+            self.cli.setText(command_line(self.form.config(self.ctx.device_request), self.form.out_path()))
+        except UserError as exc:
+            self.cli.setText(f"(settings: {exc})")
+        self.cli.setCursorPosition(0)
+
+    @Slot()
+    def _update_fid_note(self) -> None:
+        reason = fid_unavailable(self.data_info)
+        self.form.fid_box.setEnabled(not reason)
+        self.form.fid_n_box.setEnabled(not reason)
+        self.form.fid_box.setToolTip(reason or "Measure FID every N steps on the latest checkpoint, in the "
+                                               "background (0: off)")
+        self.curves.show_fid(bool(self.form.fid_box.value()) and not reason)
+
+    def fid_every(self) -> int:
+        return 0 if fid_unavailable(self.data_info) else self.form.fid_box.value()
+
+    def ask_existing(self, path: Path) -> str:
+        """The output exists: 'resume' it, pick a 'rename'd output, or 'cancel' (tests replace this)."""
+        box = QMessageBox(QMessageBox.Icon.Question, "The model file exists",
+                          f"{path.name} exists. Resume its training, or train a new model under another name?",
+                          QMessageBox.StandardButton.Cancel, self)
+        resume = box.addButton("Resume", QMessageBox.ButtonRole.AcceptRole)
+        rename = box.addButton("New name", QMessageBox.ButtonRole.ActionRole)
+        box.setDefaultButton(resume)
+        box.exec()
+        return {resume: "resume", rename: "rename"}.get(box.clickedButton(), "cancel")
+
+    # ------------------------------------------------------------ run
+    @Slot()
+    def start(self) -> bool:
+        if self._worker is not None:
+            return False
+        data = self.form.data_path()
+        if not data or not Path(data).expanduser().exists():
+            msg = "choose a dataset first" if not data else f"dataset path {data} does not exist"
+            self.form.set_data_info(msg, error=True)
+            self.ctx.report_error(f"Training: {msg}")
+            return False
+        try:
+            cfg = self.form.config(self.ctx.device_request)
+        except UserError as exc:
+            self.ctx.report_error(f"Training settings: {exc}")
+            return False
+        out = Path(self.form.out_path() or default_output(data, cfg.arch, cfg.loss)).expanduser()
+        resume = False
+        if out.exists():
+            answer = self.ask_existing(out)
+            if answer == "cancel":
+                return False
+            resume = answer == "resume"
+            if not resume:
+                out = unique_path(out.parent, out.stem)
+        self.form.out_edit.setText(str(out))
+        self.ctx.settings.set_value("training/data", data)
+        same_run = resume and self.job is not None and self.job.out == out
+        self.job = TrainingJob(cfg, out, resume)
+        worker = TaskWorker(run_training, self.job)
+        self.job.clock = worker.gate.clock
+        worker.stop_timeout_ms = STOP_GRACE_MS
+        worker.progress.connect(self._on_progress)
+        worker.done.connect(self._on_done)
+        worker.failed.connect(self._on_failed)
+        worker.paused_changed.connect(self._on_paused)
+        if not same_run:
+            self.curves.clear()
+            self.grid.clear("The fixed-seed samples (seeds 0–63) appear here while training")
+        self._worker, self._last, self._samples, self.paused, self._stopping = worker, None, None, False, False
+        self._fid_next = self.fid_every()
+        self.fid.cancel_waiting()
+        self.status.setText(f"resuming {out.name}…" if resume else f"starting {out.name}…")
+        self.progress.setRange(0, cfg.steps)
+        self.progress.setValue(0)
+        self.ctx.tasks.start(worker)
+        self._timer.start()
+        self._update_controls()
+        return True
+
+    @Slot()
+    def toggle_pause(self) -> None:
+        if self._worker is None:
+            return
+        if self.paused:
+            self._worker.resume()
+        else:
+            self._worker.pause()
+            self.status.setText("pausing after this step…")
+        self.pause_btn.setEnabled(False)         # until the worker says it holds / goes on
+
+    @Slot(bool)
+    def _on_paused(self, paused: bool) -> None:
+        if self.sender() is not self._worker or self._stopping:
+            return
+        self.paused = paused
+        self.pause_btn.setText("Resume" if paused else "Pause")
+        self.pause_btn.setEnabled(True)
+        self._draw_progress()
+
+    @Slot()
+    def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.stop()
+            self._stopping = True
+            self.stop_btn.setEnabled(False)
+            self.pause_btn.setEnabled(False)
+            self.status.setText("stopping: saving the model file…")
+
+    @Slot()
+    def open_model(self) -> None:
+        if self.job is not None and self.job.out.is_file():
+            self.ctx.open_requested.emit(str(self.job.out))
+
+    def _update_controls(self) -> None:
+        busy = self._worker is not None
+        self.start_btn.setEnabled(not busy)
+        self.pause_btn.setEnabled(busy)
+        self.pause_btn.setText("Resume" if busy and self.paused else "Pause")
+        self.stop_btn.setEnabled(busy)
+        self.open_btn.setEnabled(self.job is not None and self.job.out.is_file())
+        self.form.set_running(busy)
+        self._settings_changed()
+
+    # ------------------------------------------------------------ progress
+    @Slot(object)
+    def _on_progress(self, p) -> None:
+        if self.sender() is not self._worker:
+            return
+        if p.message:
+            self.ctx.status.emit(p.message)
+        if p.losses:
+            self.curves.add(p.step, p.losses)
+        self.step = p.step
+        self._last = p
+        if p.samples is not None:
+            self._samples = p.samples
+        if p.checkpoint:
+            self._on_checkpoint(p)
+
+    def _on_checkpoint(self, p) -> None:
+        if not self.open_btn.isEnabled():    # the first checkpoint: the file is new
+            self.open_btn.setEnabled(True)
+            self.ctx.models_changed.emit()
+        every = self.fid_every()
+        if every and (p.step >= self._fid_next or p.done):
+            self._fid_next = (p.step // every + 1) * every
+            self.fid.request(Path(p.checkpoint), p.step, self.job.cfg.data, self.form.fid_n_box.value())
+
+    @Slot(int, float)
+    def _on_fid(self, step: int, value: float) -> None:
+        self.curves.add_fid(step, value)
+        self.ctx.status.emit(f"FID {value:.2f} at step {step:,} (lenet-mnist features)")
+        self.fid_measured.emit(step, value)
+
+    @Slot()
+    def _draw_progress(self) -> None:
+        if self._samples is not None:
+            self.grid.set_images(to_uint8(self._samples))
+            self._samples = None
+            self.samples_shown += 1
+        p = self._last
+        if p is None:
+            return
+        self.progress.setRange(0, p.total)
+        self.progress.setValue(p.step)
+        rate = (p.step - p.start) / p.elapsed if p.elapsed > 0 else 0.0
+        eta = "paused" if self.paused else f"ETA {duration(p.eta)}" if p.step > p.start else ""
+        self.progress.setFormat(f"step {p.step:,} / {p.total:,}  ·  {eta}")
+        parts = [f"{k} {v:.4g}" for k, v in p.losses.items()]
+        parts += [f"{duration(p.elapsed)} training", f"{rate:.1f} steps/s"]
+        if p.diversity is not None:
+            parts.append(f"diversity {p.diversity:.3f}")
+        prefix = f"paused at step {p.step:,}" if self.paused else ""
+        if not self._stopping:
+            self.status.setText(" · ".join(([prefix] if prefix else []) + parts))
+
+    @Slot(object)
+    def _on_done(self, _value) -> None:
+        worker = self.sender()
+        if worker is not self._worker:
+            return
+        p, out = self._last, self.job.out
+        self._finish()
+        saved = out.is_file()
+        if worker.stopped:
+            outcome = "stopped"
+            text = (f"stopped at step {p.step:,}: saved {out.name}" if saved and p is not None and p.step > p.start
+                    else "stopped before the first step: nothing new saved")
+        elif p is None or (p.step == p.start and not p.losses):
+            outcome, text = "done", f"{out.name} is already trained to {self.job.cfg.steps:,} steps: raise Steps " \
+                                    f"and press Start to train on"
+        else:
+            outcome = "done"
+            text = f"finished at step {p.step:,} ({duration(p.elapsed)}): saved {out.name}"
+            if p.message:
+                text = f"{p.message}: saved {out.name}"
+        self.status.setText(text)
+        self.ctx.status.emit(text)
+        self.finished.emit(outcome)
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        if self.sender() is not self._worker:
+            return
+        out = self.job.out
+        self._finish()
+        kept = f" — the last checkpoint, {out.name}, is in the model list" if out.is_file() else ""
+        self.status.setText("training failed")
+        self.ctx.report_error(f"Training failed: {message}{kept}")
+        self.finished.emit("failed")
+
+    def _finish(self) -> None:
+        self._worker, self.paused, self._stopping = None, False, False
+        self._timer.stop()
+        self._draw_progress()
+        self.curves.flush()
+        if self.job.out.is_file():
+            self.ctx.models_changed.emit()
+        self._update_controls()

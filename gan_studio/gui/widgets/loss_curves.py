@@ -1,0 +1,132 @@
+"""Live GAN training curves (pyqtgraph): one line per loss term the engine reports, and FID as its own plot.
+
+Long runs stay fast two ways: `add` only appends to buffers (a timer redraws at most ~10×/s), and each
+curve keeps at most MAX_POINTS points — when it fills up, neighbouring points merge into their mean and
+later points average twice as many steps, so a 200,000-step run still draws ≤ 2,000 points per curve.
+"""
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer, Slot
+from PySide6.QtWidgets import QHBoxLayout, QWidget
+
+from .training_curves import REDRAW_MS, _plot
+
+MAX_POINTS = 2000
+PENS = [(74, 160, 255), (255, 140, 70), (120, 200, 120), (210, 120, 220), (240, 210, 90), (90, 210, 210),
+        (230, 90, 110), (170, 170, 170)]
+FID_PEN = (240, 210, 90)
+LABELS = {"d_loss": "critic loss", "g_loss": "generator loss", "penalty": "penalty",
+          "wasserstein": "Wasserstein estimate"}
+
+
+class Decimator:
+    """A stream of (x, y) kept as ≤ max_points bin means; each bin averages `stride` consecutive points."""
+
+    def __init__(self, max_points: int = MAX_POINTS) -> None:
+        self.max_points = max(2, max_points - max_points % 2)
+        self.xs: list[float] = []
+        self.ys: list[float] = []
+        self.stride = 1
+        self._sx = self._sy = 0.0
+        self._count = 0
+        self.seen = 0                             # points added
+
+    def add(self, x: float, y: float) -> None:
+        self.seen += 1
+        self._sx, self._sy, self._count = self._sx + x, self._sy + y, self._count + 1
+        if self._count < self.stride:
+            return
+        self.xs.append(self._sx / self._count)
+        self.ys.append(self._sy / self._count)
+        self._sx = self._sy = 0.0
+        self._count = 0
+        if len(self.xs) >= self.max_points:       # merge pairs: half the points, twice the stride
+            self.xs = [(a + b) / 2 for a, b in zip(self.xs[::2], self.xs[1::2])]
+            self.ys = [(a + b) / 2 for a, b in zip(self.ys[::2], self.ys[1::2])]
+            self.stride *= 2
+
+    def data(self) -> tuple[list[float], list[float]]:
+        """The bins, plus the partial bin being filled (so the newest step shows at once)."""
+        if self._count:
+            return self.xs + [self._sx / self._count], self.ys + [self._sy / self._count]
+        return self.xs, self.ys
+
+
+class LossCurves(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.loss_plot = _plot("Losses", "value")
+        self.loss_plot.addLegend(offset=(6, 4), labelTextColor="#c8ccd4", brush=(24, 25, 28, 190), colCount=2,
+                                 labelTextSize="8pt", verSpacing=-6)
+        self.fid_plot = _plot("FID (lenet-mnist)", "FID")
+        self._fid_curve = self.fid_plot.plot(pen=pg.mkPen(FID_PEN, width=1.5), symbol="o", symbolSize=5,
+                                             symbolBrush=FID_PEN, symbolPen=None)
+        self.series: dict[str, Decimator] = {}
+        self._curves: dict[str, pg.PlotDataItem] = {}
+        self.fid: list[tuple[int, float]] = []
+        self._dirty = False
+        self.draw_count = 0
+        self._timer = QTimer(self)
+        self._timer.setInterval(REDRAW_MS)
+        self._timer.timeout.connect(self._redraw)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(6)
+        lay.addWidget(self.loss_plot, 3)
+        lay.addWidget(self.fid_plot, 2)
+
+    def clear(self) -> None:
+        for curve in self._curves.values():
+            self.loss_plot.removeItem(curve)
+        self.series, self._curves, self.fid = {}, {}, []
+        self._fid_curve.setData([], [])
+        self._dirty = False
+
+    def show_fid(self, on: bool) -> None:
+        """Show the FID plot (when FID is on, or was measured in this run)."""
+        self.fid_plot.setVisible(on or bool(self.fid))
+
+    def add(self, step: int, losses: dict[str, float]) -> None:
+        for key, value in losses.items():
+            if key not in self.series:
+                self.series[key] = Decimator()
+                pen = pg.mkPen(PENS[len(self._curves) % len(PENS)], width=1.3)
+                self._curves[key] = self.loss_plot.plot(pen=pen, name=LABELS.get(key, key))
+            self.series[key].add(float(step), float(value))
+        self._touch()
+
+    def add_fid(self, step: int, value: float) -> None:
+        self.fid.append((step, value))
+        self.fid_plot.show()
+        self._touch()
+
+    def _touch(self) -> None:
+        self._dirty = True
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def point_count(self, key: str | None = None) -> int:
+        """Points drawn (after the latest redraw) for one loss key, or the most over all keys."""
+        keys = [key] if key else list(self._curves)
+        counts = [len(self._curves[k].xData) if self._curves[k].xData is not None else 0 for k in keys]
+        return max(counts, default=0)
+
+    def fid_count(self) -> int:
+        return len(self._fid_curve.xData) if self._fid_curve.xData is not None else 0
+
+    def flush(self) -> None:
+        self._redraw()
+
+    @Slot()
+    def _redraw(self) -> None:
+        if not self._dirty:
+            self._timer.stop()                    # idle between runs (and while paused): no ticks
+            return
+        self._dirty = False
+        self.draw_count += 1
+        for key, series in self.series.items():
+            self._curves[key].setData(*series.data())
+        if self.fid:
+            xs, ys = zip(*self.fid)
+            self._fid_curve.setData(list(xs), list(ys))

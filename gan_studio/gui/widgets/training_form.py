@@ -1,0 +1,357 @@
+"""The training settings of the training panel: dataset, architecture and its size, loss, regulariser,
+hyper-parameters, schedule and output file — turned into the engine's `TrainConfig`.
+
+Architectures, losses and regularisers come from the engine's registries when the form is built, and the
+hyper-parameters are re-filled with the chosen loss's defaults (a value equal to the default is passed as
+None, so the engine — and the equivalent CLI call — use the loss's or the recipe's own setting).
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGridLayout,
+                               QHBoxLayout, QLabel, QLineEdit, QMenu, QSpinBox, QToolButton, QVBoxLayout, QWidget)
+
+from ...engine.errors import UserError
+from ...engine.registry import ARCHITECTURES, LOSSES, REGULARIZERS
+from ...engine.training.loop import TrainConfig
+
+try:                                     # --loss wgan --reg gp trains with wgan-gp's settings
+    from ...engine.training.losses import training_spec
+except ImportError:                      # pragma: no cover - an engine without loss variants
+    def training_spec(loss: str, reg: str | None):
+        return LOSSES.get(loss)
+
+SIZE_FIELDS = ("width", "z_dim", "w_dim", "mapping_layers", "channel_max")   # shown when the config has them
+GUI_DEFAULTS = {"dcgan": {"width": 32, "z_dim": 64}}                          # small enough for a CPU
+RESOLUTIONS = (8, 16, 28, 32, 64, 128, 256)
+DATA_FILTER = "Datasets (*.npz *.npy *.gz *idx*);;All files (*)"
+
+
+def image_architectures() -> list[str]:
+    return [n for n in ARCHITECTURES.names() if getattr(ARCHITECTURES.get(n), "kind", "") == "image-generator"]
+
+
+def has_option(name: str) -> bool:
+    """Whether this engine's TrainConfig has a setting (e.g. `sn`)."""
+    return name in {f.name for f in dataclasses.fields(TrainConfig)}
+
+
+def _spin(lo: int, hi: int, value: int, step: int = 1, tip: str = "") -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(lo, hi)
+    box.setSingleStep(step)
+    box.setValue(value)
+    box.setGroupSeparatorShown(True)
+    box.setToolTip(tip)
+    return box
+
+
+def _dspin(lo: float, hi: float, value: float, decimals: int, step: float, tip: str = "") -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setDecimals(decimals)
+    box.setRange(lo, hi)
+    box.setSingleStep(step)
+    box.setValue(value)
+    box.setToolTip(tip)
+    return box
+
+
+def section(text: str) -> QLabel:
+    lab = QLabel(text.upper())
+    lab.setProperty("role", "section")
+    return lab
+
+
+class TrainingForm(QWidget):
+    data_changed = Signal(str)      # the dataset path, after an edit or Browse
+    changed = Signal()              # anything that changes the command line
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._size_boxes: dict[str, QSpinBox] = {}
+        self._build()
+        self._arch_changed()
+        self._loss_changed()
+
+    # ------------------------------------------------------------ layout
+    def _build(self) -> None:
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 6, 0)
+        lay.setSpacing(4)
+        lay.addWidget(section("Dataset"))
+        lay.addLayout(self._build_data())
+        lay.addSpacing(6)
+        lay.addWidget(section("Model"))
+        lay.addLayout(self._build_model())
+        lay.addSpacing(6)
+        lay.addWidget(section("Training"))
+        lay.addLayout(self._build_hyper())
+        lay.addSpacing(6)
+        lay.addWidget(section("Output"))
+        lay.addLayout(self._build_output())
+        lay.addStretch(1)
+
+    def _build_data(self) -> QVBoxLayout:
+        self.data_edit = QLineEdit()
+        self.data_edit.setPlaceholderText("MNIST folder, image folder, .npy / .npz")
+        self.data_edit.setToolTip("An MNIST-format folder or IDX file, a folder of images, or a .npy/.npz array")
+        self.browse_btn = QToolButton()
+        self.browse_btn.setText("Browse")
+        self.browse_btn.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.browse_btn)
+        menu.addAction("Folder (MNIST or images)…", lambda: self._browse(folder=True))
+        menu.addAction("File (.npz, .npy, IDX)…", lambda: self._browse(folder=False))
+        self.browse_btn.setMenu(menu)
+        self.data_info = QLabel("")
+        self.data_info.setWordWrap(True)
+        self.data_info.setProperty("role", "subtle")
+        row = QHBoxLayout()
+        row.addWidget(self.data_edit, 1)
+        row.addWidget(self.browse_btn)
+        col = QVBoxLayout()
+        col.setSpacing(2)
+        col.addLayout(row)
+        col.addWidget(self.data_info)
+        self.data_edit.editingFinished.connect(lambda: self.data_changed.emit(self.data_path()))
+        return col
+
+    def _build_model(self) -> QFormLayout:
+        self.arch_box = QComboBox()
+        self.arch_box.addItems(image_architectures())
+        self.arch_box.setCurrentText("dcgan")
+        self.size_grid = QGridLayout()
+        self.size_grid.setContentsMargins(0, 0, 0, 0)
+        self.size_grid.setHorizontalSpacing(6)
+        self.res_box = QComboBox()
+        self.res_box.setToolTip("Image size the model makes; auto: from the dataset")
+        self.loss_box = QComboBox()
+        for i, name in enumerate(LOSSES.names()):
+            self.loss_box.addItem(name)
+            self.loss_box.setItemData(i, getattr(LOSSES.get(name), "description", ""), 3)   # ToolTipRole
+        self.loss_box.setCurrentText("wgan-gp" if "wgan-gp" in LOSSES else self.loss_box.itemText(0))
+        self.reg_box = QComboBox()
+        self.reg_box.addItems(REGULARIZERS.names())
+        self.reg_weight = _dspin(0.0, 10_000.0, 10.0, 4, 1.0, "Regulariser weight (gp: λ, r1: γ)")
+        reg_row = QHBoxLayout()
+        reg_row.addWidget(self.reg_box, 1)
+        reg_row.addWidget(QLabel("weight"))
+        reg_row.addWidget(self.reg_weight, 1)
+        form = self._form()
+        form.addRow("Architecture", self.arch_box)
+        form.addRow("Size", self.size_grid)
+        form.addRow("Loss", self.loss_box)
+        form.addRow("Regulariser", reg_row)
+        self.sn_boxes: dict[str, QCheckBox] = {}
+        sn_row = QHBoxLayout()
+        for key, text in (("sn", "critic"), ("sn_generator", "generator")):
+            if has_option(key):
+                box = self.sn_boxes[key] = QCheckBox(text)
+                box.setToolTip(f"Spectral normalisation (Miyato et al. 2018) of the {text}'s layers")
+                box.toggled.connect(self.changed)
+                sn_row.addWidget(box)
+        if self.sn_boxes:
+            sn_row.addStretch(1)
+            form.addRow("Spectral norm", sn_row)
+        self.arch_box.currentTextChanged.connect(self._arch_changed)
+        self.loss_box.currentTextChanged.connect(self._loss_changed)
+        self.reg_box.currentTextChanged.connect(self._reg_changed)
+        return form
+
+    def _build_hyper(self) -> QGridLayout:
+        self.lr_box = _dspin(1e-6, 1.0, 2e-4, 6, 1e-4, "Adam learning rate (default: the loss's)")
+        self.n_critic_box = _spin(1, 100, 1, tip="Critic steps per generator step (default: the loss's)")
+        self.batch_box = _spin(1, 4096, 64, 8, "Images per batch")
+        self.steps_box = _spin(1, 10_000_000, 5000, 500, "Generator steps in all (resuming continues up to this)")
+        self.seed_box = _spin(0, 2**31 - 1, 0, tip="Seeds the networks' initialisation and the data order")
+        self.sample_box = _spin(1, 1_000_000, 100, 50, "Refresh the fixed-seed sample grid every N steps")
+        self.ckpt_box = _spin(1, 1_000_000, 500, 100, "Write the output file every N steps (and at the end)")
+        self.minutes_box = _dspin(0.0, 100_000.0, 0.0, 1, 5.0, "Stop (and save) after this much training time; "
+                                  "pauses do not count")
+        self.minutes_box.setSpecialValueText("none")
+        self.fid_box = _spin(0, 1_000_000, 2000, 500, "Measure FID every N steps on the latest checkpoint, "
+                             "in the background (0: off)")
+        self.fid_box.setSpecialValueText("off")
+        self.fid_n_box = _spin(100, 10_000, 1000, 500, "Images (generated and real) per FID measurement")
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(8)
+        grid.setVerticalSpacing(4)
+        pairs = [("Learning rate", self.lr_box), ("n_critic", self.n_critic_box), ("Batch", self.batch_box),
+                 ("Steps", self.steps_box), ("Seed", self.seed_box), ("Time limit (min)", self.minutes_box),
+                 ("Samples every", self.sample_box), ("Checkpoint every", self.ckpt_box),
+                 ("FID every", self.fid_box), ("FID images", self.fid_n_box)]
+        for i, (text, box) in enumerate(pairs):
+            r, c = divmod(i, 2)
+            grid.addWidget(QLabel(text), r, 2 * c)
+            grid.addWidget(box, r, 2 * c + 1)
+            box.setMinimumWidth(84)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)
+        for box in (self.lr_box, self.n_critic_box, self.batch_box, self.steps_box, self.seed_box,
+                    self.minutes_box, self.sample_box, self.ckpt_box, self.reg_weight):
+            box.valueChanged.connect(self.changed)
+        return grid
+
+    def _build_output(self) -> QHBoxLayout:
+        self.out_edit = QLineEdit()
+        self.out_edit.setToolTip("The model file: written every checkpoint, listed under My models")
+        self.out_btn = QToolButton()
+        self.out_btn.setText("…")
+        self.out_btn.clicked.connect(self._browse_out)
+        self.out_edit.textEdited.connect(lambda _t: self.changed.emit())
+        row = QHBoxLayout()
+        row.addWidget(self.out_edit, 1)
+        row.addWidget(self.out_btn)
+        return row
+
+    @staticmethod
+    def _form() -> QFormLayout:
+        form = QFormLayout()
+        form.setContentsMargins(0, 0, 0, 0)
+        form.setHorizontalSpacing(8)
+        form.setVerticalSpacing(4)
+        return form
+
+    # ------------------------------------------------------------ choices
+    @Slot()
+    def _arch_changed(self) -> None:
+        arch = self.arch_box.currentText()
+        while self.size_grid.count():
+            w = self.size_grid.takeAt(0).widget()
+            if w is not None and w is not self.res_box:
+                w.deleteLater()
+        self._size_boxes = {}
+        family = ARCHITECTURES.get(arch) if arch else None
+        fields = {f.name: f.default for f in dataclasses.fields(family.config_class)} if family else {}
+        ours = GUI_DEFAULTS.get(arch, {})
+        cells = []
+        for name in (n for n in SIZE_FIELDS if n in fields):
+            box = _spin(1, 4096, int(ours.get(name, fields[name])), tip=f"{arch} config: {name}")
+            box.valueChanged.connect(self.changed)
+            self._size_boxes[name] = box
+            cells.append((name.replace("_dim", "").replace("_", " "), box))
+        self.res_box.clear()
+        self.res_box.addItem("auto")
+        self.res_box.addItems([str(r) for r in self._resolutions(family, fields)])
+        cells.append(("px", self.res_box))
+        for i, (text, box) in enumerate(cells):             # two pairs a row
+            r, c = divmod(i, 2)
+            self.size_grid.addWidget(QLabel(text), r, 2 * c)
+            self.size_grid.addWidget(box, r, 2 * c + 1)
+        self.size_grid.setColumnStretch(1, 1)
+        self.size_grid.setColumnStretch(3, 1)
+        self.changed.emit()
+
+    @staticmethod
+    def _resolutions(family, fields: dict) -> list[int]:
+        ok = []
+        for r in RESOLUTIONS:
+            try:
+                family.config_class(**{k: v for k, v in fields.items() if v is not dataclasses.MISSING}
+                                    | {"img_resolution": r})
+                ok.append(r)
+            except (TypeError, ValueError):
+                pass
+        return ok
+
+    @Slot()
+    def _loss_changed(self) -> None:
+        """The loss's own regulariser, then its hyper-parameters."""
+        name = self.loss_box.currentText()
+        if name not in LOSSES:
+            return
+        loss = LOSSES.get(name)
+        self.loss_box.setToolTip(getattr(loss, "description", ""))
+        self.reg_box.blockSignals(True)
+        self.reg_box.setCurrentText(getattr(loss, "reg", "none"))
+        self.reg_box.blockSignals(False)
+        self._reg_changed()
+
+    @Slot()
+    def _reg_changed(self) -> None:
+        """Pre-fill lr, n_critic and the regulariser weight with the defaults of this loss + regulariser."""
+        reg, spec = self.reg_box.currentText(), self.spec()
+        self.reg_weight.setEnabled(reg != "none")
+        if spec is not None:
+            self.lr_box.setValue(float(getattr(spec, "lr", 2e-4)))
+            self.n_critic_box.setValue(int(getattr(spec, "n_critic", 1)))
+            self.reg_weight.setValue(float(getattr(spec, "reg_weight", 0.0) or 10.0))
+        self.changed.emit()
+
+    def spec(self):
+        """The loss spec whose settings this loss + regulariser train with (None: no loss chosen)."""
+        name = self.loss_box.currentText()
+        return training_spec(name, self.reg_box.currentText() or None) if name in LOSSES else None
+
+    # ------------------------------------------------------------ values
+    def data_path(self) -> str:
+        return self.data_edit.text().strip()
+
+    def set_data_path(self, path: str) -> None:
+        self.data_edit.setText(str(path))
+        self.data_changed.emit(self.data_path())
+
+    def set_data_info(self, text: str, error: bool = False) -> None:
+        self.data_info.setText(text)
+        self.data_info.setStyleSheet("color: #ff8a8a;" if error else "")
+
+    def out_path(self) -> str:
+        return self.out_edit.text().strip()
+
+    def set_out_path(self, path: str | Path) -> None:
+        self.out_edit.setText(str(path))
+        self.changed.emit()
+
+    def arch_config(self) -> dict:
+        cfg = {name: box.value() for name, box in self._size_boxes.items()}
+        res = self.res_box.currentText()
+        if res and res != "auto":
+            cfg["img_resolution"] = int(res)
+        return cfg
+
+    def config(self, device: str = "auto") -> TrainConfig:
+        """The TrainConfig these settings describe (a value equal to the loss's default is left None)."""
+        name, reg, spec = self.loss_box.currentText(), self.reg_box.currentText(), self.spec()
+        if spec is None:
+            raise UserError("choose a loss")
+        weight, lr, n_critic = self.reg_weight.value(), self.lr_box.value(), self.n_critic_box.value()
+        default_weight = float(getattr(spec, "reg_weight", 0.0) or 10.0)
+        return TrainConfig.from_dict(dict(
+            data=self.data_path(), arch=self.arch_box.currentText(), arch_config=self.arch_config(),
+            loss=name, reg=None if reg == getattr(LOSSES.get(name), "reg", "none") else reg,
+            reg_weight=None if reg == "none" or abs(weight - default_weight) < 1e-12 else weight,
+            lr=None if abs(lr - float(getattr(spec, "lr", 0.0))) < 1e-12 else lr,
+            n_critic=None if n_critic == int(getattr(spec, "n_critic", 1)) else n_critic,
+            steps=self.steps_box.value(), batch=self.batch_box.value(), seed=self.seed_box.value(),
+            sample_every=self.sample_box.value(), checkpoint_every=self.ckpt_box.value(),
+            max_minutes=self.minutes_box.value() or None, device=device,
+            **{k: box.isChecked() for k, box in self.sn_boxes.items()}))
+
+    def set_running(self, running: bool) -> None:
+        """Settings are fixed while a run goes on."""
+        for w in [self.data_edit, self.browse_btn, self.arch_box, self.res_box, self.loss_box, self.reg_box,
+                  self.reg_weight, self.lr_box, self.n_critic_box, self.batch_box, self.steps_box, self.seed_box,
+                  self.sample_box, self.ckpt_box, self.minutes_box, self.out_edit, self.out_btn,
+                  *self._size_boxes.values(), *self.sn_boxes.values()]:
+            w.setEnabled(not running)
+        if not running:
+            self.reg_weight.setEnabled(self.reg_box.currentText() != "none")
+
+    # ------------------------------------------------------------ dialogs
+    def _browse(self, folder: bool) -> None:
+        start = self.data_path() or str(Path.home())
+        if folder:
+            path = QFileDialog.getExistingDirectory(self, "Choose a dataset folder", start)
+        else:
+            path, _ = QFileDialog.getOpenFileName(self, "Choose a dataset file", start, DATA_FILTER)
+        if path:
+            self.set_data_path(path)
+
+    @Slot()
+    def _browse_out(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save the trained model as", self.out_path(),
+                                              "Models (*.safetensors)")
+        if path:
+            self.set_out_path(path if path.endswith(".safetensors") else path + ".safetensors")
