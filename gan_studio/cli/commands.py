@@ -217,6 +217,14 @@ def _sample_args(sp):
     sp.add_argument("--data", default=None,
                     help="DRS: real images (e.g. the MNIST folder) to calibrate a Wasserstein critic; the fit is "
                          "remembered, so later --drs runs need no --data")
+    sp.add_argument("--drs-calibration", default=None, choices=["finetune", "affine"],
+                    help="DRS: how --data calibrates the critic. finetune (the default, the DRS paper's): train a "
+                         "copy of it with the logistic loss against the generator (~1 min on one CPU thread), "
+                         "then Platt-scale; affine: only fit a*score+b (seconds, but on a Wasserstein critic it "
+                         "made DRS worse). Without --data: the remembered fit of that kind (default: the "
+                         "fine-tuned one if there is one, else the affine one)")
+    sp.add_argument("--drs-finetune-steps", type=int, default=None, metavar="S",
+                    help="DRS: the critic's fine-tuning steps with --data (default 1000, batch 64)")
 
 
 def _parse_shifts(items: list[str]) -> dict[int, float]:
@@ -301,7 +309,14 @@ def _evaluate_args(sp):
     sp.add_argument("--split", default="test", choices=["train", "test"])
     sp.add_argument("--n", type=int, default=10000)
     sp.add_argument("--truncation", type=float, default=1.0)
-    sp.add_argument("--features", default="lenet-mnist")
+    sp.add_argument("--features", default="lenet-mnist",
+                    help="feature network: lenet-mnist (shipped; MNIST-like digits), or inception:PATH for the "
+                         "standard FID Inception-v3 of pytorch-fid, given its weights file "
+                         "pt_inception-2015-12-05-6726825d.pth (not shipped, never downloaded: "
+                         "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/"
+                         "pt_inception-2015-12-05-6726825d.pth); plain `inception` reads the path from "
+                         "$GAN_STUDIO_INCEPTION. Inception FIDs are comparable with published ones (only with "
+                         "that exact file) but slow on a CPU: 299x299 inputs")
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--write", action="store_true", help="store the result in the model file's metadata")
 

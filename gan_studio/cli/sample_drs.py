@@ -9,7 +9,7 @@ import sys
 
 from ..engine.errors import UserError
 
-DRS_ONLY = ("data", "drs_percentile", "drs_burn_in")
+DRS_ONLY = ("data", "drs_percentile", "drs_burn_in", "drs_calibration", "drs_finetune_steps")
 
 
 def refuse_drs_options(args) -> None:
@@ -31,6 +31,11 @@ def format_seeds(seeds: list[int]) -> str:
     return ",".join(parts)
 
 
+def _progress(p: dict) -> None:
+    if "done" in p:
+        print(f"DRS calibration, {p['stage']}: {p['done']}/{p['total']}", end="\r", file=sys.stderr, flush=True)
+
+
 def drs_images(args, bundle, G, device):
     """Accepted images (N, C, H, W) for `sample --drs`; the run's figures go to stderr."""
     from ..engine.latent.drs import DEFAULT_BURN_IN, DEFAULT_PERCENTILE, check_percentile, drs_iter
@@ -40,8 +45,13 @@ def drs_images(args, bundle, G, device):
     percentile = check_percentile(DEFAULT_PERCENTILE if args.drs_percentile is None else args.drs_percentile)
     burn_n = DEFAULT_BURN_IN if args.drs_burn_in is None else args.drs_burn_in
     critic = critic_of(bundle).to(device)
-    cal = resolve_calibration(bundle, G, critic, args.data)
+    if args.drs_finetune_steps is not None and not (args.data and args.drs_calibration != "affine"):
+        raise UserError("--drs-finetune-steps: only used when --data fits a fine-tuned calibration")
+    cal = resolve_calibration(bundle, G, critic, args.data, method=args.drs_calibration,
+                              steps=args.drs_finetune_steps, progress=_progress)
     where = f" (remembered in {calibration_dir()})" if args.data else ""
+    if args.data:
+        print(file=sys.stderr)                      # after the calibration's progress line
     print(f"DRS calibration: {cal.describe()}{where}", file=sys.stderr)
     result = None
     for p in drs_iter(G, critic, cal, args.seed, args.n, percentile=percentile, burn_in_n=burn_n,

@@ -29,7 +29,7 @@ def test_sample_drs_on_the_shipped_model_writes_n_accepted_seeds(shipped_model, 
             "--out", tmp_path / "d.npy")
     imgs = np.load(tmp_path / "d.npy")
     assert imgs.shape == (6, 1, 28, 28)
-    assert "DRS: accepted 6 of " in r.stderr and "logistic fit a=1.13" in r.stderr
+    assert "DRS: accepted 6 of " in r.stderr and "affine logistic fit a=1.13" in r.stderr
     seeds = _accepted_seeds(r.stderr)
     assert len(seeds) == 6 and seeds == sorted(seeds) and seeds[0] >= 5
     run("sample", "--model", shipped_model, "--seed", seeds[2], "--out", tmp_path / "one.npy")
@@ -38,13 +38,19 @@ def test_sample_drs_on_the_shipped_model_writes_n_accepted_seeds(shipped_model, 
 
 def test_sample_drs_calibrates_with_data_then_remembers(tmp_path, tiny_dataset):
     model = make_tiny_bundle(tmp_path / "tiny.safetensors")
-    r = run("sample", "--model", model, "--drs", "--seed", 0, "--n", 4, "--drs-burn-in", 200,
-            "--drs-percentile", 50, "--data", tiny_dataset, "--out", tmp_path / "a.png")
-    assert "logistic fit" in r.stderr and "remembered in" in r.stderr and (tmp_path / "a.png").is_file()
-    assert list((tmp_path / "home" / "drs").glob("*.json"))
-    r2 = run("sample", "--model", model, "--drs", "--seed", 0, "--n", 4, "--drs-burn-in", 200,
-             "--drs-percentile", 50, "--out", tmp_path / "b.png")
-    assert _accepted_seeds(r2.stderr) == _accepted_seeds(r.stderr)
+    common = ["sample", "--model", model, "--drs", "--seed", 0, "--n", 4, "--drs-burn-in", 200,
+              "--drs-percentile", 50]
+    r = run(*common, "--data", tiny_dataset, "--drs-finetune-steps", 30, "--out", tmp_path / "a.png")
+    assert "critic fine-tuned for 30 steps" in r.stderr and "remembered in" in r.stderr
+    assert (tmp_path / "a.png").is_file()
+    home = tmp_path / "home" / "drs"
+    assert len(list(home.glob("*.finetune.json"))) == 1 and len(list(home.glob("*.finetune.safetensors"))) == 1
+    r2 = run(*common, "--out", tmp_path / "b.png")                      # remembered: no --data
+    assert _accepted_seeds(r2.stderr) == _accepted_seeds(r.stderr) and "fine-tuned" in r2.stderr
+    r3 = run(*common, "--data", tiny_dataset, "--drs-calibration", "affine", "--out", tmp_path / "c.png")
+    assert "affine logistic fit" in r3.stderr
+    r4 = run(*common, "--drs-calibration", "affine", "--out", tmp_path / "d.png")
+    assert _accepted_seeds(r4.stderr) == _accepted_seeds(r3.stderr)
 
 
 def test_a_model_without_critic_is_one_clear_error(tmp_path):
@@ -62,6 +68,9 @@ def test_drs_user_errors_are_one_line(shipped_model, tmp_path):
     assert_user_error(r, "not probabilities", "--data")                  # a WGAN critic, never calibrated here
     r = run("sample", "--model", shipped_model, "--seed", 0, "--data", "x", "--out", out, check=False)
     assert_user_error(r, "--data", "only used with --drs")
+    r = run("sample", "--model", shipped_model, "--drs", "--seed", 0, "--drs-finetune-steps", 5, "--out", out,
+            check=False)
+    assert_user_error(r, "--drs-finetune-steps", "only used when --data")
     np.save(tmp_path / "z.npy", np.zeros((2, 64), np.float32))
     r = run("sample", "--model", shipped_model, "--drs", "--z", tmp_path / "z.npy", "--out", out, check=False)
     assert_user_error(r, "--drs picks its own seeds")

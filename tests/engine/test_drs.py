@@ -10,8 +10,10 @@ from gan_studio.engine.bundle import load_bundle, save_bundle
 from gan_studio.engine.errors import UserError
 from gan_studio.engine.latent import drs
 from gan_studio.engine.latent.drs import acceptance_probability, burn_in, drs_F, drs_sample, seeds_latents_uniforms
-from gan_studio.engine.latent.drs_calibration import (Calibration, calibration_path, critic_of, critic_scores,
-                                                      fit_logistic, resolve_calibration)
+from gan_studio.engine.latent.drs_calibration import (AFFINE, FINETUNE, Calibration, calibration_key,
+                                                      calibration_path, critic_of, critic_scores, finetuned_path,
+                                                      fit_logistic, load_calibration, resolve_calibration,
+                                                      stored_or_default)
 from gan_studio.engine.latent.sampling import generate, seed_latent, seeds_latents
 from tests.conftest import make_tiny_bundle
 
@@ -112,8 +114,8 @@ def test_wasserstein_critic_needs_data_once_and_ns_critic_does_not(shipped, tmp_
     assert resolve_calibration(tiny, tiny.generator(), critic_of(tiny)).method == "identity"
     tiny.meta["training"] = {"loss": "wgan-gp"}
     Gt, Dt = tiny.generator(), critic_of(tiny)
-    fitted = resolve_calibration(tiny, Gt, Dt, data_path=str(tiny_dataset), n=200)
-    assert fitted.method == "logistic-fit" and fitted.n == 200 and calibration_path(fitted.key).is_file()
+    fitted = resolve_calibration(tiny, Gt, Dt, data_path=str(tiny_dataset), n=200, method="affine")
+    assert fitted.method == AFFINE and fitted.n == 200 and calibration_path(fitted.key).is_file()
     again = resolve_calibration(tiny, Gt, Dt)                              # remembered: no data needed now
     assert (again.a, again.b, again.data) == (fitted.a, fitted.b, str(tiny_dataset))
 
@@ -142,3 +144,76 @@ def test_a_critic_with_an_embedding_is_scored_by_its_loss_or_refused():
         critic_scores(ScalarCritic(net), x)
     scored = ScalarCritic(net, lambda out: -(out ** 2).sum(1))                    # e.g. a log-likelihood
     assert critic_scores(scored, x).shape == (5,)
+
+
+# ---------------------------------------------------------------- the fine-tuned calibration (the default)
+
+def _tiny_wgan(tmp_path):
+    b = load_bundle(make_tiny_bundle(tmp_path / "tiny.safetensors"))
+    b.meta["training"] = {"loss": "wgan-gp"}
+    return b, b.generator(), critic_of(b)
+
+
+def test_finetune_beats_the_affine_fit_on_held_out_images_and_is_stored_beside_it(tmp_path, tiny_dataset):
+    from gan_studio.engine.bundle import weights_hash
+    b, G, D = _tiny_wgan(tmp_path)
+    model_bytes, critic_hash = b.path.read_bytes(), weights_hash(D)
+    cal = resolve_calibration(b, G, D, data_path=str(tiny_dataset), n=100, steps=150)      # the default: finetune
+    assert cal.method == FINETUNE and cal.steps == 150 and cal.n == 100 and cal.finetuned is not None
+    assert cal.accuracy > cal.affine_accuracy + 0.02, (cal.accuracy, cal.affine_accuracy)   # both held out
+    assert calibration_path(cal.key, FINETUNE).is_file() and finetuned_path(cal.key).is_file()
+    assert b.path.read_bytes() == model_bytes and weights_hash(D) == critic_hash        # nothing else changed
+    assert cal.scorer(D) is cal.finetuned and Calibration(1.0, 0.0, AFFINE).scorer(D) is D
+    assert "fine-tuned for 150 steps" in cal.describe() and "held-out" in cal.describe()
+
+
+def test_a_stored_finetune_is_reused_and_gives_the_same_seeds(tmp_path, tiny_dataset):
+    b, G, D = _tiny_wgan(tmp_path)
+    cal = resolve_calibration(b, G, D, data_path=str(tiny_dataset), n=100, steps=40)
+    again = resolve_calibration(b, G, D)                                   # no data: the sidecar is loaded
+    assert again.method == FINETUNE and (again.a, again.b, again.steps) == (cal.a, cal.b, 40)
+    for k, v in cal.finetuned.state_dict().items():
+        assert torch.equal(v, again.finetuned.state_dict()[k]), k
+    r1 = drs_sample(G, D, cal, seed=3, n=8, burn_in_n=200, percentile=50)
+    r2 = drs_sample(G, D, again, seed=3, n=8, burn_in_n=200, percentile=50)
+    assert r1.seeds == r2.seeds and torch.equal(r1.logits, r2.logits)
+    finetuned_path(cal.key).write_bytes(b"broken")                           # an unusable sidecar: fit again
+    assert load_calibration(cal.key, FINETUNE, D) is None
+    with pytest.raises(UserError, match="--data"):
+        resolve_calibration(b, G, D)
+
+
+def test_finetune_is_deterministic(tmp_path, tiny_dataset):
+    b, G, D = _tiny_wgan(tmp_path)
+    one = resolve_calibration(b, G, D, data_path=str(tiny_dataset), n=60, steps=20)
+    two = resolve_calibration(b, G, D, data_path=str(tiny_dataset), n=60, steps=20)
+    assert (one.a, one.b, one.accuracy) == (two.a, two.b, two.accuracy)
+    assert all(torch.equal(v, two.finetuned.state_dict()[k]) for k, v in one.finetuned.state_dict().items())
+
+
+def test_which_stored_calibration_is_used(tmp_path, tiny_dataset):
+    b, G, D = _tiny_wgan(tmp_path)
+    aff = resolve_calibration(b, G, D, data_path=str(tiny_dataset), n=60, method="affine")
+    assert stored_or_default(b, G, D).method == AFFINE                    # only an affine fit so far
+    resolve_calibration(b, G, D, data_path=str(tiny_dataset), n=60, steps=10)
+    assert stored_or_default(b, G, D).method == FINETUNE                  # the fine-tuned one is preferred
+    assert resolve_calibration(b, G, D, method="affine").a == aff.a      # unless the affine one is asked for
+    assert load_calibration(calibration_key(G, D)).method == AFFINE       # both files live side by side
+    ns = load_bundle(make_tiny_bundle(tmp_path / "ns.safetensors", seed=1))
+    ns.meta["training"] = {"loss": "ns"}
+    Gn, Dn = ns.generator(), critic_of(ns)
+    assert resolve_calibration(ns, Gn, Dn).method == "identity"           # an NS critic needs no fit...
+    with pytest.raises(UserError, match="fine-tunes a copy"):             # ...unless one is asked for
+        resolve_calibration(ns, Gn, Dn, method="finetune")
+    with pytest.raises(UserError, match="unknown DRS calibration"):
+        resolve_calibration(ns, Gn, Dn, method="platt")
+    with pytest.raises(UserError, match="at least 1 step"):
+        resolve_calibration(b, G, D, data_path=str(tiny_dataset), steps=0)
+
+
+@pytest.mark.slow
+def test_finetune_on_real_mnist_separates_better_than_the_affine_fit(shipped, mnist_dir):
+    from gan_studio.engine.latent.drs_finetune import finetune_iter
+    _, G, D = shipped
+    cal = drs._last_result(finetune_iter(G, D, str(mnist_dir), steps=150, n=300))
+    assert cal.affine_accuracy > 0.6 and cal.accuracy > cal.affine_accuracy + 0.03, cal.describe()

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 
 from gan_studio.engine.bundle import load_bundle, save_bundle
 from gan_studio.engine.latent.drs import burn_in, drs_sample
-from gan_studio.engine.latent.drs_calibration import (Calibration, calibration_key, critic_of,
+from gan_studio.engine.latent.drs_calibration import (FINETUNE, Calibration, calibration_key, critic_of,
                                                       load_calibration, save_calibration)
 from gan_studio.engine.latent.sampling import generate, seeds_latents
 from gan_studio.gui.panels.sampling_drs import DATA_KEY, DRSControl
@@ -89,11 +89,14 @@ def test_drs_asks_for_the_data_folder_once_then_remembers(window, qtbot, tmp_pat
     panel = window.panel("sampling")
     wait_settled(qtbot, panel)
     panel.drs.percentile, panel.drs.burn_in_n = 50.0, 300             # a random critic: keep it quick
+    panel.drs.finetune_steps = 20
     panel.drs.checkbox.setChecked(True)
     wait_settled(qtbot, panel, timeout=T)
     assert asked == [1] and window.ctx.settings.value(DATA_KEY) == folder
     b = load_bundle(model)
-    assert load_calibration(calibration_key(b.generator(), critic_of(b))).data == folder
+    stored = load_calibration(calibration_key(b.generator(), critic_of(b)), FINETUNE, critic_of(b))
+    assert stored.data == folder and stored.steps == 20                 # the fine-tuned critic, as the CLI's
+    assert "critic fine-tuned on" in panel.drs.status.text()
     panel.drs.checkbox.setChecked(False)
     wait_settled(qtbot, panel)
     panel.drs.checkbox.setChecked(True)

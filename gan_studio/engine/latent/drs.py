@@ -1,6 +1,7 @@
 """Discriminator rejection sampling, DRS (Azadi, Olsson, Darrell, Goodfellow, Odena, ICLR 2019).
 
-With D̃(x) the critic's logit (calibrated: see drs_calibration.py), exp(D̃(x)) estimates p_data(x) / p_G(x),
+With D̃(x) the critic's logit (calibrated: see drs_calibration.py; by default a copy of the critic fine-tuned
+with the logistic loss, drs_finetune.py), exp(D̃(x)) estimates p_data(x) / p_G(x),
 and rejection sampling keeps a generated x with probability exp(D̃(x) − D̃_M), D̃_M = max D̃. The paper's
 practical scheme, followed here:
 
@@ -87,7 +88,7 @@ def on_device(net, device):
 def _logits(G, critic, cal: Calibration, z: torch.Tensor, psi: float) -> tuple[torch.Tensor, torch.Tensor]:
     """z (B, z_dim) -> images (B, C, H, W) on the CPU and their calibrated logits (B,) float64."""
     imgs = generate(G, z, truncation_psi=psi)
-    lg = cal.logits(critic_scores(critic, imgs)).double()
+    lg = cal.logits(critic_scores(cal.scorer(critic), imgs)).double()     # the fine-tuned copy, if there is one
     return imgs, torch.nan_to_num(lg, nan=float("-inf"))
 
 

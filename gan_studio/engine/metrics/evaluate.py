@@ -2,6 +2,8 @@
 
 Generated images are seeds 0..n-1 (the same seeds as everywhere else); real images are the first n of
 the chosen split. `evaluate_iter` yields progress for GUIs; `evaluate` returns the result dict.
+`features` is a feature spec (features.py): "lenet-mnist" (shipped), or "inception:PATH" for the standard
+FID Inception when the user has its weights file.
 """
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ def evaluate_iter(G, data_path: str, split: str = "test", n: int = 10000, featur
                   truncation_psi: float = 1.0, device=None) -> Iterator[dict]:
     if n < 10:
         raise UserError(f"--n must be at least 10, not {n}")
-    extractor = get_extractor(features)
+    extractor = get_extractor(features).to(device)
     data = load_images(data_path, split)
     if len(data) < n:
         raise UserError(f"{data_path} ({split}) has {len(data)} images, fewer than --n {n}")
@@ -48,7 +50,7 @@ def evaluate_iter(G, data_path: str, split: str = "test", n: int = 10000, featur
         "fid": fid_from_features(real, fake), "precision": precision, "recall": recall,
         "density": density, "coverage": coverage, "features": extractor.name, "n": n,
         "k_precision_recall": 3, "k_density_coverage": 5, "split": split, "data": str(data_path),
-        "truncation_psi": truncation_psi}}
+        "truncation_psi": truncation_psi, **extractor.info()}}
 
 
 def evaluate(G, data_path: str, **kw) -> dict:

@@ -3,6 +3,11 @@
 `lenet-mnist`: the penultimate layer (128-d) of a small LeNet that GAN Studio trains on MNIST and ships
 in resources/ (Inception weights cannot be downloaded here). Images of any size are fitted to 1x28x28
 (32 px is centre-cropped to 28, other sizes resized).
+
+`inception` (inception.py): the standard FID Inception of pytorch-fid, 2048-d, optional — only when the user
+provides its weights file (`inception:PATH`, or $GAN_STUDIO_INCEPTION).
+
+A feature spec is `NAME` or `NAME:PATH` (the extractor's weights file).
 """
 from __future__ import annotations
 
@@ -30,6 +35,14 @@ class FeatureExtractor:
     def __call__(self, images: torch.Tensor) -> torch.Tensor:   # (N, C, H, W) in [-1, 1] -> (N, dim) float64
         raise NotImplementedError
 
+    def to(self, device) -> "FeatureExtractor":
+        """Run on `device` where that helps (a big network); the default stays on the CPU."""
+        return self
+
+    def info(self) -> dict:
+        """Extra facts for a metrics result (e.g. which weights file)."""
+        return {}
+
 
 @FEATURES.register("lenet-mnist")
 class LeNetFeatures(FeatureExtractor):
@@ -54,9 +67,18 @@ class LeNetFeatures(FeatureExtractor):
         return torch.cat(outs) if outs else torch.zeros(0, self.dim, dtype=torch.float64)
 
 
+def parse_spec(spec: str) -> tuple[str, str | None]:
+    """"inception:/x/w.pth" -> ("inception", "/x/w.pth"); "lenet-mnist" -> ("lenet-mnist", None)."""
+    name, sep, path = str(spec).partition(":")
+    return name.strip(), (path.strip() or None) if sep else None
+
+
 @functools.lru_cache(maxsize=4)
-def get_extractor(name: str = "lenet-mnist") -> FeatureExtractor:
-    return FEATURES.get(name)()
+def get_extractor(spec: str = "lenet-mnist") -> FeatureExtractor:
+    """The extractor for `NAME` or `NAME:PATH` (a UserError for an unknown name or an unusable file)."""
+    name, path = parse_spec(spec)
+    cls = FEATURES.get(name)
+    return cls(path) if path else cls()
 
 
 # ------------------------------------------------------------------ training the feature network
@@ -103,3 +125,6 @@ def classifier_accuracy(net, data: ImageDataset) -> float:
 def save_lenet(path, net, meta: dict) -> Path:
     return save_bundle(path, {"classifier": net}, {"kind": "classifier", "arch": "lenet",
                                                    "config": net.cfg.to_dict(), **meta})
+
+
+from . import inception as _inception  # noqa: E402,F401  (registers "inception"; needs FeatureExtractor above)

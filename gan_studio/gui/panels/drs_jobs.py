@@ -1,7 +1,8 @@
 """Qt-free job of the sampling panel's rejection-sampling mode, run in a TaskWorker.
 
 One job fills one grid: it finds the critic's calibration (the remembered fit, the identity for an NS critic,
-or a new fit on the data folder the user picked), the burn-in for this truncation (unless the panel kept one),
+or a new fit on the data folder the user picked: by default the critic is fine-tuned, about a minute, with
+progress), the burn-in for this truncation (unless the panel kept one),
 then the first N accepted seeds from S. What it learns on the way comes back in the outcome so the panel can
 reuse it: the next seed only costs the sampling itself.
 """
@@ -15,8 +16,7 @@ import numpy as np
 from ...engine.imaging import to_uint8
 from ...engine.latent.drs import (DEFAULT_BURN_IN, DEFAULT_PERCENTILE, BurnIn, DRSResult, burn_in_iter, drs_iter, forward_progress,
                                    on_device)
-from ...engine.latent.drs_calibration import (Calibration, calibrate_iter, critic_of, save_calibration,
-                                              stored_or_default)
+from ...engine.latent.drs_calibration import Calibration, critic_of, fit_iter, save_calibration, stored_or_default
 
 
 @dataclass
@@ -33,6 +33,8 @@ class DRSJob:
     burn: BurnIn | None = None            # a burn-in already done for this model, calibration and psi
     percentile: float = DEFAULT_PERCENTILE
     burn_in_n: int = DEFAULT_BURN_IN
+    method: str | None = None             # a new fit's kind (None: the engine's default, fine-tuning)
+    steps: int | None = None              # fine-tuning steps (None: the engine's default)
 
 
 @dataclass
@@ -62,7 +64,7 @@ def run_drs_job(job: DRSJob) -> Iterator[dict]:
     if cal is None:
         if not job.data:
             return DRSOutcome(job, needs_data=True)
-        cal = yield from forward_progress(calibrate_iter(G, critic, job.data))
+        cal = yield from forward_progress(fit_iter(G, critic, job.data, job.method, steps=job.steps))
         save_calibration(cal, job.bundle.name)
     burn = job.burn
     if burn is None:

@@ -20,7 +20,8 @@ from .drs_jobs import DRSJob, DRSOutcome, run_drs_job
 DATA_KEY = "drs/data_dir"
 TIP_ON = ("Discriminator rejection sampling (Azadi et al. 2019): try seeds S, S+1, … and keep the ones the "
           "model's critic rates as realistic, so the grid shows the first accepted seeds (each tile keeps its "
-          "seed). A Wasserstein critic is first calibrated once on real images: you pick the data folder.")
+          "seed). A Wasserstein critic is first calibrated once on real images: you pick the data folder, and a "
+          "copy of the critic is fine-tuned with the logistic loss (about a minute; remembered afterwards).")
 TIP_NO_CRITIC = "This model file has no critic, and DRS needs one (GAN Studio's own training saves it)"
 TIP_NO_MODEL = "Open an image generator with a critic to use rejection sampling"
 
@@ -37,6 +38,7 @@ class DRSControl(QObject):
         self.status = QLabel("")
         self.status.setProperty("role", "subtle")
         self.percentile, self.burn_in_n = DEFAULT_PERCENTILE, DEFAULT_BURN_IN   # as `sample --drs` defaults
+        self.finetune_steps: int | None = None    # a new fit's critic fine-tuning steps (None: the engine's)
         self._bundle = None
         self._cal, self._burns, self._nets = None, {}, {}
         self._seq, self._queued, self._worker, self._running_seq = 0, None, None, 0
@@ -74,7 +76,8 @@ class DRSControl(QObject):
         self._seq += 1
         key = (round(float(psi), 4), self.percentile, self.burn_in_n)
         self._queued = DRSJob(self._seq, int(seed), int(n), key[0], device, self._bundle, self._nets, self._cal,
-                              self.data_dir(), self._burns.get(key), self.percentile, self.burn_in_n)
+                              self.data_dir(), self._burns.get(key), self.percentile, self.burn_in_n,
+                              steps=self.finetune_steps)
         self._start()
         return self._seq
 
@@ -139,7 +142,7 @@ class DRSControl(QObject):
             self.status.setText("DRS needs real images once to calibrate this model's critic")
             return
         self.ctx.settings.set_value(DATA_KEY, folder)
-        self.status.setText("DRS: calibrating the critic…")
+        self.status.setText("DRS: calibrating the critic (fine-tuning a copy of it, about a minute)…")
         self.retry.emit()
 
     @staticmethod
@@ -147,4 +150,4 @@ class DRSControl(QObject):
         r = out.result
         return (f"DRS: {len(r.seeds)} of {r.candidates} seeds accepted ({r.acceptance_rate:.0%}) from seed "
                 f"{r.first_seed} · γ at percentile {out.job.percentile:g} · "
-                f"{'calibrated on ' + out.cal.data if out.cal.method != 'identity' else 'NS critic'}")
+                f"{out.cal.short()}")
