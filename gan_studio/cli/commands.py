@@ -65,6 +65,12 @@ def _train_args(sp):
                     help="spectral normalisation of every conv / linear layer of the critic (Miyato et al. 2018); "
                          "the model file holds the normalised weights")
     sp.add_argument("--sn-generator", action="store_true", help="spectral normalisation of the generator too")
+    sp.add_argument("--conditional", action="store_true",
+                    help="class-conditional GAN on the dataset's labels (MNIST: 10 classes): the class one-hot joins "
+                         "the generator's input, the critic is a projection discriminator; sample --class K picks one")
+    sp.add_argument("--info", action="store_true",
+                    help="InfoGAN: a categorical and continuous codes in the generator's input, a Q head on the critic "
+                         "recovering them; --options info_cat (10), info_cont (2), info_lambda (1); sample --code")
     sp.add_argument("--options", default="{}",
                     help='recipe options as JSON, e.g. \'{"unroll_steps": 5}\' (unrolled critic steps, any loss), '
                          '\'{"ema_beta": 0}\', or \'{"mixing_prob": 0.9}\' for --arch stylegan2')
@@ -99,7 +105,7 @@ def cmd_train(args) -> int:
     cfg = TrainConfig.from_dict(dict(
         data=args.data, arch=args.arch, arch_config=_json_arg(args.arch_config, "--arch-config"), loss=args.loss,
         reg=args.reg, reg_weight=args.reg_weight, options=_json_arg(args.options, "--options"),
-        sn=args.sn, sn_generator=args.sn_generator,
+        sn=args.sn, sn_generator=args.sn_generator, conditional=args.conditional, info=args.info,
         steps=args.steps, batch=args.batch, seed=args.seed, lr=args.lr, n_critic=args.n_critic,
         checkpoint_every=args.checkpoint_every, sample_every=args.sample_every,
         max_minutes=args.max_minutes, device=args.device, threads=args.threads))
@@ -180,7 +186,8 @@ def cmd_info(args) -> int:
     if args.json:
         print(json.dumps(meta, indent=2, default=str))
         return 0
-    for key in ("name", "path", "kind", "arch", "config", "z_dim", "image_shape", "value_range", "networks",
+    for key in ("name", "path", "kind", "arch", "config", "z_dim", "conditional", "num_classes", "info",
+                "image_shape", "value_range", "networks",
                 "parameters", "dataset", "license", "training", "metrics"):
         if key in meta:
             val = meta[key]
@@ -204,6 +211,10 @@ def _sample_args(sp):
     sp.add_argument("--truncation", type=float, default=1.0, help="truncation psi")
     sp.add_argument("--cols", type=int, default=None, help="grid columns (PNG)")
     sp.add_argument("--scale", type=int, default=1, help="nearest-neighbour upscale of the PNG")
+    sp.add_argument("--class", dest="klass", type=int, default=None, metavar="K",
+                    help="a conditional model's class for every image (default: per seed, from its latent)")
+    sp.add_argument("--code", action="append", default=[], metavar="NAME=VALUE",
+                    help="an InfoGAN code for every image, e.g. cat=3 or c0=0.5 (repeatable; others: per seed)")
     sp.add_argument("--directions", default=None, help="a directions .safetensors file (see `discover`)")
     sp.add_argument("--shift", action="append", default=[], metavar="INDEX:EPS",
                     help="shift along direction INDEX by EPS (repeatable; needs --directions)")
@@ -238,22 +249,28 @@ def _parse_shifts(items: list[str]) -> dict[int, float]:
     return out
 
 
-def _shifted_images(G, z, args, device):
-    """Images for latents z, with --directions/--shift edits applied."""
+def _shifted_images(G, z, args, device, codes: dict | None = None):
+    """Images for latents z, with --directions/--shift edits and the chosen class / codes applied."""
+    import torch
+    from ..engine.latent.codes import apply_codes
     from ..engine.latent.directions import apply_shifts, load_directions
     from ..engine.latent.sampling import generate, synthesize
     if not args.directions:
         if args.shift:
             raise UserError("--shift needs --directions FILE")
-        return generate(G, z, truncation_psi=args.truncation, device=device)
+        if not codes:
+            return generate(G, z, truncation_psi=args.truncation, device=device)
+        with torch.no_grad():
+            ws = G.mapping(z.to(device), truncation_psi=args.truncation)
+        return synthesize(G, apply_codes(G, ws, codes), device=device)
     ds = load_directions(args.directions, G)
-    import torch
     with torch.no_grad():
         kind, lat = apply_shifts(G, ds, z=z.to(device), shifts=_parse_shifts(args.shift),
                                  truncation_psi=args.truncation)
-        if kind == "z":
+        if kind == "z" and not codes:
             return generate(G, lat, truncation_psi=args.truncation, device=device)
-        return synthesize(G, lat, device=device)
+        ws = G.mapping(lat, truncation_psi=args.truncation) if kind == "z" else lat
+        return synthesize(G, apply_codes(G, ws, codes or {}), device=device)
 
 
 def _load_z(path: str, z_dim: int):
@@ -272,6 +289,12 @@ def _load_z(path: str, z_dim: int):
     return torch.from_numpy(arr.astype(np.float32))
 
 
+def _sample_codes(G, args) -> dict:
+    """--class / --code as checked codes for G (one clear line for a model without them)."""
+    from ..engine.latent.codes import check_codes, parse_codes
+    return check_codes(G, parse_codes(args.code, args.klass))
+
+
 @command("sample", "render images for seeds or latents to a PNG grid or a .npy array")
 @_arguments(_sample_args)
 def cmd_sample(args) -> int:
@@ -284,14 +307,17 @@ def cmd_sample(args) -> int:
     if (args.seed is None) == (args.z is None):
         raise UserError("give either --seed S [--n N] or --z FILE.npy")
     bundle, G, device = _load_generator(args)
+    codes = _sample_codes(G, args)
     if args.drs:
+        if codes:
+            raise UserError("--drs picks its own samples: --class and --code are not used with it")
         from .sample_drs import drs_images
         images = drs_images(args, bundle, G, device)
     else:
         from .sample_drs import refuse_drs_options
         refuse_drs_options(args)
         z = _load_z(args.z, G.z_dim) if args.z else seeds_latents(seed_range(args.seed, args.n), G.z_dim)
-        images = _shifted_images(G, z, args, device)
+        images = _shifted_images(G, z, args, device, codes)
     if out.suffix.lower() == ".npy":
         from ..engine.bundle import atomic_write
         atomic_write(out, lambda tmp: np.save(open(tmp, "wb"), images.numpy().astype(np.float32)))

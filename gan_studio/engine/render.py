@@ -19,6 +19,7 @@ import torch
 
 from .errors import UserError
 from .imaging import to_uint8
+from .latent.codes import apply_row_codes
 from .latent.sampling import synthesize
 from .latent.state import Latent
 
@@ -119,7 +120,8 @@ def request_ws(G, req: RenderRequest) -> torch.Tensor:
     zs = [lat.z for lat in latents]
     if all(z is not None for z in zs):           # all z: one mapping call, exactly like `generate`
         z = _check_z(G, torch.cat(zs, 0))
-        return G.mapping(z.to(dev), truncation_psi=psi, truncation_cutoff=cutoff)
+        ws = G.mapping(z.to(dev), truncation_psi=psi, truncation_cutoff=cutoff)
+        return apply_row_codes(G, ws, [lat.codes for lat in latents])
     rows = []
     for lat in latents:
         if lat.z is not None:

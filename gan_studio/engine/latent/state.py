@@ -14,11 +14,15 @@ SOURCES = ("seed", "walk", "direction", "mix", "file", "random")
 
 @dataclass
 class Latent:
-    """One point in a generator's latent space. Exactly one of `z` (1, z_dim) and `ws` (1, num_ws, w_dim)."""
+    """One point in a generator's latent space. Exactly one of `z` (1, z_dim) and `ws` (1, num_ws, w_dim).
+
+    `codes` are the class and InfoGAN codes chosen for it (e.g. {"class": 3, "c0": 0.5}, latent/codes.py): they
+    are written into its ws after the mapping; codes not named stay what the seed gives."""
     z: torch.Tensor | None = None
     ws: torch.Tensor | None = None
     source: str = "seed"
     info: dict[str, Any] = field(default_factory=dict)   # e.g. {"seed": 7} or {"walk": "a.gif", "frame": 3}
+    codes: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if (self.z is None) == (self.ws is None):
@@ -27,24 +31,33 @@ class Latent:
             raise ValueError(f"unknown latent source {self.source!r}")
 
     @classmethod
-    def from_seed(cls, seed: int, z_dim: int) -> "Latent":
+    def from_seed(cls, seed: int, z_dim: int, codes: dict[str, float] | None = None) -> "Latent":
         from .sampling import seed_latent
-        return cls(z=seed_latent(seed, z_dim), source="seed", info={"seed": int(seed)})
+        return cls(z=seed_latent(seed, z_dim), source="seed", info={"seed": int(seed)}, codes=dict(codes or {}))
+
+    def with_codes(self, codes: dict[str, float]) -> "Latent":
+        """The same latent with other chosen codes."""
+        return Latent(z=self.z, ws=self.ws, source=self.source, info=dict(self.info), codes=dict(codes))
 
     @property
     def seed(self) -> int | None:
         return self.info.get("seed") if self.source == "seed" else None
 
     def label(self) -> str:
+        from .codes import describe_codes
+        chosen = f" · {describe_codes(self.codes)}" if self.codes else ""
         if self.source == "seed":
-            return f"seed {self.info['seed']}"
+            return f"seed {self.info['seed']}{chosen}"
         extra = ", ".join(f"{k} {v}" for k, v in self.info.items())
-        return f"{self.source}" + (f" ({extra})" if extra else "")
+        return f"{self.source}" + (f" ({extra})" if extra else "") + chosen
 
     def to_ws(self, G, truncation_psi: float = 1.0, truncation_cutoff: int | None = None) -> torch.Tensor:
-        """(1, num_ws, w_dim) for this latent; truncation applies to z latents only (ws are already chosen)."""
+        """(1, num_ws, w_dim) for this latent, chosen codes written in; truncation applies to z latents only
+        (ws are already chosen)."""
+        from .codes import apply_codes
         if self.ws is not None:
-            return self.ws
+            return apply_codes(G, self.ws, self.codes)
         dev = next(iter(G.parameters()), torch.empty(0)).device
         with torch.no_grad():
-            return G.mapping(self.z.to(dev), truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff)
+            ws = G.mapping(self.z.to(dev), truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff)
+            return apply_codes(G, ws, self.codes)

@@ -115,13 +115,13 @@ def walk_ws(G, keyframes: list, frames: int, method: str | None = None, loop: bo
     """A walk through `Latent` keyframes as ws (frames, num_ws, w_dim) on the CPU.
 
     All-z keyframes interpolate in z (slerp by default: Gaussian z lives near a sphere) and are then mapped;
-    if any keyframe is already a ws (a mix, a direction edit in w), all are mapped and interpolated in w
-    (lerp by default)."""
+    if any keyframe is already a ws (a mix, a direction edit in w) or has chosen codes (a class, InfoGAN codes),
+    all are mapped and interpolated in w (lerp by default)."""
     if not keyframes:
         raise UserError("a walk needs keyframes")
     dev = next(iter(G.parameters()), torch.empty(0)).device
     with torch.no_grad():
-        if all(k.z is not None for k in keyframes):
+        if all(k.z is not None and not k.codes for k in keyframes):
             z = interpolate(torch.cat([k.z for k in keyframes]).cpu(), frames, method or "slerp", loop, easing)
             return G.mapping(z.to(dev), truncation_psi=truncation_psi).cpu()
         ws = torch.cat([k.to_ws(G, truncation_psi).cpu() for k in keyframes])

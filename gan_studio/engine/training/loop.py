@@ -54,6 +54,8 @@ class TrainConfig(Config):
     options: dict = field(default_factory=dict)   # recipe-specific settings (e.g. the 3D model's loss weights)
     sn: bool = False                   # spectral normalisation of the critic's conv / linear layers
     sn_generator: bool = False         # ... and of the generator's
+    conditional: bool = False          # class-conditional on the dataset's labels (projection critic)
+    info: bool = False                 # InfoGAN codes + Q head (options info_cat, info_cont, info_lambda)
 
     def __post_init__(self) -> None:
         if self.steps < 1 or self.batch < 1:
@@ -142,6 +144,8 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str 
     recipe_class = RECIPES.get(cfg.arch) if cfg.arch in RECIPES else RECIPES.get(ARCHITECTURES.get(cfg.arch).kind)
     if (cfg.sn or cfg.sn_generator) and not getattr(recipe_class, "supports_sn", False):
         raise UserError(f"--sn / --sn-generator are not available for architecture {cfg.arch!r}")
+    if (cfg.conditional or cfg.info) and not getattr(recipe_class, "supports_codes", False):
+        raise UserError(f"--conditional / --info are not available for architecture {cfg.arch!r}")
     recipe = recipe_class(rank_cfg, device)
     distributed.init(world, device)                  # after the recipe's optimisers (see distributed.init)
     start, seconds_before, history = 0, 0.0, []

@@ -39,6 +39,8 @@ def scatter_image(samples: torch.Tensor, data: torch.Tensor, px: int = PLOT_PX) 
 class PointGANRecipe(GANRecipe):
     """GANRecipe on an (N, D) point set."""
 
+    supports_codes = False
+
     def _load_data(self):
         return load_points(self.cfg.data)
 

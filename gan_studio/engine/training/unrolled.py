@@ -43,7 +43,7 @@ def _adam_step(theta, grad, moments, lr, betas, eps):
 
 def unrolled_critic(D: nn.Module, opt: torch.optim.Optimizer, objective: Callable, draw: Callable,
                     steps: int, second_order: bool = True) -> Critic:
-    """The critic `steps` optimiser steps ahead, as a function x -> D(x; theta_D^K).
+    """The critic `steps` optimiser steps ahead, as a function x (, c) -> D(x (, c); theta_D^K).
 
     objective(critic, real, fake) -> the critic's scalar loss; draw() -> (real, fake) with fake = G(z) attached to
     the generator's graph. With second_order=False the fakes are detached and the steps not differentiated
@@ -56,15 +56,16 @@ def unrolled_critic(D: nn.Module, opt: torch.optim.Optimizer, objective: Callabl
     adam = isinstance(opt, torch.optim.Adam)
     moments = _adam_moments(opt, params) if adam else None
 
-    def critic_at(th):
-        return lambda x: functional_call(D, dict(zip(names, th)), (x,))
+    def critic_at(th):                       # extra arguments pass through (a conditional critic's classes)
+        return lambda x, *args: functional_call(D, dict(zip(names, th)), (x, *args))
 
     for _ in range(steps):
         real, fake = draw()
         if not second_order:
             fake = fake.detach()
         loss = objective(critic_at(theta), real, fake)
-        grads = torch.autograd.grad(loss, theta, create_graph=second_order)
+        grads = torch.autograd.grad(loss, theta, create_graph=second_order, allow_unused=True)
+        grads = [torch.zeros_like(t) if g is None else g for t, g in zip(theta, grads)]   # e.g. InfoGAN's Q head
         if adam:
             stepped = [_adam_step(t, g, mo, group["lr"], group["betas"], group["eps"])
                        for t, g, mo in zip(theta, grads, moments)]

@@ -33,6 +33,15 @@ def _duration(seconds: Any) -> str:
     return f"{h} h {m:02d} min" if h else f"{m} min {s:02d} s" if m else f"{seconds:.1f} s"
 
 
+def codes_text(meta: dict) -> str:
+    """'10 classes · InfoGAN: 10 categories, 2 continuous' (conditional / InfoGAN models), else 'none'."""
+    parts = [f"{meta['num_classes']} classes"] if meta.get("conditional") else []
+    info = meta.get("info")
+    if isinstance(info, dict):
+        parts.append(f"InfoGAN: {info.get('cat', 0)} categories, {info.get('cont', 0)} continuous")
+    return " · ".join(parts) or "none"
+
+
 def summary_rows(model: LoadedModel) -> list[tuple[str, list[tuple[str, str]]]]:
     """Sections of (label, text) rows for the form: what a reader wants to know about a model."""
     m = model.bundle.meta
@@ -42,7 +51,8 @@ def summary_rows(model: LoadedModel) -> list[tuple[str, list[tuple[str, str]]]]:
                    ("Format", m.get("source_format", "GAN Studio safetensors")),
                    ("Kind", _fmt(m.get("kind"))), ("Architecture", _fmt(m.get("arch"))),
                    ("Config", _fmt(m.get("config"))), ("Latent size", _fmt(m.get("z_dim"))),
-                   ("Image shape", _fmt(m.get("image_shape"))), ("Networks", _fmt(m.get("networks")))]),
+                   ("Image shape", _fmt(m.get("image_shape"))), ("Codes", codes_text(m)),
+                   ("Networks", _fmt(m.get("networks")))]),
         ("Data", [("Dataset", _fmt(data.get("name") if isinstance(data, dict) else data)),
                   ("Images", _fmt(data.get("n")) if isinstance(data, dict) else "—"),
                   ("Licence", _fmt(m.get("license")))]),

@@ -3,6 +3,11 @@ truncation, and a large view of one latent — a grid tile, or any Latent sent w
 
 With "Rejection sampling (DRS)" on, the grid holds the first N seeds from S that the critic accepts (like
 `gan-studio sample --drs --seed S --n N`); each tile keeps its own seed (sampling_drs.py).
+
+A conditional model gets a class chooser, an InfoGAN a category chooser and a slider per continuous code
+(widgets/code_controls.py): the chosen codes go into every tile's Latent (`Latent.codes`, like
+`sample --class K --code NAME=VALUE`) and re-render the grid and the large view through the latest-wins
+renderer; walks and direction edits started from the large view keep them. DRS grids use per-seed codes.
 """
 from __future__ import annotations
 
@@ -19,9 +24,12 @@ from superqt import QLabeledDoubleSlider
 from ...engine.catalog import shipped_dir, user_dir
 from ...engine.errors import UserError
 from ...engine.imaging import save_grid, save_png
+from ...engine.latent.codes import code_flags
 from ...engine.latent.state import Latent
+from ...engine.models.codes import layout_of
 from ...engine.render import RenderRequest, RenderResult
 from ..state import AppContext, LoadedModel
+from ..widgets.code_controls import CodeControls
 from ..widgets.image_grid import ImageGrid
 from ..widgets.sample_view import SampleView
 from .base import Panel
@@ -39,9 +47,10 @@ def model_ref(model: LoadedModel) -> str:
 
 
 def sample_command(model: LoadedModel, seed: int, n: int, psi: float, cols: int, scale: int, out: str,
-                   drs: bool = False) -> str:
+                   drs: bool = False, codes: dict | None = None) -> str:
     """The `gan-studio sample` call that writes the same images."""
     cmd = f"gan-studio sample --model {model_ref(model)}{' --drs' if drs else ''} --seed {seed}"
+    cmd += code_flags(codes or {})
     cmd += f" --n {n} --cols {cols}" if n > 1 else ""
     cmd += f" --truncation {psi:g}" if psi != 1.0 else ""
     return cmd + (f" --scale {scale}" if scale != 1 else "") + f" --out {out}"
@@ -107,6 +116,7 @@ class SamplingPanel(Panel):
         self.save_grid_btn = QPushButton("Save grid…")
         self.grid = ImageGrid(self.rows_box.value(), self.cols_box.value())
         self.drs = DRSControl(self.ctx, self)
+        self.code_controls = CodeControls()
 
         bar = QHBoxLayout()
         bar.setSpacing(8)
@@ -131,6 +141,7 @@ class SamplingPanel(Panel):
         drs_row.addWidget(self.drs.checkbox)
         drs_row.addWidget(self.drs.status, 1)
         lay.addLayout(bar)
+        lay.addWidget(self.code_controls)
         lay.addLayout(drs_row)
         lay.addWidget(split, 1)
         self._connect()
@@ -149,6 +160,7 @@ class SamplingPanel(Panel):
         self.drs.retry.connect(self._controls_changed)
         self.drs.shown.connect(self._drs_shown)
         self.drs.failed.connect(self.ctx.report_error)
+        self.code_controls.changed.connect(self._codes_changed)
 
     # ------------------------------------------------------------ controls
     def seeds(self) -> list[int]:
@@ -160,6 +172,10 @@ class SamplingPanel(Panel):
 
     def psi(self) -> float:
         return round(float(self.psi_slider.value()), 4)   # what the CLI's --truncation reproduces
+
+    def codes(self) -> dict[str, float]:
+        """The chosen class / InfoGAN codes ({} : all per seed)."""
+        return self.code_controls.codes()
 
     def set_first_seed(self, seed: int) -> None:
         if seed == self.seed_box.value():
@@ -188,6 +204,12 @@ class SamplingPanel(Panel):
         self.ctx.settings.set_value("sampling/cols", self.cols_box.value())
         self.request_grid()
 
+    @Slot(dict)
+    def _codes_changed(self, codes: dict) -> None:
+        if self.latent is not None:        # the large view first, as for ψ
+            self._request_view(self.latent.with_codes(codes))
+        self.request_grid()
+
     @Slot()
     def _psi_changed(self) -> None:
         if self.latent is not None:        # the large view first: one image comes back before the grid
@@ -201,6 +223,8 @@ class SamplingPanel(Panel):
         self.grid_latents, self.grid_images = [], None
         self.latent, self.view_image = None, None
         self.side.clear()
+        self.code_controls.set_code_layout(layout_of(model.generator()) if model and model.is_image_generator
+                                           else None)
         if model is None:
             self.grid.clear("Open a model: pick one on the left, use Open…, or drop a file here")
         elif not model.is_image_generator:
@@ -231,7 +255,7 @@ class SamplingPanel(Panel):
             rid = -self.drs.request(self.seed_box.value(), self.grid.count(), self.psi(), self.ctx.device)
             self._pending_grid = (rid, [])
             return rid
-        latents = [Latent.from_seed(s, self._G.z_dim) for s in self.seeds()]
+        latents = [Latent.from_seed(s, self._G.z_dim, self.codes()) for s in self.seeds()]
         req = RenderRequest(generator=self._G, latents=latents, truncation_psi=self.psi(),
                             device=self.ctx.device, tag=self.GRID_TAG)
         rid = self.ctx.renderer.submit(req)
@@ -305,7 +329,8 @@ class SamplingPanel(Panel):
         """Show any latent (a seed, a walk frame, a direction edit, a mix) in the large view."""
         if latent.seed is not None and latent.seed in self.seeds() and self.grid_latents:
             idx = self.seeds().index(latent.seed)
-            if idx < len(self.grid_latents) and self.grid_latents[idx].seed == latent.seed:
+            tile = self.grid_latents[idx] if idx < len(self.grid_latents) else None
+            if tile is not None and tile.seed == latent.seed and tile.codes == latent.codes:
                 self.select_tile(idx)
                 return
         self.grid.set_selected(-1)
@@ -329,10 +354,12 @@ class SamplingPanel(Panel):
         if m is None or not self.grid_latents:
             self.side.set_commands([])
             return
+        drs = self.shown_grid_id < 0
         lines = [sample_command(m, self.seed_box.value(), self.grid.count(), psi, self.grid.cols, 1,
-                                "grid.png", drs=self.shown_grid_id < 0)]
+                                "grid.png", drs=drs, codes=None if drs else self.codes())]
         if self.latent is not None and self.latent.seed is not None:
-            lines.append(sample_command(m, self.latent.seed, 1, psi, 1, scale, f"seed{self.latent.seed}.png"))
+            lines.append(sample_command(m, self.latent.seed, 1, psi, 1, scale, f"seed{self.latent.seed}.png",
+                                        codes=self.latent.codes))
         self.side.set_commands(lines)
 
     # ------------------------------------------------------------ saving

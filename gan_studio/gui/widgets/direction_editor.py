@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QTabWidget, QWidget
 
 from ...engine.errors import UserError
 from ...engine.latent.directions import DirectionSet, apply_shifts
+from ...engine.latent.directions.core import z_shift_in_ws
 from ...engine.latent.state import Latent
 from ...engine.render import RenderRequest, RenderResult
 from .direction_pages import ChartPage, EditPage
@@ -31,7 +32,7 @@ def chart_shifts(limit: float, n: int) -> list[float]:
 @torch.no_grad()
 def base_point(G, ds: DirectionSet, latent: Latent) -> tuple[str, torch.Tensor]:
     """Where shifts start, as `apply_shifts` does: ("z", (1, z_dim)) or ("ws", (1, num_ws, w_dim))."""
-    if ds.space == "z" and latent.ws is None:
+    if ds.space == "z" and latent.ws is None and not latent.codes:
         return "z", latent.z
     if ds.space == "z" and getattr(G, "num_ws", 1) != 1:
         raise UserError("these directions live in z; this latent is already a w (a mix or edit)")
@@ -47,6 +48,8 @@ def chart_latents(G, ds: DirectionSet, latent: Latent, rows: list[int], shifts: 
     delta = (eps[None, :, None] * dirs[:, None, :]).flatten(0, 1)       # (R*S, dim)
     if kind == "z":
         return "z", point.cpu() + delta
+    if ds.space == "z":                                                 # a z latent with chosen codes
+        delta = z_shift_in_ws(G, delta)
     return "ws", point.cpu() + delta[:, None, :]
 
 
@@ -174,8 +177,9 @@ class DirectionEditor(QTabWidget):
         with torch.no_grad():
             kind, t = apply_shifts(self.G, self.ds, z=self.base.z, ws=self.base.ws, shifts=shifts)
         info = {"shifts": {k: round(v, 3) for k, v in sorted(shifts.items())}}
-        return Latent(z=t, source="direction", info=info) if kind == "z" else \
-            Latent(ws=t, source="direction", info=info)
+        codes = dict(self.base.codes)          # a chosen class / InfoGAN codes stay chosen
+        return Latent(z=t, source="direction", info=info, codes=codes) if kind == "z" else \
+            Latent(ws=t, source="direction", info=info, codes=codes)
 
     @Slot()
     def request_edit(self) -> int:
@@ -187,9 +191,7 @@ class DirectionEditor(QTabWidget):
         except UserError as exc:
             self.ctx.report_error(str(exc))
             return 0
-        key = "z" if after.z is not None else "ws"
-        both = torch.cat([getattr(before, key), getattr(after, key)], 0)
-        rid = self.ctx.renderer.submit(RenderRequest(generator=self.G, **{key: both}, truncation_psi=1.0,
+        rid = self.ctx.renderer.submit(RenderRequest(generator=self.G, latents=[before, after], truncation_psi=1.0,
                                                      device=self.ctx.device, tag=self.EDIT_TAG))
         self._pending_edit = (rid, after)
         n = len(shifts)

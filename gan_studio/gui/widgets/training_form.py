@@ -28,6 +28,10 @@ SIZE_FIELDS = ("width", "z_dim", "w_dim", "mapping_layers", "channel_max")   # s
 GUI_DEFAULTS = {"dcgan": {"width": 32, "z_dim": 64}}                          # small enough for a CPU
 RESOLUTIONS = (8, 16, 28, 32, 64, 128, 256)
 DATA_FILTER = "Datasets (*.npz *.npy *.gz *idx*);;All files (*)"
+CODE_OPTIONS = (("conditional", "Conditional", "Class-conditional on the dataset's labels (MNIST: 10 digits): the "
+                 "sampling view can then choose the class. Needs a labelled dataset"),
+                ("info", "InfoGAN", "InfoGAN (Chen et al. 2016): a categorical code (10 values) and 2 continuous "
+                 "codes the model learns to use; they become a chooser and sliders in the sampling view"))
 
 
 def image_architectures() -> list[str]:
@@ -155,6 +159,17 @@ class TrainingForm(QWidget):
         if self.sn_boxes:
             sn_row.addStretch(1)
             form.addRow("Spectral norm", sn_row)
+        self.code_boxes: dict[str, QCheckBox] = {}
+        code_row = QHBoxLayout()
+        for key, text, tip in CODE_OPTIONS:
+            if has_option(key):
+                box = self.code_boxes[key] = QCheckBox(text)
+                box.setToolTip(tip)
+                box.toggled.connect(self.changed)
+                code_row.addWidget(box)
+        if self.code_boxes:
+            code_row.addStretch(1)
+            form.addRow("Codes", code_row)
         self.arch_box.currentTextChanged.connect(self._arch_changed)
         self.loss_box.currentTextChanged.connect(self._loss_changed)
         self.reg_box.currentTextChanged.connect(self._reg_changed)
@@ -327,14 +342,14 @@ class TrainingForm(QWidget):
             steps=self.steps_box.value(), batch=self.batch_box.value(), seed=self.seed_box.value(),
             sample_every=self.sample_box.value(), checkpoint_every=self.ckpt_box.value(),
             max_minutes=self.minutes_box.value() or None, device=device,
-            **{k: box.isChecked() for k, box in self.sn_boxes.items()}))
+            **{k: box.isChecked() for k, box in {**self.sn_boxes, **self.code_boxes}.items()}))
 
     def set_running(self, running: bool) -> None:
         """Settings are fixed while a run goes on."""
         for w in [self.data_edit, self.browse_btn, self.arch_box, self.res_box, self.loss_box, self.reg_box,
                   self.reg_weight, self.lr_box, self.n_critic_box, self.batch_box, self.steps_box, self.seed_box,
                   self.sample_box, self.ckpt_box, self.minutes_box, self.out_edit, self.out_btn,
-                  *self._size_boxes.values(), *self.sn_boxes.values()]:
+                  *self._size_boxes.values(), *self.sn_boxes.values(), *self.code_boxes.values()]:
             w.setEnabled(not running)
         if not running:
             self.reg_weight.setEnabled(self.reg_box.currentText() != "none")

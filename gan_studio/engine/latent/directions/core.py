@@ -16,6 +16,7 @@ import torch
 
 from ...bundle import META_KEY, SCHEMA_VERSION, atomic_write, weights_hash
 from ...errors import ModelFileError, UserError
+from ...models.codes import layout_of
 
 
 def latent_space(G) -> str:
@@ -114,4 +115,16 @@ def apply_shifts(G, ds: DirectionSet, z: torch.Tensor | None = None, ws: torch.T
         ws = G.mapping(z, truncation_psi=truncation_psi)
     if ds.space == "z" and getattr(G, "num_ws", 1) != 1:
         raise UserError("these directions live in z; this latent is already a w (a mix or edit)")
+    if ds.space == "z":
+        delta = z_shift_in_ws(G, delta)
     return "ws", ws + delta.to(ws.device)        # (non-style generators: ws is z itself, one layer)
+
+
+def z_shift_in_ws(G, delta: torch.Tensor) -> torch.Tensor:
+    """A shift of z (..., z_dim) as a shift of a one-layer generator's ws (..., w_dim): the same vector, except
+    for a model with a class or InfoGAN codes, where ws = [noise, codes] and only the noise part moves."""
+    layout = layout_of(G)
+    if layout is None:
+        return delta
+    pad = delta.new_zeros(*delta.shape[:-1], layout.w_dim - layout.noise_dim)
+    return torch.cat([delta[..., :layout.noise_dim], pad], -1)
