@@ -9,6 +9,7 @@ the 3D VAE-IWGAN with three networks) register their own recipe under their arch
 the critic (`--sn`) and generator (`--sn-generator`), and an unrolled generator step (`unrolled.py`) when the
 loss or `--options {"unroll_steps": K}` asks for it. Subclasses change only the data hooks (`_load_data`,
 `_arch_defaults`, `batches`, `save_samples`, `metadata`): the 2-D point toy (`recipe_points.py`) is one.
+Image models can be class-conditional (`--conditional`) and InfoGANs (`--info`): `conditioning.py`.
 """
 from __future__ import annotations
 
@@ -24,13 +25,14 @@ from ..errors import UserError
 from ..imaging import save_grid
 from ..models.base import build
 from ..registry import ARCHITECTURES, LOSSES, REGULARIZERS, Registry
-from . import mdgan
+from . import conditioning, mdgan
 from .losses import identity_score, training_spec
 from .spectral import add_spectral_norm, load_plain_state_dict, plain_state_dict, sn_layers
 from .unrolled import unrolled_critic
 
 RECIPES: Registry = Registry("training recipe")
-OPTIONS = {"ema_beta": 0.999, "unroll_steps": None}   # GANRecipe's --options (None: the loss's default)
+OPTIONS = {"ema_beta": 0.999, "unroll_steps": None,   # GANRecipe's --options (None: the loss's default)
+           **conditioning.INFO_OPTIONS}
 
 
 @torch.no_grad()
@@ -83,11 +85,14 @@ class GANRecipe:
     """Image GANs: n_critic critic steps then one generator step, any registered loss and regulariser."""
 
     supports_sn = True
+    supports_codes = True          # --conditional and --info
 
     def __init__(self, cfg, device: torch.device):
         self.cfg, self.device = cfg, device
         self.data = self._load_data()
         opts = _options(cfg)
+        self.code_entries = conditioning.arch_entries(cfg, self.data, opts)   # num_classes, info_cat, info_cont
+        self.info_lambda = conditioning.info_lambda(cfg, opts)
         self.reg_name = cfg.reg or LOSSES.get(cfg.loss).reg
         self.loss = training_spec(cfg.loss, self.reg_name)       # --loss wgan --reg gp: wgan-gp's settings
         self.reg = REGULARIZERS.get(self.reg_name)
@@ -101,12 +106,15 @@ class GANRecipe:
         self.G = self._network("generator", cfg.sn_generator)
         self.D = self._network("critic", cfg.sn)
         self.z_dim = self.G.z_dim
+        self.layout = getattr(self.G, "code_layout", None)
+        self._info_value: float | None = None      # L_I of the last generator step (InfoGAN), for the logs
         lr = cfg.lr or self.loss.lr
         self.opt_g = make_optimizer(self.loss.optimizer, self.G.parameters(), lr, self.loss.betas)
         self.opt_d = make_optimizer(self.loss.optimizer, self.D.parameters(), lr, self.loss.betas)
         # an exponential moving average of the generator's weights (Yazıcı et al. 2019); 0 turns it off
         self.ema_beta = float(opts["ema_beta"])
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False) if self.ema_beta > 0 else None
+        self.ema_updates, self.resumed = 0, False
 
     # ------------------------------------------------------------ data hooks (overridden by other data kinds)
 
@@ -121,6 +129,8 @@ class GANRecipe:
         """Endless random batches of training images in [-1, 1] at the model's shape, on the device."""
         from .loop import batches
         real = self.data.as_float(self.G.img_resolution, self.G.img_channels).to(self.device)
+        if self.cfg.conditional:          # (images, labels) pairs
+            return conditioning.labelled_batches(real, self.data.labels.to(self.device), self.cfg.batch, gen)
         return batches(real, self.cfg.batch, gen)
 
     # ------------------------------------------------------------ networks
@@ -129,7 +139,7 @@ class GANRecipe:
         """The architecture config: data-given defaults, the loss's critic output size, then --arch-config."""
         cfg, out = self.cfg, self.loss.critic_out
         fields = {f.name for f in dataclasses.fields(ARCHITECTURES.get(cfg.arch).config_class)}
-        defaults = self._arch_defaults()
+        defaults = self._arch_defaults() | self.code_entries
         if out != 1:
             if "out_dim" not in fields:
                 raise UserError(f"--loss {cfg.loss} needs a critic with an embedding output (out_dim); "
@@ -166,41 +176,63 @@ class GANRecipe:
     def _clip(self) -> None:
         """WGAN's weight clipping, after every critic step."""
         if self.loss.clip is not None:
-            for p in self.D.parameters():
-                p.clamp_(-self.loss.clip, self.loss.clip)
+            for name, p in self.D.named_parameters():
+                if "q_head" not in name:              # InfoGAN's Q head is no part of the critic's score
+                    p.clamp_(-self.loss.clip, self.loss.clip)
 
-    def _critic_step(self, real: torch.Tensor):
+    def _info_loss(self, fake: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """λ·L_I of InfoGAN on G(z) (0 without --info)."""
+        if not self.info_lambda:
+            return fake.new_zeros(())
+        return self.info_lambda * conditioning.info_loss(self.layout, self.D.q(fake), z)
+
+    def _critic_step(self, batch):
+        real, y = conditioning.split(batch)          # y: the labels (N,) with --conditional, else None
+        z = self._z(real.shape[0])
         with torch.no_grad():
-            fake = self.G(self._z(real.shape[0]))
-        d_loss, penalty, d_real, d_fake = self._critic_objective(self.D, real, fake)
+            fake = self.G(z) if y is None else self.G(z, y)
+        d_loss, penalty, d_real, d_fake = self._critic_objective(conditioning.bind(self.D, y), real, fake)
         self.opt_d.zero_grad(set_to_none=True)
-        (d_loss + penalty).backward()
+        (d_loss + penalty + self._info_loss(fake, z)).backward()
         self.opt_d.step()
         self._clip()
         return d_loss, penalty, d_real, d_fake
 
     def generator_loss(self, batches: Iterator[torch.Tensor], unroll_steps: int | None = None,
                        second_order: bool = True) -> torch.Tensor:
-        """The generator's loss on a fresh batch; against the critic `unroll_steps` steps ahead if > 0."""
+        """The generator's loss on a fresh batch; against the critic `unroll_steps` steps ahead if > 0.
+        With --info, plus λ·L_I on the same fakes (its value is kept for the logs)."""
         k = self.unroll_steps if unroll_steps is None else unroll_steps
         z = self._z(self.cfg.batch)          # drawn first: the same z with and without unrolling
+        y = conditioning.fake_classes(self.layout, z) if self.cfg.conditional else None
         if k == 0:
-            return self.loss.generator_loss(self.D(self.G(z)))
+            fake = self.G(z)
+            return self._with_info(self.loss.generator_loss(conditioning.bind(self.D, y)(fake)), fake, z)
 
         def draw():
-            real = next(batches)
-            return real, self.G(self._z(real.shape[0]))
+            real, ry = conditioning.split(next(batches))
+            zz = self._z(real.shape[0])
+            return (real, ry), (self.G(zz) if ry is None else self.G(zz, ry))
 
         def objective(critic, real, fake):
-            d_loss, penalty, _, _ = self._critic_objective(critic, real, fake)
+            x, ry = real
+            d_loss, penalty, _, _ = self._critic_objective(conditioning.bind(critic, ry), x, fake)
             return d_loss + penalty
 
         self.D.eval()                        # no power-iteration updates of --sn while unrolling
         try:
             ahead = unrolled_critic(self.D, self.opt_d, objective, draw, k, second_order)
-            return self.loss.generator_loss(ahead(self.G(z)))
+            fake = self.G(z)
+            return self._with_info(self.loss.generator_loss(conditioning.bind(ahead, y)(fake)), fake, z)
         finally:
             self.D.train()
+
+    def _with_info(self, g_loss: torch.Tensor, fake: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        if not self.info_lambda:
+            return g_loss
+        info = self._info_loss(fake, z)
+        self._info_value = info.detach().item() / self.info_lambda
+        return g_loss + info
 
     def train_step(self, batches: Iterator[torch.Tensor]) -> dict[str, float]:
         self.G.train()
@@ -214,13 +246,17 @@ class GANRecipe:
         g_loss.backward()
         self.opt_g.step()
         if self.G_ema is not None:
-            update_ema(self.G_ema, self.G, self.ema_beta)
+            update_ema(self.G_ema, self.G, self.current_ema_beta())
+            self.ema_updates += 1
         for p in self.D.parameters():
             p.requires_grad_(True)
         with torch.no_grad():
             gap = self.loss.score(d_real).mean() - self.loss.score(d_fake).mean()
-        return {"d_loss": d_loss.detach().item(), "g_loss": g_loss.detach().item(),
+        logs = {"d_loss": d_loss.detach().item(), "g_loss": g_loss.detach().item(),
                 "penalty": penalty.detach().item(), "wasserstein": gap.item()}
+        if self._info_value is not None:
+            logs["info"] = self._info_value           # L_I (without λ): falls as G and Q share the codes
+        return logs
 
     # ------------------------------------------------------------ samples, files
 
@@ -258,7 +294,17 @@ class GANRecipe:
         else:
             net.load_state_dict(src.state_dict())
 
+    def current_ema_beta(self) -> float:
+        """The EMA decay, warmed up on a fresh run as min(beta, (1 + t) / (10 + t)) after t updates (the
+        num_updates rule of TensorFlow's ExponentialMovingAverage), so early sample grids show the generator
+        of now rather than of its random start; a resumed run keeps the full beta."""
+        if self.resumed:
+            return self.ema_beta
+        t = self.ema_updates
+        return min(self.ema_beta, (1 + t) / (10 + t))
+
     def load_networks(self, nets: dict[str, nn.Module]) -> None:
+        self.resumed = True
         self._load(self.G, nets["generator"])
         if "critic" in nets:
             self._load(self.D, nets["critic"])
@@ -277,6 +323,10 @@ class GANRecipe:
                 "device": str(self.device), "torch": torch.__version__}
         if self.unroll_steps:
             meta["unroll_steps"] = self.unroll_steps
+        if cfg.conditional or cfg.info:
+            meta |= {"conditional": bool(cfg.conditional), "info": bool(cfg.info)}
+        if cfg.info:
+            meta["info_lambda"] = self.info_lambda
         if spec.critic_out != 1:
             meta["mdgan"] = mdgan.describe(self.arch_config["out_dim"])
         return meta
@@ -286,7 +336,7 @@ class GANRecipe:
         return {
             "kind": "image-generator", "arch": cfg.arch, "config": self.arch_config,
             "name": None, "z_dim": self.G.z_dim, "w_dim": self.G.w_dim, "num_ws": self.G.num_ws,
-            "image_shape": list(self.G.image_shape), "value_range": [-1, 1],
+            "image_shape": list(self.G.image_shape), "value_range": [-1, 1], **self.G.code_layout.describe(),
             "dataset": {"name": data.name, "path": str(cfg.data), "split": cfg.split, "n": len(data)},
             "license": data.license,
             "training": self.training_metadata(command),
