@@ -212,6 +212,14 @@ def test_mdgan_critic_has_an_embedding_head_and_the_file_loads(tiny_dataset, tmp
         GANRecipe(_image_cfg(tiny_dataset, loss="ns", arch_config={"width": 8, "z_dim": 16, "out_dim": 4}), CPU)
 
 
+@pytest.mark.parametrize("reg", ["gp", "r1"])
+def test_mdgan_trains_with_a_gradient_regulariser(tiny_dataset, tmp_path, reg):
+    """GP and R1 differentiate the mixture log-likelihood twice (torch.cdist had no double backward)."""
+    out = tmp_path / f"md-{reg}.safetensors"
+    last = list(train(_image_cfg(tiny_dataset, loss="mdgan", reg=reg), out))[-1]
+    assert last.losses["penalty"] > 0 and load_bundle(out).meta["training"]["reg"] == reg
+
+
 # ------------------------------------------------------------------ spectral normalisation
 
 def test_sn_critic_layers_have_unit_spectral_norm(tiny_dataset):

@@ -38,7 +38,8 @@ def simplex_vertices(d: int) -> torch.Tensor:
 def log_likelihood(e: torch.Tensor, means: torch.Tensor, var: float = VAR) -> torch.Tensor:
     """log lk(e) of embeddings (N, d) under the equal-weight isotropic mixture with means (K, d): (N,)."""
     k, d = means.shape
-    sq = torch.cdist(e, means.to(e.dtype)).pow(2)                        # (N, K)
+    # squared distances written out rather than torch.cdist, which has no double backward (GP / R1 need one)
+    sq = (e.unsqueeze(1) - means.to(e.dtype)).pow(2).sum(-1)            # (N, K)
     return (torch.logsumexp(-sq / (2 * var), dim=1) - math.log(k)
             - 0.5 * d * math.log(2 * math.pi * var))
 
