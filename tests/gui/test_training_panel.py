@@ -241,3 +241,12 @@ def test_training_time_comes_from_the_given_clock(tiny_dataset, tmp_path):
     progress = [p for p in train(cfg, out, command="test", clock=lambda: 42.0) if p.step]
     assert [p.elapsed for p in progress] == [0.0, 0.0, 0.0] and progress[-1].eta == 0.0
     assert read_metadata(out)["training"]["seconds"] == 0.0
+
+
+def test_the_critic_gap_is_called_a_wasserstein_estimate_only_for_wgan_losses(qtbot):
+    curves = LossCurves()
+    qtbot.addWidget(curves)
+    assert curves.label("wasserstein") == "Wasserstein estimate"
+    curves.wasserstein_loss = False
+    assert curves.label("wasserstein") == "critic gap (real − fake)"
+    assert curves.label("d_loss") == "critic loss"

@@ -244,6 +244,7 @@ class TrainingPanel(Panel):
         worker.done.connect(self._on_done)
         worker.failed.connect(self._on_failed)
         worker.paused_changed.connect(self._on_paused)
+        self.curves.wasserstein_loss = cfg.loss in ("wgan", "wgan-gp")
         if not same_run:
             self.curves.clear()
             self.grid.clear("The fixed-seed samples (seeds 0–63) appear here while training")

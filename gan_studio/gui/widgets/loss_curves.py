@@ -76,6 +76,13 @@ class LossCurves(QWidget):
         lay.addWidget(self.loss_plot, 3)
         lay.addWidget(self.fid_plot, 2)
 
+    wasserstein_loss = True    # the training panel sets it: only WGAN critics estimate a Wasserstein distance
+
+    def label(self, key: str) -> str:
+        if key == "wasserstein" and not self.wasserstein_loss:
+            return "critic gap (real − fake)"
+        return LABELS.get(key, key)
+
     def clear(self) -> None:
         for curve in self._curves.values():
             self.loss_plot.removeItem(curve)
@@ -92,7 +99,7 @@ class LossCurves(QWidget):
             if key not in self.series:
                 self.series[key] = Decimator()
                 pen = pg.mkPen(PENS[len(self._curves) % len(PENS)], width=1.3)
-                self._curves[key] = self.loss_plot.plot(pen=pen, name=LABELS.get(key, key))
+                self._curves[key] = self.loss_plot.plot(pen=pen, name=self.label(key))
             self.series[key].add(float(step), float(value))
         self._touch()
 
