@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 
 CANVAS = QColor(24, 25, 28)          # behind image grids and views
 EMPTY_TILE = QColor(40, 42, 46)      # a tile waiting for its image
@@ -11,6 +11,14 @@ HOVER = QColor(150, 155, 165)
 MUTED_TEXT = QColor(140, 145, 155)
 ERROR_BG, ERROR_FG = "#5a1d1d", "#ffd9d9"
 INFO_BG, INFO_FG = "#1d3a5a", "#d9ecff"
+
+def role_label(text: str = "", role: str = "") -> QLabel:
+    """A QLabel styled by its role in STYLE_SHEET: heading, subtle, section (or none)."""
+    lab = QLabel(text)
+    if role:
+        lab.setProperty("role", role)
+    return lab
+
 
 STYLE_SHEET = """
 QToolButton, QPushButton { padding: 4px 10px; }

@@ -31,6 +31,7 @@ from ..widgets.image_grid import ImageGrid
 from ..workers import TaskWorker
 from .base import Panel
 from .sampling import model_ref
+from ..theme import role_label
 
 MAX_SOURCES = 12
 NOISE_MODES = ("const", "random", "none")
@@ -86,10 +87,7 @@ def mix_command(model: LoadedModel, rows: str, cols: str, layers: str, psi: floa
 
 
 def _label(text: str, role: str = "") -> QLabel:
-    lab = QLabel(text)
-    if role:
-        lab.setProperty("role", role)
-    return lab
+    return role_label(text, role)
 
 
 class MixingPanel(Panel):

@@ -34,6 +34,7 @@ from ..widgets.image_grid import ImageGrid
 from ..widgets.sample_view import SampleView
 from .base import Panel
 from .sampling_drs import DRSControl
+from ..theme import role_label
 
 MAX_SEED = 2**31 - 1
 
@@ -64,10 +65,7 @@ def _int(value, default: int) -> int:
 
 
 def _label(text: str, role: str = "") -> QLabel:
-    lab = QLabel(text)
-    if role:
-        lab.setProperty("role", role)
-    return lab
+    return role_label(text, role)
 
 
 class SamplingPanel(Panel):

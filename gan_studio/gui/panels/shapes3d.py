@@ -36,6 +36,7 @@ from ..state import AppContext, LoadedModel
 from ..widgets.voxel_view import InputView, VoxelView
 from ..workers import TaskPool, TaskWorker
 from .base import Panel
+from ..theme import role_label
 
 KIND = "voxel-model"
 MAX_SEED = 2**31 - 1
@@ -56,10 +57,7 @@ EXPORT_FILTERS = {
 
 
 def _label(text: str, role: str = "") -> QLabel:
-    lab = QLabel(text)
-    if role:
-        lab.setProperty("role", role)
-    return lab
+    return role_label(text, role)
 
 
 def modelnet_dir() -> Path | None:

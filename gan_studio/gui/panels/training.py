@@ -23,6 +23,7 @@ from ..widgets.loss_curves import LossCurves
 from ..widgets.training_form import TrainingForm
 from ..workers import TaskWorker
 from .base import Panel
+from ..theme import role_label
 from .training_fid import FIDScheduler
 from .training_jobs import (TrainingJob, check_dataset, command_line, default_output, fid_unavailable, run_training,
                             unique_path)
@@ -31,9 +32,7 @@ STOP_GRACE_MS = 120_000          # closing the window waits this long for the ch
 
 
 def _label(text: str = "", role: str = "subtle") -> QLabel:
-    lab = QLabel(text)
-    lab.setProperty("role", role)
-    return lab
+    return role_label(text, role)
 
 
 class TrainingPanel(Panel):

@@ -28,6 +28,7 @@ from ..workers import TaskWorker
 from .base import Panel
 from .sampling import model_ref
 from .walk_spec import FrameCache, WalkSpec, compute_walk, export_walk
+from ..theme import role_label
 
 MAX_KEYFRAMES = 64
 DEFAULT_SEEDS = "1,2,3"
@@ -35,10 +36,7 @@ EXPORT_FILTERS = {"gif": "Animated GIF (*.gif)", "mp4": "MP4 video (*.mp4)", "pn
 
 
 def _label(text: str, role: str = "") -> QLabel:
-    lab = QLabel(text)
-    if role:
-        lab.setProperty("role", role)
-    return lab
+    return role_label(text, role)
 
 
 class WalksPanel(Panel):

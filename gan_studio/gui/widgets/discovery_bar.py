@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget
+from ..theme import role_label
 
 METHOD_TIPS = ("voynov: trained matrix A + reconstructor (Voynov & Babenko 2020) · ganspace: PCA (Härkönen "
                "et al. 2020) · sefa: closed-form factorization (Shen & Zhou 2021) · random, coordinate: baselines")
@@ -14,10 +15,7 @@ def duration(seconds: float) -> str:
 
 
 def _label(text: str, role: str = "") -> QLabel:
-    lab = QLabel(text)
-    if role:
-        lab.setProperty("role", role)
-    return lab
+    return role_label(text, role)
 
 
 class DiscoveryBar(QWidget):

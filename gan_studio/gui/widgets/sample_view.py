@@ -7,15 +7,13 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from .pixel_view import PixelView
+from ..theme import role_label
 
 UPSCALES = (1, 2, 4, 8, 16)
 
 
 def _label(text: str, role: str = "") -> QLabel:
-    lab = QLabel(text)
-    if role:
-        lab.setProperty("role", role)
-    return lab
+    return role_label(text, role)
 
 
 class SampleView(QWidget):
