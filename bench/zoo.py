@@ -3,11 +3,11 @@
     python bench/zoo.py --data ../shared/data/mnist [--minutes 15] [--jobs 2] [--n 5000] [--out docs/RESULTS.md]
 
 Trains a DCGAN (width 32, z 64, 28 px, batch 64, seed 0, one CPU thread per run) with each of: vanilla
-(minimax), WGAN (weight clipping), WGAN-GP, R1 (the non-saturating loss + R1, gamma 10), LSGAN and hinge —
+(minimax), the non-saturating GAN, WGAN (weight clipping), WGAN-GP, R1 (the non-saturating loss + R1, gamma 10), LSGAN and hinge —
 each for the same budget of its own CPU time (one thread: the wall-clock time it would take on an idle core,
 and unlike wall-clock it does not depend on what else the machine runs) — then evaluates every generator (EMA weights, as the app samples them)
 against the MNIST test split in the lenet-mnist features: FID, precision/recall (k 3), density/coverage (k 5),
-plain and, for vanilla / WGAN / WGAN-GP / R1, with discriminator rejection sampling (`sample --drs`: the first
+plain and, for vanilla / NS / WGAN / WGAN-GP / R1, with discriminator rejection sampling (`sample --drs`: the first
 n accepted seeds from 0, the critic calibrated on the train split). Writes the table to --out (markdown) and
 the rows to the same name with .json. `--jobs 2` trains two runs side by side (both under the same load).
 Models go to --work (default runs/zoo); an existing model there is reused, not retrained, unless --retrain.
@@ -27,6 +27,7 @@ import torch
 
 RUNS = [  # name, loss, reg, DRS evaluated too
     ("vanilla", "vanilla", None, True),
+    ("ns", "ns", None, True),                 # what most reports call "vanilla": the non-saturating trick
     ("wgan", "wgan", None, True),
     ("wgan-gp", "wgan-gp", None, True),
     ("r1", "ns", "r1", True),
