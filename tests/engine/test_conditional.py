@@ -23,12 +23,7 @@ ZOO = ["vanilla", "ns", "lsgan", "hinge", "wgan", "wgan-gp", "mdgan", "unrolled"
 CODED = {"z_dim": 16, "width": 8, "num_classes": 10, "info_cat": 4, "info_cont": 2}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _nets(cfg=None, seed: int = 0):

@@ -25,12 +25,7 @@ FASTER = {"wgan": {"lr": 5e-4}, "unrolled": {"lr": 1e-3, "steps": 200}}
 CPU = torch.device("cpu")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _toy_cfg(loss: str, **kw) -> TrainConfig:
