@@ -202,6 +202,13 @@ def cmd_info(args) -> int:
 
 # ------------------------------------------------------------------ sample
 
+def _code_args(sp, what: str = "image"):
+    sp.add_argument("--class", dest="klass", type=int, default=None, metavar="K",
+                    help=f"a conditional model's class for every {what} (default: per seed, from its latent)")
+    sp.add_argument("--code", action="append", default=[], metavar="NAME=VALUE",
+                    help=f"an InfoGAN code for every {what}, e.g. cat=3 or c0=0.5 (repeatable; others: per seed)")
+
+
 def _sample_args(sp):
     _model_args(sp)
     sp.add_argument("--seed", type=int, default=None)
@@ -211,10 +218,7 @@ def _sample_args(sp):
     sp.add_argument("--truncation", type=float, default=1.0, help="truncation psi")
     sp.add_argument("--cols", type=int, default=None, help="grid columns (PNG)")
     sp.add_argument("--scale", type=int, default=1, help="nearest-neighbour upscale of the PNG")
-    sp.add_argument("--class", dest="klass", type=int, default=None, metavar="K",
-                    help="a conditional model's class for every image (default: per seed, from its latent)")
-    sp.add_argument("--code", action="append", default=[], metavar="NAME=VALUE",
-                    help="an InfoGAN code for every image, e.g. cat=3 or c0=0.5 (repeatable; others: per seed)")
+    _code_args(sp)
     sp.add_argument("--directions", default=None, help="a directions .safetensors file (see `discover`)")
     sp.add_argument("--shift", action="append", default=[], metavar="INDEX:EPS",
                     help="shift along direction INDEX by EPS (repeatable; needs --directions)")
@@ -448,13 +452,19 @@ def _walk_args(sp):
     sp.add_argument("--random-loop", choices=["circle", "noise"], default=None,
                     help="a smooth random closed walk from the first seed instead of keyframes")
     sp.add_argument("--truncation", type=float, default=1.0)
+    _code_args(sp, "frame")
     sp.add_argument("--out", required=True, help=".gif, .mp4, .npy (float32 (N, C, H, W)) or NAME.png (frames)")
     sp.add_argument("--fps", type=float, default=24.0)
     sp.add_argument("--scale", type=int, default=4, help="nearest-neighbour upscale for GIF/MP4/PNG")
 
 
 def walk_latents(G, args, device):
-    """The walk's ws (frames, num_ws, w_dim) from the CLI arguments."""
+    """The walk's ws (frames, num_ws, w_dim) from the CLI arguments, with --class / --code held fixed."""
+    from ..engine.latent.codes import apply_codes
+    return apply_codes(G, _walk_ws(G, args, device), _sample_codes(G, args))
+
+
+def _walk_ws(G, args, device):
     import torch
     from ..engine.latent.sampling import parse_seeds, seeds_latents
     from ..engine.latent.walks import interpolate, random_loop

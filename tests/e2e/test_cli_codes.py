@@ -56,3 +56,23 @@ def test_codes_on_a_plain_model_and_unlabelled_data_are_clear_errors(shipped_mod
     r = run("train", "--loss", "ns", "--data", tmp_path / "nolabels.npz", "--steps", 1, "--conditional",
             "--out", tmp_path / "m.safetensors", check=False)
     assert_user_error(r, "--conditional needs class labels")
+
+
+def test_walk_holds_the_chosen_class_and_codes_on_every_frame(coded_model, tmp_path):
+    from gan_studio.engine.bundle import load_bundle
+    from gan_studio.engine.latent.codes import apply_codes
+    from gan_studio.engine.latent.sampling import seeds_latents, synthesize
+    from gan_studio.engine.latent.walks import interpolate
+    G = load_bundle(coded_model).generator()
+    run("walk", "--model", coded_model, "--seeds", "2,9", "--frames", 4, "--class", 6, "--code", "cat=1",
+        "--device", "cpu", "--out", tmp_path / "w.npy")
+    run("walk", "--model", coded_model, "--seeds", "2,9", "--frames", 4, "--device", "cpu", "--out", tmp_path / "p.npy")
+    frames, plain = np.load(tmp_path / "w.npy"), np.load(tmp_path / "p.npy")
+    z = interpolate(seeds_latents([2, 9], G.z_dim), 4, "slerp", False, "linear")
+    want = synthesize(G, apply_codes(G, G.mapping(z), {"class": 6, "cat": 1}))
+    assert frames.shape == plain.shape == (4, 1, 28, 28)
+    assert np.abs(frames - want.numpy()).max() <= 1e-5
+    assert np.abs(frames - plain).max() > 1e-3
+    r = run("walk", "--model", coded_model, "--seeds", "2,9", "--frames", 4, "--class", 12,
+            "--out", tmp_path / "x.npy", check=False)
+    assert_user_error(r, "class must be a whole number from 0 to 9")
