@@ -504,6 +504,14 @@ from . import commands3d  # noqa: E402,F401
 
 # ------------------------------------------------------------------ directions
 
+def _threads_and_generator(args):
+    """discover and rca: apply --threads, then load --model (as `_load_generator`)."""
+    if args.threads:
+        import torch
+        torch.set_num_threads(args.threads)
+    return _load_generator(args)
+
+
 def _discover_args(sp):
     _model_args(sp)
     sp.add_argument("--method", required=True, choices=["voynov", "ganspace", "sefa", "random", "coordinate"])
@@ -520,12 +528,9 @@ def _discover_args(sp):
 @command("discover", "discover K latent directions (Voynov & Babenko, GANSpace, SeFa, random, coordinate)")
 @_arguments(_discover_args)
 def cmd_discover(args) -> int:
-    import torch
     from ..engine.latent.directions import discover, save_directions
     from ..engine.metrics.rca import rca
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    bundle, G, device = _load_generator(args)
+    bundle, G, device = _threads_and_generator(args)
     ds, last = None, 0.0
     for p in discover(G, args.method, args.k, steps=args.steps, seed=args.seed, preset=args.preset):
         ds = p.get("result", ds)
@@ -558,12 +563,9 @@ def _rca_args(sp):
 @command("rca", "reconstructor classification accuracy of a directions file (fixed budget)")
 @_arguments(_rca_args)
 def cmd_rca(args) -> int:
-    import torch
     from ..engine.latent.directions import load_directions
     from ..engine.metrics.rca import RCABudget, rca_iter
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    bundle, G, device = _load_generator(args)
+    bundle, G, device = _threads_and_generator(args)
     ds = load_directions(args.directions, G)
     t = time.perf_counter()
     for p in rca_iter(G, ds, RCABudget(steps=args.steps, schedule=args.schedule), seed=args.seed):

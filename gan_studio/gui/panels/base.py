@@ -46,3 +46,13 @@ class Panel(QWidget):
         if ready != self._ready:
             self._ready = ready
             self.ready_changed.emit(ready)
+
+    def _request_stop(self) -> bool:
+        """For a panel running one background task as `self._worker`, with a `self.stop_btn`: ask the task to
+        stop after its current step, set `self._stopping` and disable Stop. False when no task runs."""
+        if self._worker is None:
+            return False
+        self._worker.stop()
+        self._stopping = True
+        self.stop_btn.setEnabled(False)
+        return True

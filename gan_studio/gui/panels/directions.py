@@ -197,10 +197,7 @@ class DirectionsPanel(Panel):
     @Slot()
     def stop(self) -> None:
         """Stop the running task after its current step (Voynov keeps the directions found so far)."""
-        if self._worker is not None:
-            self._worker.stop()
-            self._stopping = True
-            self.stop_btn.setEnabled(False)
+        if self._request_stop():
             self.bar.show_text("stopping after this step…")
 
     def _abandon_task(self) -> None:

@@ -280,10 +280,7 @@ class TrainingPanel(Panel):
 
     @Slot()
     def stop(self) -> None:
-        if self._worker is not None:
-            self._worker.stop()
-            self._stopping = True
-            self.stop_btn.setEnabled(False)
+        if self._request_stop():
             self.pause_btn.setEnabled(False)
             self.status.setText("stopping: saving the model file…")
 

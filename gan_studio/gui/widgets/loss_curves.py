@@ -7,10 +7,10 @@ later points average twice as many steps, so a 200,000-step run still draws ≤ 
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer, Slot
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
-from .training_curves import REDRAW_MS, _plot
+from .throttled_plot import ThrottledPlot
+from .training_curves import _plot
 
 MAX_POINTS = 2000
 PENS = [(74, 160, 255), (255, 140, 70), (120, 200, 120), (210, 120, 220), (240, 210, 90), (90, 210, 210),
@@ -53,7 +53,7 @@ class Decimator:
         return self.xs, self.ys
 
 
-class LossCurves(QWidget):
+class LossCurves(ThrottledPlot):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.loss_plot = _plot("Losses", "value")
@@ -65,11 +65,6 @@ class LossCurves(QWidget):
         self.series: dict[str, Decimator] = {}
         self._curves: dict[str, pg.PlotDataItem] = {}
         self.fid: list[tuple[int, float]] = []
-        self._dirty = False
-        self.draw_count = 0
-        self._timer = QTimer(self)
-        self._timer.setInterval(REDRAW_MS)
-        self._timer.timeout.connect(self._redraw)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(6)
@@ -108,11 +103,6 @@ class LossCurves(QWidget):
         self.fid_plot.show()
         self._touch()
 
-    def _touch(self) -> None:
-        self._dirty = True
-        if not self._timer.isActive():
-            self._timer.start()
-
     def point_count(self, key: str | None = None) -> int:
         """Points drawn (after the latest redraw) for one loss key, or the most over all keys."""
         keys = [key] if key else list(self._curves)
@@ -122,16 +112,7 @@ class LossCurves(QWidget):
     def fid_count(self) -> int:
         return len(self._fid_curve.xData) if self._fid_curve.xData is not None else 0
 
-    def flush(self) -> None:
-        self._redraw()
-
-    @Slot()
-    def _redraw(self) -> None:
-        if not self._dirty:
-            self._timer.stop()                    # idle between runs (and while paused): no ticks
-            return
-        self._dirty = False
-        self.draw_count += 1
+    def _draw(self) -> None:
         for key, series in self.series.items():
             self._curves[key].setData(*series.data())
         if self.fid:

@@ -6,12 +6,12 @@ yields hundreds of steps a second costs the UI thread a few list appends per ste
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from .. import theme
+from .throttled_plot import ThrottledPlot
 
-REDRAW_MS = 100
 LOSS_PEN = (74, 160, 255)
 ACC_PEN = (120, 200, 120)
 
@@ -33,7 +33,7 @@ def _plot(title: str, y_label: str) -> pg.PlotWidget:
     return w
 
 
-class TrainingCurves(QWidget):
+class TrainingCurves(ThrottledPlot):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.loss_plot = _plot("Loss", "loss")
@@ -48,11 +48,6 @@ class TrainingCurves(QWidget):
         self.steps: list[int] = []
         self.losses: list[float] = []
         self.accuracies: list[float] = []
-        self._dirty = False
-        self.draw_count = 0                       # redraws so far (tests: bounded by the timer)
-        self._timer = QTimer(self)
-        self._timer.setInterval(REDRAW_MS)
-        self._timer.timeout.connect(self._redraw)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(6)
@@ -73,24 +68,12 @@ class TrainingCurves(QWidget):
         self.steps.append(step)
         self.losses.append(loss)
         self.accuracies.append(accuracy)
-        self._dirty = True
-        if not self._timer.isActive():
-            self._timer.start()
+        self._touch()
 
     def point_count(self) -> int:
         """Points shown on the plots (after the latest redraw)."""
         return len(self._loss_curve.xData) if self._loss_curve.xData is not None else 0
 
-    def flush(self) -> None:
-        """Redraw now (the timer does this on its own)."""
-        self._redraw()
-
-    @Slot()
-    def _redraw(self) -> None:
-        if not self._dirty:
-            self._timer.stop()                    # idle: no timer ticks between runs
-            return
-        self._dirty = False
-        self.draw_count += 1
+    def _draw(self) -> None:
         self._loss_curve.setData(self.steps, self.losses)
         self._acc_curve.setData(self.steps, self.accuracies)

@@ -85,17 +85,13 @@ class TrainingForm(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 6, 0)
         lay.setSpacing(4)
-        lay.addWidget(section("Dataset"))
-        lay.addLayout(self._build_data())
-        lay.addSpacing(6)
-        lay.addWidget(section("Model"))
-        lay.addLayout(self._build_model())
-        lay.addSpacing(6)
-        lay.addWidget(section("Training"))
-        lay.addLayout(self._build_hyper())
-        lay.addSpacing(6)
-        lay.addWidget(section("Output"))
-        lay.addLayout(self._build_output())
+        sections = [("Dataset", self._build_data), ("Model", self._build_model), ("Training", self._build_hyper),
+                    ("Output", self._build_output)]
+        for i, (title, build) in enumerate(sections):
+            if i:
+                lay.addSpacing(6)
+            lay.addWidget(section(title))
+            lay.addLayout(build())
         lay.addStretch(1)
 
     def _build_data(self) -> QVBoxLayout:
