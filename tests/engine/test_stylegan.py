@@ -177,7 +177,9 @@ def test_recipe_resumes_with_its_ema(tiny_dataset, tmp_path):
 @pytest.mark.parametrize("kw, words", [({"loss": "wgan-gp"}, "--loss ns"), ({"reg": "gp"}, "lazy R1"),
                                        ({"options": {"gama": 1}}, "unknown option"),
                                        ({"options": {"betas": [0.5]}}, "betas"),
-                                       ({"options": {"betas": [1.5, 0.9]}}, "betas")])
+                                       ({"options": {"betas": [1.5, 0.9]}}, "betas"),
+                                      ({"options": {"g_lr": -1}}, "g_lr must be a positive number"),
+                                      ({"options": {"d_lr": "fast"}}, "d_lr must be a positive number")])
 def test_recipe_rejects_settings_it_does_not_train_with(tiny_dataset, tmp_path, kw, words):
     with pytest.raises(UserError, match=words):
         list(train(_cfg(tiny_dataset, **kw), tmp_path / "x.safetensors"))
@@ -199,3 +201,14 @@ def test_dcgan_still_gets_the_generic_recipe(tiny_dataset, tmp_path):
                                           loss="ns", steps=1, batch=8, threads=1, device="cpu")), out))
     meta = load_bundle(out).meta
     assert meta["arch"] == "dcgan" and "recipe" not in meta["training"] and "r1_interval" not in meta["training"]
+
+
+def test_recipe_g_lr_and_d_lr_options_set_each_optimiser(tiny_dataset, tmp_path):
+    from gan_studio.engine.training.recipe_style import LR, StyleGANRecipe
+    r = StyleGANRecipe(_cfg(tiny_dataset, options={"g_lr": 0.00025}), torch.device("cpu"))
+    k = 16 / 17
+    assert r.opt_g.param_groups[0]["lr"] == 0.00025
+    assert r.opt_d.param_groups[0]["lr"] == pytest.approx(LR * k)       # the critic keeps --lr
+    assert r.metadata("x")["training"]["g_lr"] == 0.00025 and r.metadata("x")["training"]["d_lr"] == LR
+    r = StyleGANRecipe(_cfg(tiny_dataset, options={"d_lr": 0.001}), torch.device("cpu"))
+    assert r.opt_g.param_groups[0]["lr"] == LR and r.opt_d.param_groups[0]["lr"] == pytest.approx(0.001 * k)

@@ -12,7 +12,8 @@ One loop step = one critic step + one generator step (stylegan2's alternation), 
 
 Defaults are stylegan2-ada's small-resolution settings: Adam lr 0.0025, betas (0, 0.99), eps 1e-8.
 R1 gamma defaults to 0.1 (see DEFAULT_R1_GAMMA). Settings: `TrainConfig.reg_weight` (gamma) or
-`TrainConfig.options` {"r1_gamma", "r1_interval", "mixing_prob", "ema_kimg", "ema_rampup"}.
+`TrainConfig.options` {"r1_gamma", "r1_interval", "mixing_prob", "ema_kimg", "ema_rampup", "betas",
+"g_lr", "d_lr"} (g_lr / d_lr: one network's Adam lr instead of --lr, e.g. a slower generator).
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ from .regularizers import r1_penalty
 # and barely touches one that stays smooth. (A judgement, not a sweep: override with options r1_gamma.)
 DEFAULT_R1_GAMMA = 0.1
 DEFAULTS = {"r1_gamma": DEFAULT_R1_GAMMA, "r1_interval": 16, "mixing_prob": 0.9, "ema_kimg": 10.0,
-            "ema_rampup": 0.05, "betas": [0.0, 0.99]}
+            "ema_rampup": 0.05, "betas": [0.0, 0.99], "g_lr": None, "d_lr": None}
 LR, BETAS, EPS = 0.0025, (0.0, 0.99), 1e-8
 
 
@@ -55,6 +56,9 @@ def _settings(cfg) -> dict:
     if not (isinstance(betas, (list, tuple)) and len(betas) == 2 and all(0 <= float(b) < 1 for b in betas)):
         raise UserError(f"stylegan2 training: betas must be two numbers in [0, 1), not {betas!r}")
     s["betas"] = [float(b) for b in betas]
+    for key in ("g_lr", "d_lr"):
+        if s[key] is not None and not (isinstance(s[key], (int, float)) and s[key] > 0):
+            raise UserError(f"stylegan2 training: {key} must be a positive number, not {s[key]!r}")
     return s
 
 
@@ -90,10 +94,11 @@ class StyleGANRecipe:
         self.z_dim = self.G.z_dim
         self.reg_name, self.reg_weight, self.n_critic = "r1", self.s["r1_gamma"], 1
         self.lr = cfg.lr or LR
+        self.g_lr, self.d_lr = self.s["g_lr"] or self.lr, self.s["d_lr"] or self.lr
         k = self.s["r1_interval"] / (self.s["r1_interval"] + 1)     # lazy regularisation correction
         b1, b2 = self.s["betas"]
-        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=self.lr, betas=(b1, b2), eps=EPS)
-        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=self.lr * k, betas=(b1 ** k, b2 ** k), eps=EPS)
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=self.g_lr, betas=(b1, b2), eps=EPS)
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=self.d_lr * k, betas=(b1 ** k, b2 ** k), eps=EPS)
         self.steps_done, self.nimg, self.resumed = 0, 0, False
 
     # ------------------------------------------------------------ one step
@@ -188,6 +193,7 @@ class StyleGANRecipe:
                          "reg_weight": self.s["r1_gamma"], "r1_interval": self.s["r1_interval"],
                          "mixing_prob": self.s["mixing_prob"], "ema_kimg": self.s["ema_kimg"],
                          "ema_rampup": self.s["ema_rampup"], "n_critic": 1, "batch": cfg.batch, "lr": self.lr,
+                         "g_lr": self.g_lr, "d_lr": self.d_lr,
                          "betas": self.s["betas"], "noise_mode_training": "random", "steps_planned": cfg.steps,
                          "device": str(self.device), "torch": torch.__version__},
             "metrics": {},
