@@ -161,7 +161,7 @@ def cmd_eval3d(args) -> int:
     train = load_voxels(args.data, "train") if args.threshold is None or args.baseline else None
     th = None if args.threshold is None else _threshold(args.threshold, 0.5)
     result = None
-    for p in evaluate_reconstruction(model.encoder, model.generator, data, train, th, args.seed,
+    for p in evaluate_reconstruction(model.encoder, model.reconstruction_generator, data, train, th, args.seed,
                                      device=model.device):
         result = p.get("result", result)
         if "done" in p and not args.json:

@@ -46,6 +46,12 @@ class VoxelModel:
         return self.bundle.networks["generator"]
 
     @property
+    def reconstruction_generator(self):
+        """The generator with the batch-norm statistics of encoded views ("generator_recon", written by the
+        trainer since it keeps two sets); files without it use the one generator for both."""
+        return self.bundle.networks.get("generator_recon", self.generator)
+
+    @property
     def encoder(self):
         return self.bundle.networks["encoder"]
 
@@ -70,13 +76,15 @@ class VoxelModel:
         return mean.cpu()
 
     @torch.no_grad()
-    def decode(self, z: torch.Tensor) -> np.ndarray:
-        """Latents (N, z_dim) -> probabilities (N, 32, 32, 32) float32."""
-        return self.generator(z.float().to(self.device))[:, 0].cpu().numpy()
+    def decode(self, z: torch.Tensor, encoded: bool = False) -> np.ndarray:
+        """Latents (N, z_dim) -> probabilities (N, 32, 32, 32) float32; `encoded`: the latents are the
+        encoder's (decoded with the reconstruction statistics), not draws from the prior."""
+        G = self.reconstruction_generator if encoded else self.generator
+        return G(z.float().to(self.device))[:, 0].cpu().numpy()
 
     def reconstruct(self, view: torch.Tensor) -> np.ndarray:
         """One view (1, 1, S, S) -> probabilities (32, 32, 32)."""
-        return self.decode(self.encode(view))[0]
+        return self.decode(self.encode(view), encoded=True)[0]
 
     def latent(self, seed: int) -> torch.Tensor:
         """The z of a seed (1, z_dim): the same seeds as the image models (torch.Generator per seed)."""
@@ -86,8 +94,10 @@ class VoxelModel:
     def sample(self, seed: int) -> np.ndarray:
         return self.decode(self.latent(seed))[0]
 
-    def interpolate(self, z0: torch.Tensor, z1: torch.Tensor, steps: int = 8, method: str = "slerp") -> np.ndarray:
-        """Shapes along the path from z0 to z1 (each (1, z_dim) or (z_dim,)): (steps, 32, 32, 32)."""
+    def interpolate(self, z0: torch.Tensor, z1: torch.Tensor, steps: int = 8, method: str = "slerp",
+                    encoded: bool = False) -> np.ndarray:
+        """Shapes along the path from z0 to z1 (each (1, z_dim) or (z_dim,)): (steps, 32, 32, 32);
+        `encoded`: both ends are encoded images (see decode)."""
         from .latent.walks import interpolate
         keys = torch.cat([z0.reshape(1, -1), z1.reshape(1, -1)]).float()
-        return self.decode(interpolate(keys, steps, method))
+        return self.decode(interpolate(keys, steps, method), encoded=encoded)

@@ -18,9 +18,9 @@ SMALL = {"z_dim": 200, "g_width": 4, "d_width": 4, "e_width": 4, "image_size": 6
 
 # ------------------------------------------------------------------ networks
 
-def test_family_is_registered_with_three_roles():
+def test_family_is_registered_with_its_roles():
     fam = ARCHITECTURES.get("voxel-iwgan")
-    assert fam.kind == "voxel-model" and set(fam.roles) == {"generator", "critic", "encoder"}
+    assert fam.kind == "voxel-model" and set(fam.roles) == {"generator", "generator_recon", "critic", "encoder"}
     with pytest.raises(UserError, match="image_size"):
         build("voxel-iwgan", "generator", {"image_size": 50})
     with pytest.raises(UserError, match="unknown key"):
@@ -139,13 +139,52 @@ def test_recipe_trains_and_the_bundle_reopens(voxel_npz, tmp_path):
     assert progress[-1].samples.shape == (64, 1, 32, 32)
     assert out.with_name("v.samples.png").is_file()
     b = load_bundle(out)
-    assert b.kind == "voxel-model" and set(b.networks) == {"generator", "critic", "encoder"}
+    assert b.kind == "voxel-model" and set(b.networks) == {"generator", "generator_recon", "critic", "encoder"}
     assert "research use only" in b.meta["license"] and b.meta["training"]["step"] == 2
     model = VoxelModel.from_bundle(b)
     probs = model.reconstruct(torch.rand(1, 1, 32, 32))
     assert probs.shape == (32, 32, 32) and 0 <= probs.min() and probs.max() <= 1
     assert np.array_equal(model.sample(5), model.sample(5)) and model.interpolate(
         model.latent(1), model.latent(2), steps=3).shape == (3, 32, 32, 32)
+
+
+def test_checkpoint_keeps_prior_and_reconstruction_batchnorm_statistics(voxel_npz, tmp_path):
+    """One set of weights, two sets of batch-norm statistics: random z for sampling, the encoder's
+    posterior means for reconstruction; VoxelModel decodes each kind of latent with its own."""
+    from gan_studio.engine.reconstruction import VoxelModel
+    from gan_studio.engine.training.loop import train
+    out = tmp_path / "v.safetensors"
+    list(train(_cfg(voxel_npz), out))
+    b = load_bundle(out)
+    prior, recon = b.networks["generator"].state_dict(), b.networks["generator_recon"].state_dict()
+    params = dict(b.networks["generator"].named_parameters())
+    assert all(torch.equal(prior[k], recon[k]) for k in params)                          # same weights
+    stats = [k for k in prior if k.endswith("running_mean")]
+    assert stats and all(not torch.allclose(prior[k], recon[k]) for k in stats)        # other statistics
+    model = VoxelModel.from_bundle(b)
+    view = torch.rand(2, 1, 32, 32)
+    z = model.encode(view)
+    with torch.no_grad():
+        want = b.networks["generator_recon"](z)[:, 0].numpy()
+        prior_way = b.networks["generator"](z)[:, 0].numpy()
+    assert np.abs(model.reconstruct(view[:1]) - want[0]).max() <= 1e-6
+    assert np.abs(model.decode(z, encoded=True) - want).max() <= 1e-6
+    assert np.abs(want - prior_way).max() > 1e-4
+    seed_z = model.latent(3)
+    with torch.no_grad():
+        assert np.abs(model.sample(3) - b.networks["generator"](seed_z)[0, 0].numpy()).max() <= 1e-6
+    del b.networks["generator_recon"]                                   # older files: one generator for both
+    assert np.abs(VoxelModel.from_bundle(b).reconstruct(view[:1]) - prior_way[0]).max() <= 1e-6
+
+
+def test_standing_batchnorm_averages_the_given_batches():
+    from gan_studio.engine.training.recipes import standing_batchnorm
+    net = torch.nn.Sequential(torch.nn.BatchNorm1d(3), torch.nn.Linear(3, 2))
+    net[0].running_mean.fill_(5.0)
+    batches = [torch.randn(8, 3) + i for i in range(4)]
+    standing_batchnorm(net, batches)
+    assert not net.training and net[0].momentum == 0.1
+    assert torch.allclose(net[0].running_mean, torch.stack([x.mean(0) for x in batches]).mean(0), atol=1e-6)
 
 
 def test_recipe_resumes_and_options_are_validated(voxel_npz, tmp_path):

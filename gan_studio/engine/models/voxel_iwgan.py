@@ -137,5 +137,6 @@ def reconstruct(encoder: ImageEncoder, generator: VoxelGenerator, images: torch.
 
 
 ARCHITECTURES.register("voxel-iwgan")(Family(
-    VoxelIWGANConfig, {"generator": VoxelGenerator, "critic": VoxelCritic, "encoder": ImageEncoder},
+    VoxelIWGANConfig, {"generator": VoxelGenerator, "generator_recon": VoxelGenerator, "critic": VoxelCritic,
+                       "encoder": ImageEncoder},
     kind="voxel-model"))

@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterator
 
+import copy
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -28,8 +30,11 @@ from ..data.voxels import load_voxels
 from ..errors import UserError
 from ..models.base import build
 from ..models.voxel_iwgan import kl_divergence, reparameterize
-from .recipes import RECIPES, make_optimizer
+from .recipes import RECIPES, make_optimizer, recalibrate_batchnorm, standing_batchnorm
 from .regularizers import gradient_penalty
+
+
+CALIBRATION_OBJECTS = 512       # training objects whose seeded views calibrate the reconstruction statistics
 
 
 @dataclass
@@ -84,6 +89,9 @@ class VoxelIWGANRecipe:
         probe_idx = torch.linspace(0, len(self.data) - 1, n_probe).long()          # spread over classes
         self.probe_voxels = self.data.voxels[probe_idx]                             # (P, 32, 32, 32)
         self.probe_views = views.seeded_views(self.probe_voxels, 12345, self.view_size)
+        n_cal = min(CALIBRATION_OBJECTS, len(self.data))
+        cal_idx = torch.linspace(0, len(self.data) - 1, n_cal).long()
+        self.calibration_views = views.seeded_views(self.data.voxels[cal_idx], 54321, self.view_size)
 
     @torch.no_grad()
     def _init_output_bias(self) -> None:
@@ -189,8 +197,22 @@ class VoxelIWGANRecipe:
         rows = torch.cat([samples[:16], self.probe_rows()])
         save_grid(path, rows, ncols=max(8, self.probe_voxels.shape[0]), scale=2)
 
+    @torch.no_grad()
+    def _encoded_latents(self, batch: int = 64) -> Iterator[torch.Tensor]:
+        self.E.eval()
+        for i in range(0, self.calibration_views.shape[0], batch):
+            yield self.E(self.calibration_views[i:i + batch].to(self.device))[0]
+
     def networks(self) -> dict[str, nn.Module]:
-        return {"generator": self.G, "critic": self.D, "encoder": self.E}
+        """The generator twice, with the same weights and two sets of batch-norm statistics: "generator" with
+        statistics of random z ~ N(0, 1) (sampling), "generator_recon" with those of the encoder's posterior
+        means of seeded training views (reconstruction). The running statistics of training average over
+        both kinds of batch and fit neither: on the step-1,500 checkpoint, test mean IoU 0.404 with them,
+        0.419 with reconstruction statistics, 0.380 with random-z statistics."""
+        g_prior, g_recon = copy.deepcopy(self.G), copy.deepcopy(self.G)
+        recalibrate_batchnorm(g_prior, self.z_dim, self.device, batches=8, batch=64)
+        standing_batchnorm(g_recon, self._encoded_latents())
+        return {"generator": g_prior, "generator_recon": g_recon, "critic": self.D, "encoder": self.E}
 
     def load_networks(self, nets: dict[str, nn.Module]) -> None:
         self.G.load_state_dict(nets["generator"].state_dict())

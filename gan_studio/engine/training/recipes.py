@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import torch
 from torch import nn
@@ -45,24 +45,30 @@ def update_ema(ema: nn.Module, net: nn.Module, beta: float) -> None:
 
 
 @torch.no_grad()
-def recalibrate_batchnorm(G: nn.Module, z_dim: int, device, batches: int = 16, batch: int = 128,
-                          seed: int = 12345) -> None:
-    """Recompute batch-norm running statistics for G's own (averaged) weights: the copied running stats
-    belong to the live generator, not to the average. Deterministic (seeded z)."""
-    bns = [m for m in G.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+def standing_batchnorm(net: nn.Module, inputs: Iterable[torch.Tensor]) -> None:
+    """Replace net's batch-norm running statistics by their plain average over the batches `inputs`
+    ("standing statistics"); leaves net in eval mode. No-op for a net without batch norm."""
+    bns = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     if not bns:
         return
-    gen = torch.Generator().manual_seed(seed)
     momenta = [m.momentum for m in bns]
     for m in bns:
         m.reset_running_stats()
         m.momentum = None                     # cumulative average over the calibration batches
         m.train()
-    for _ in range(batches):
-        G(torch.randn(batch, z_dim, generator=gen).to(device))
+    for x in inputs:
+        net(x)
     for m, mom in zip(bns, momenta):
         m.momentum = mom
-    G.eval()
+    net.eval()
+
+
+def recalibrate_batchnorm(G: nn.Module, z_dim: int, device, batches: int = 16, batch: int = 128,
+                          seed: int = 12345) -> None:
+    """Recompute batch-norm running statistics for G's own (averaged) weights: the copied running stats
+    belong to the live generator, not to the average. Deterministic (seeded z)."""
+    gen = torch.Generator().manual_seed(seed)
+    standing_batchnorm(G, (torch.randn(batch, z_dim, generator=gen).to(device) for _ in range(batches)))
 
 
 def make_optimizer(name: str, params, lr: float, betas: tuple[float, float]) -> torch.optim.Optimizer:

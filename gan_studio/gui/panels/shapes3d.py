@@ -137,7 +137,7 @@ def image_shape(model: VoxelModel, path: str) -> Shape:
     view = load_view(path, model.image_size)                            # (1, 1, S, S); UserError if not an image
     z = model.encode(view)
     name = Path(path).name
-    return Shape(model.decode(z)[0], z, "image", name, f"{name}, as the encoder sees it ({model.image_size}²)",
+    return Shape(model.decode(z, encoded=True)[0], z, "image", name, f"{name}, as the encoder sees it ({model.image_size}²)",
                  view=view[0, 0].numpy(), path=str(path))
 
 
@@ -149,7 +149,7 @@ def object_shape(model: VoxelModel, tests: TestSet, index: int) -> Shape:
     view = render_params(vox, tests.params.slice(index, index + 1), model.image_size)    # (1, 1, S, S)
     z = model.encode(view)
     cls = tests.class_name(index)
-    return Shape(model.decode(z)[0], z, "object", f"{cls.replace('_', ' ').capitalize()} · test object {index}",
+    return Shape(model.decode(z, encoded=True)[0], z, "object", f"{cls.replace('_', ' ').capitalize()} · test object {index}",
                  f"ModelNet10 test object {index} ({cls}), seen as eval3d sees it", view=view[0, 0].numpy(),
                  truth=vox[0].numpy().astype(bool), extra={"index": index, "class": cls})
 
@@ -178,14 +178,17 @@ def make_shape(model: VoxelModel | None, request: tuple, tests: TestSet | None =
     raise ValueError(f"unknown shape request {kind!r}")
 
 
-def interpolate_job(model: VoxelModel, z_a: torch.Tensor, b: tuple, steps: int, method: str) -> dict:
-    """Frames from z_a to B = ("seed", n) or ("image", path): {"frames": (steps, 32, 32, 32), "b": label}."""
+def interpolate_job(model: VoxelModel, z_a: torch.Tensor, b: tuple, steps: int, method: str,
+                    a_encoded: bool = False) -> dict:
+    """Frames from z_a to B = ("seed", n) or ("image", path): {"frames": (steps, 32, 32, 32), "b": label}.
+    `a_encoded`: z_a came from an image; when B is one too, the frames use the reconstruction statistics."""
     if b[0] == "seed":
         z_b, label = model.latent(b[1]), f"seed {b[1]}"
     else:
         from ...engine.image_input import load_view
         z_b, label = model.encode(load_view(b[1], model.image_size)), Path(b[1]).name
-    return {"frames": model.interpolate(z_a, z_b, steps, method), "b": label, "steps": steps, "method": method}
+    frames = model.interpolate(z_a, z_b, steps, method, encoded=a_encoded and b[0] == "image")
+    return {"frames": frames, "b": label, "steps": steps, "method": method}
 
 
 class JobQueue(QObject):
@@ -781,7 +784,7 @@ class Shapes3DPanel(Panel):
             return False
         b = ("seed", self.b_seed.value()) if self.b_box.currentData() == "seed" else ("image", self._b_image)
         self.jobs.submit("interp", interpolate_job, self.model, self.shape.z, b, self.steps_spin.value(),
-                         self.method_box.currentData())
+                         self.method_box.currentData(), self.shape.source in ("image", "object"))
         self.ctx.status.emit("Interpolating…")
         return True
 
