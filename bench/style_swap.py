@@ -86,11 +86,15 @@ def main() -> None:
     ap.add_argument("--gamma", type=float, default=0.1)
     ap.add_argument("--mixing", type=float, default=0.9)
     ap.add_argument("--no-demod", action="store_true")
+    ap.add_argument("--tanh", action="store_true", help="squash the generator's output with tanh (as a DCGAN)")
     ap.add_argument("--mapping-lr-mul", type=float, default=0.01)
     ap.add_argument("--arch-config", default='{"mapping_layers": 2}')
     args = ap.parse_args()
     _register(args.pair)
     _ablate(args.no_demod, args.mapping_lr_mul)
+    if args.tanh:
+        synth = sg.StyleGAN2Generator.synthesis
+        sg.StyleGAN2Generator.synthesis = lambda self, ws, noise_mode="const": torch.tanh(synth(self, ws, noise_mode))
     _split_lrs(args.g_lr, args.d_lr)
     cfg = TrainConfig(data=args.data, arch=f"swap-{args.pair}", arch_config=json.loads(args.arch_config), loss="ns",
                       reg_weight=args.gamma, steps=args.steps, batch=32, seed=0, lr=args.lr, threads=1,

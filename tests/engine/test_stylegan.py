@@ -74,6 +74,26 @@ def test_eval_output_is_clamped_and_training_output_is_not():
         assert G.train()(torch.randn(2, 16)).max() > 1.0
 
 
+def test_tanh_output_squashes_the_same_image_in_training_and_eval(tmp_path):
+    plain, squashed = tiny_style_generator(), tiny_style_generator(tanh_output=True)
+    assert squashed.cfg.tanh_output and not plain.cfg.tanh_output
+    ws = plain.mapping(torch.randn(3, 16))
+    with torch.no_grad():
+        for net in (plain, squashed):
+            net.blocks[-1].torgb.bias.fill_(2.0)                      # push the raw image past 1
+        raw = plain.train().synthesis(ws, noise_mode="const")
+        assert raw.max() > 1.0
+        for mode in (squashed.train(), squashed.eval()):
+            assert maxdiff(mode.synthesis(ws, noise_mode="const"), torch.tanh(raw)) <= 1e-6
+        squashed.eval()
+        D = build("stylegan2", "critic", squashed.cfg.to_dict())
+        meta = {"kind": "image-generator", "arch": "stylegan2", "config": squashed.cfg.to_dict(), "name": "t",
+                "z_dim": 16, "image_shape": list(squashed.image_shape), "value_range": [-1, 1], "metrics": {},
+                "training": {"command": "fixture", "seed": 0, "step": 0}, "license": "test"}
+        G = load_bundle(save_bundle(tmp_path / "t.safetensors", {"generator": squashed, "critic": D}, meta)).generator()
+        assert G.cfg.tanh_output and maxdiff(G.synthesis(ws), squashed.synthesis(ws)) <= 1e-6
+
+
 def test_batch_independent_rendering():
     G = tiny_style_generator()
     z = seeds_latents(range(5), G.z_dim)
