@@ -500,6 +500,7 @@ def cmd_walk(args) -> int:
 
 from . import commands_style  # noqa: E402,F401
 from . import commands3d  # noqa: E402,F401
+from . import commands_files  # noqa: E402,F401
 
 
 # ------------------------------------------------------------------ directions

@@ -113,6 +113,30 @@ def save_bundle(path: str | Path, networks: dict[str, nn.Module], meta: dict[str
     return atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata={META_KEY: json.dumps(meta)}))
 
 
+REQUIRED_ROLES = {"image-generator": [GENERATOR_ROLES], "voxel-model": [("generator",), ("encoder",)]}
+
+
+def pack_bundle(bundle: "Bundle", path: str | Path, half: bool = True, roles: list[str] | None = None) -> Path:
+    """Write `bundle` (any loaded model, our format or a state_dict) as one of our files, optionally in half
+    precision and with only some networks (e.g. generator_ema + critic for a shipped model). The metadata
+    keeps everything and records what was stored and where it came from."""
+    roles = list(dict.fromkeys(roles or bundle.networks))
+    unknown = [r for r in roles if r not in bundle.networks]
+    if unknown:
+        raise UserError(f"{bundle.name} has no {', '.join(unknown)} network (has: {', '.join(bundle.networks)})")
+    for options in REQUIRED_ROLES.get(bundle.kind, []):
+        if not any(r in roles for r in options):
+            raise UserError(f"this model ({bundle.kind}) needs its {' or '.join(options)} network; keep it")
+    if bundle.meta.get("arch") not in ARCHITECTURES:
+        raise UserError(f"{bundle.name}: a {bundle.meta.get('arch')} model cannot be packed (its networks are "
+                        f"not one of GAN Studio's architectures)")
+    meta = dict(bundle.meta)
+    meta["stored"] = {"precision": "float16" if half else "float32", "networks": roles,
+                      "packed_from": {"file": bundle.path.name if bundle.path else None,
+                                      "networks": sorted(bundle.networks)}}
+    return save_bundle(path, {r: bundle.networks[r] for r in roles}, meta, half=half)
+
+
 # ---------------------------------------------------------------- loading
 
 def read_metadata(path: str | Path) -> dict[str, Any]:
