@@ -374,12 +374,10 @@ def cmd_evaluate(args) -> int:
 
 
 def _store_metrics(bundle, result: dict, command_line: str) -> None:
-    from ..engine.bundle import save_bundle
-    if bundle.meta.get("source_format") or bundle.path is None or bundle.path.suffix != ".safetensors":
-        raise UserError("--write only works on GAN Studio .safetensors files")
+    from ..engine.bundle import resave_bundle
     meta = dict(bundle.meta)
     meta["metrics"] = dict(meta.get("metrics") or {}, **{result["split"]: dict(result, command=command_line)})
-    save_bundle(bundle.path, {k: v.cpu() for k, v in bundle.networks.items()}, meta)
+    resave_bundle(bundle, meta)
 
 
 # ------------------------------------------------------------------ train-classifier

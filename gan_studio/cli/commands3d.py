@@ -183,14 +183,11 @@ def cmd_eval3d(args) -> int:
 
 
 def _store(bundle, result: dict, command_line: str) -> None:
-    from ..engine.bundle import save_bundle
-    if bundle.path is None or bundle.path.suffix != ".safetensors":
-        raise UserError("--write only works on GAN Studio .safetensors files")
+    from ..engine.bundle import resave_bundle
     meta = dict(bundle.meta)
     meta["metrics"] = dict(meta.get("metrics") or {}, **{f"iou_{result['split']}": dict(result, command=command_line)})
     meta["threshold"] = result["threshold"]
-    half = meta.get("weights_dtype") == "float16"          # keep a half-precision file half
-    save_bundle(bundle.path, {k: v.cpu() for k, v in bundle.networks.items()}, meta, half=half)
+    resave_bundle(bundle, meta)
 
 
 # ------------------------------------------------------------------ train3d

@@ -113,6 +113,15 @@ def save_bundle(path: str | Path, networks: dict[str, nn.Module], meta: dict[str
     return atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata={META_KEY: json.dumps(meta)}))
 
 
+def resave_bundle(bundle: "Bundle", meta: dict[str, Any]) -> Path:
+    """Rewrite a loaded bundle's own file with new metadata, keeping its networks and their stored precision
+    (a float16 file stays float16)."""
+    if bundle.path is None or bundle.path.suffix != ".safetensors" or bundle.meta.get("source_format"):
+        raise UserError("only GAN Studio .safetensors files can be rewritten (--write)")
+    half = (meta.get("stored") or {}).get("precision") == "float16" or meta.get("weights_dtype") == "float16"
+    return save_bundle(bundle.path, {k: v.cpu() for k, v in bundle.networks.items()}, meta, half=half)
+
+
 REQUIRED_ROLES = {"image-generator": [GENERATOR_ROLES], "voxel-model": [("generator",), ("encoder",)]}
 
 

@@ -41,3 +41,14 @@ def test_pack_errors_are_one_line(shipped_model, tmp_path, args, words):
     assert_user_error(r, *words)
     r = run("pack", "--model", shipped_model, "--out", tmp_path / "x.pt", check=False)
     assert_user_error(r, "--out must end in .safetensors")
+
+
+def test_evaluate_write_keeps_a_packed_file_float16(shipped_model, mnist_dir, tmp_path):
+    out = tmp_path / "small.safetensors"
+    run("pack", "--model", shipped_model, "--networks", "generator_ema", "--out", out)
+    size = out.stat().st_size
+    run("evaluate", "--model", out, "--data", mnist_dir, "--split", "test", "--n", 100, "--write")
+    with safe_open(str(out), framework="pt") as f:
+        assert str(f.get_tensor("generator_ema.fc.0.weight").dtype) == "torch.float16"
+        meta = json.loads(f.metadata()["gan_studio"])
+    assert meta["metrics"]["test"]["n"] == 100 and abs(out.stat().st_size - size) < 10_000
