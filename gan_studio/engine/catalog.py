@@ -12,6 +12,9 @@ RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 MODEL_SUFFIXES = (".safetensors", ".pt", ".pth")
 
 
+DEFAULT_MODEL = "mnist-wgan-gp"      # what the GUI opens first (no model asked for, none open last time)
+
+
 def shipped_dir() -> Path:
     return Path(os.environ.get("GAN_STUDIO_RESOURCES", RESOURCES))
 

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFrame, QLabel, QMainWind
 
 from ..engine.bundle import is_torchscript
 from ..engine.bundle import load_bundle
-from ..engine.catalog import MODEL_SUFFIXES, list_models, resolve_model
+from ..engine.catalog import DEFAULT_MODEL, MODEL_SUFFIXES, list_models, resolve_model
 from ..engine.device import available_devices
 from ..engine.errors import UserError
 from .panels.base import Panel
@@ -183,7 +183,8 @@ class MainWindow(QMainWindow):
         if last and Path(last).is_file():
             return self.open_path(last)
         shipped = [e for e in list_models() if e.shipped]
-        shipped.sort(key=lambda e: e.kind != "image-generator")   # a generator first, if one is shipped
+        # a generator first, the foundation demo model before the others
+        shipped.sort(key=lambda e: (e.kind != "image-generator", e.name != DEFAULT_MODEL))
         return self.open_path(shipped[0].path) if shipped else False
 
     def confirm_trust(self, path: Path) -> bool:

@@ -18,7 +18,9 @@ MNIST = Path(os.environ.get("GAN_STUDIO_SHARED_DATA", ROOT.parent / "shared" / "
 def _shipped_generator() -> Path | None:
     from gan_studio.engine.bundle import read_metadata
     from gan_studio.engine.errors import ModelFileError
-    for p in sorted(RESOURCES.glob("*.safetensors")):
+    from gan_studio.engine.catalog import DEFAULT_MODEL
+    files = sorted(RESOURCES.glob("*.safetensors"), key=lambda p: (p.stem != DEFAULT_MODEL, p.name))
+    for p in files:                                       # the app's default model first
         try:
             if read_metadata(p).get("kind") == "image-generator":
                 return p
