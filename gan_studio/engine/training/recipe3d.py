@@ -15,10 +15,9 @@ generator, so a run is reproducible.
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Iterator
-
-import copy
 
 import torch
 import torch.nn.functional as F
