@@ -24,6 +24,12 @@ def mnist_dir() -> Path:
     return MNIST
 
 
+def shipped_image_shape() -> tuple[int, int, int]:
+    """(C, H, W) of the shipped MNIST generator, from its metadata (tests follow the model, not a constant)."""
+    from gan_studio.engine.bundle import read_metadata
+    return tuple(read_metadata(SHIPPED_MNIST)["image_shape"])
+
+
 @pytest.fixture(scope="session")
 def shipped_model() -> Path:
     if not SHIPPED_MNIST.is_file():

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.conftest import ROOT, make_tiny_bundle
+from tests.conftest import ROOT, make_tiny_bundle, shipped_image_shape
 
 
 def run(*args, check=True, timeout=300):
@@ -34,7 +34,7 @@ def test_models_lists_the_shipped_generator(shipped_model):
     entries = json.loads(run("models", "--json").stdout)
     mine = [e for e in entries if e["path"] == str(shipped_model)]
     assert mine and set(mine[0]) == {"name", "path", "arch", "kind", "z_dim", "image_shape"}
-    assert mine[0]["kind"] == "image-generator" and mine[0]["image_shape"] == [1, 28, 28]
+    assert mine[0]["kind"] == "image-generator" and mine[0]["image_shape"] == list(shipped_image_shape())
     assert all(e["kind"] != "classifier" for e in entries)
 
 
@@ -42,7 +42,7 @@ def test_sample_npy_seeds_match_across_n_and_z_file(shipped_model, tmp_path):
     run("sample", "--model", shipped_model, "--seed", 40, "--n", 5, "--out", tmp_path / "a.npy")
     run("sample", "--model", shipped_model, "--seed", 42, "--n", 1, "--out", tmp_path / "b.npy")
     a, b = np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npy")
-    assert a.dtype == np.float32 and a.shape == (5, 1, 28, 28) and a.min() >= -1 and a.max() <= 1
+    assert a.dtype == np.float32 and a.shape == (5, *shipped_image_shape()) and a.min() >= -1 and a.max() <= 1
     assert np.abs(a[2] - b[0]).max() <= 1e-5
     z = torch.cat([torch.randn(1, 64, generator=torch.Generator("cpu").manual_seed(s)) for s in (40, 44)])
     np.save(tmp_path / "z.npy", z.numpy())
@@ -56,7 +56,8 @@ def test_sample_png_grid_and_truncation(shipped_model, tmp_path):
     from PIL import Image
     run("sample", "--model", shipped_model, "--seed", 0, "--n", 16, "--out", tmp_path / "g.png", "--scale", 2)
     im = Image.open(tmp_path / "g.png")
-    assert im.size == (2 * (4 * 30 + 2),) * 2
+    size = shipped_image_shape()[1]
+    assert im.size == (2 * (4 * (size + 2) + 2),) * 2           # 4 x 4 cells, 2 px gaps
     run("sample", "--model", "mnist-wgan-gp", "--seed", 0, "--n", 3, "--truncation", 0,
         "--out", tmp_path / "t.npy")
     t = np.load(tmp_path / "t.npy")
@@ -129,7 +130,7 @@ def test_walk_frames_match_sample_at_keyframes(shipped_model, tmp_path):
     run("sample", "--model", shipped_model, "--seed", 3, "--n", 1, "--out", tmp_path / "first.npy")
     run("sample", "--model", shipped_model, "--seed", 4, "--n", 1, "--out", tmp_path / "last.npy")
     w = np.load(tmp_path / "w.npy")
-    assert w.shape == (12, 1, 28, 28) and w.dtype == np.float32
+    assert w.shape == (12, *shipped_image_shape()) and w.dtype == np.float32
     assert np.abs(w[0] - np.load(tmp_path / "first.npy")[0]).max() <= 1e-5
     assert np.abs(w[-1] - np.load(tmp_path / "last.npy")[0]).max() <= 1e-5
     run("walk", "--model", shipped_model, "--seeds", "3,9,4", "--frames", 12, "--loop", "--out",
@@ -144,7 +145,8 @@ def test_walk_gif_and_mp4(shipped_model, tmp_path):
         "--scale", 2, "--fps", 12)
     run("walk", "--model", shipped_model, "--seeds", "1", "--random-loop", "noise", "--frames", 8,
         "--out", tmp_path / "w.mp4", "--scale", 3)
-    assert iio.imread(tmp_path / "w.gif").shape[:3] == (8, 56, 56)
-    assert iio.imread(tmp_path / "w.mp4").shape[:3] == (8, 84, 84)
+    size = shipped_image_shape()[1]
+    assert iio.imread(tmp_path / "w.gif").shape[:3] == (8, 2 * size, 2 * size)
+    assert iio.imread(tmp_path / "w.mp4").shape[:3] == (8, 3 * size, 3 * size)
     assert_user_error(run("walk", "--model", shipped_model, "--seeds", "1", "--frames", 8,
                           "--out", tmp_path / "x.gif", check=False), "two keyframes")

@@ -6,7 +6,7 @@ import pytest
 
 from gan_studio.engine.bundle import load_bundle, save_bundle
 from gan_studio.engine.latent.drs_calibration import Calibration, calibration_key, critic_of, save_calibration
-from tests.conftest import make_tiny_bundle
+from tests.conftest import make_tiny_bundle, shipped_image_shape
 from tests.e2e.test_cli import assert_user_error, run
 
 
@@ -28,7 +28,7 @@ def test_sample_drs_on_the_shipped_model_writes_n_accepted_seeds(shipped_model, 
     r = run("sample", "--model", shipped_model, "--drs", "--seed", 5, "--n", 6, "--drs-burn-in", 300,
             "--out", tmp_path / "d.npy")
     imgs = np.load(tmp_path / "d.npy")
-    assert imgs.shape == (6, 1, 28, 28)
+    assert imgs.shape == (6, *shipped_image_shape())
     assert "DRS: accepted 6 of " in r.stderr and "affine logistic fit a=1.13" in r.stderr
     seeds = _accepted_seeds(r.stderr)
     assert len(seeds) == 6 and seeds == sorted(seeds) and seeds[0] >= 5

@@ -83,8 +83,8 @@ def test_tanh_output_squashes_the_same_image_in_training_and_eval(tmp_path):
             net.blocks[-1].torgb.bias.fill_(2.0)                      # push the raw image past 1
         raw = plain.train().synthesis(ws, noise_mode="const")
         assert raw.max() > 1.0
-        for mode in (squashed.train(), squashed.eval()):
-            assert maxdiff(mode.synthesis(ws, noise_mode="const"), torch.tanh(raw)) <= 1e-6
+        for mode in (squashed.train(), squashed.eval()):      # eval renders row by row: round-off ~1e-6
+            assert maxdiff(mode.synthesis(ws, noise_mode="const"), torch.tanh(raw)) <= 1e-5
         squashed.eval()
         D = build("stylegan2", "critic", squashed.cfg.to_dict())
         meta = {"kind": "image-generator", "arch": "stylegan2", "config": squashed.cfg.to_dict(), "name": "t",

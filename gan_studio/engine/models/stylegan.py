@@ -247,13 +247,14 @@ class StyleGAN2Generator(ImageGenerator):
         return self._per_row(lambda rows: self._synthesize(rows, noise_mode), ws)
 
     def _per_row(self, fn, x: torch.Tensor) -> torch.Tensor:
-        """fn(x), one row at a time when rendering (eval mode, no grad), in one batch otherwise.
+        """fn(x), one row at a time when rendering (eval mode, an input that needs no gradient), else batched.
 
         The convolutions' and matmuls' round-off depends on the batch (up to 1.2e-5 in an MNIST image
         between a batch of 64 and of 1), and a seed must show the same image in every panel and command
-        whatever the batch. Row by row costs about 1.5-3x the batched time on a CPU; training and
-        anything differentiating through the generator keep the batch."""
-        if self.training or torch.is_grad_enabled() or x.shape[0] <= 1:
+        whatever the batch. Row by row costs about 1.5-3x the batched time on a CPU; training, and
+        optimising through the generator (direction discovery, projection: inputs that need a gradient),
+        keep the batch."""
+        if self.training or x.requires_grad or x.shape[0] <= 1:
             return fn(x)
         return torch.cat([fn(x[i:i + 1]) for i in range(x.shape[0])], 0)
 
