@@ -66,6 +66,14 @@ def list_models(extra_dirs: list[Path] | None = None) -> list[ModelEntry]:
     return out
 
 
+def default_model() -> ModelEntry | None:
+    """The shipped model the app opens when none is asked for and none was open last: an image generator
+    first, DEFAULT_MODEL before the other shipped models."""
+    shipped = [e for e in list_models() if e.shipped]
+    shipped.sort(key=lambda e: (e.kind != "image-generator", e.name != DEFAULT_MODEL))
+    return shipped[0] if shipped else None
+
+
 def resolve_model(name_or_path: str) -> Path:
     """A path that exists, else a model name (or file stem) from the catalogue."""
     p = Path(name_or_path).expanduser()

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFrame, QLabel, QMainWind
 
 from ..engine.bundle import is_torchscript
 from ..engine.bundle import load_bundle
-from ..engine.catalog import DEFAULT_MODEL, MODEL_SUFFIXES, list_models, resolve_model
+from ..engine.catalog import MODEL_SUFFIXES, default_model, list_models, resolve_model
 from ..engine.device import available_devices
 from ..engine.errors import UserError
 from .panels.base import Panel
@@ -182,10 +182,8 @@ class MainWindow(QMainWindow):
         last = self.settings.last_model
         if last and Path(last).is_file():
             return self.open_path(last)
-        shipped = [e for e in list_models() if e.shipped]
-        # a generator first, the foundation demo model before the others
-        shipped.sort(key=lambda e: (e.kind != "image-generator", e.name != DEFAULT_MODEL))
-        return self.open_path(shipped[0].path) if shipped else False
+        entry = default_model()
+        return self.open_path(entry.path) if entry else False
 
     def confirm_trust(self, path: Path) -> bool:
         """Ask before running a TorchScript file (tests replace this)."""

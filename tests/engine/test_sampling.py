@@ -7,7 +7,9 @@ from gan_studio.engine.errors import UserError
 from gan_studio.engine.latent.sampling import (generate, parse_seeds, seed_latent, seeds_latents,
                                                 synthesize)
 from gan_studio.engine.latent.state import Latent
+from gan_studio.engine.latent.walks import interpolate
 from gan_studio.engine.models import build
+from tests.conftest import RESOURCES
 
 
 def test_seed_is_the_documented_latent():
@@ -42,8 +44,6 @@ def test_same_seed_same_image_whatever_the_batch(tiny_model):
 def test_shipped_models_same_seed_same_image_in_grids_and_walks(name):
     """The shipped models, the style one included (whose batched convolutions round differently for
     different batches): a seed's image is the same alone, in a grid of any size, and as a walk's end frame."""
-    from tests.conftest import RESOURCES
-    from gan_studio.engine.latent.walks import interpolate
     G = load_bundle(RESOURCES / f"{name}.safetensors").generator().eval()
     # the style model renders row by row, so its images are bit-identical; the DCGAN's differ by ~2e-6
     tol = 0.0 if G.num_ws > 1 else 1e-5

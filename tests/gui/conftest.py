@@ -16,17 +16,10 @@ MNIST = Path(os.environ.get("GAN_STUDIO_SHARED_DATA", ROOT.parent / "shared" / "
 
 
 def _shipped_generator() -> Path | None:
-    from gan_studio.engine.bundle import read_metadata
-    from gan_studio.engine.errors import ModelFileError
-    from gan_studio.engine.catalog import DEFAULT_MODEL
-    files = sorted(RESOURCES.glob("*.safetensors"), key=lambda p: (p.stem != DEFAULT_MODEL, p.name))
-    for p in files:                                       # the app's default model first
-        try:
-            if read_metadata(p).get("kind") == "image-generator":
-                return p
-        except ModelFileError:
-            continue
-    return None
+    """The shipped model the app opens first, if it is an image generator."""
+    from gan_studio.engine.catalog import default_model
+    entry = default_model()
+    return entry.path if entry is not None and entry.kind == "image-generator" else None
 
 
 def _train_small(out: Path) -> Path:
