@@ -73,6 +73,16 @@ def engine_model(voxel_model):
     return VoxelModel.open(voxel_model)
 
 
+def _t(engine_model) -> float:
+    """The model's stored threshold: the panel opens on it (0.5 for the fixture, chosen on training data for a
+    shipped model)."""
+    return float(engine_model.threshold)
+
+
+def _name(engine_model) -> str:
+    return engine_model.bundle.name
+
+
 @pytest.fixture
 def win3d(qtbot, gui_env, gui_model, voxel_model):
     """The main window (an image generator open) with the voxel model in the catalogue, on the 3D tab."""
@@ -160,8 +170,9 @@ def test_a_shape_renders_in_the_real_view(win3d, qtbot, engine_model):
     assert shape.source == "seed" and panel.heading.text() == "Seed 3"
     assert panel.view.n_cells() > 0 and panel.is_ready()
     assert _not_blank(_view_grab(window, panel))
-    assert "voxels > 0.50" in panel.stats.text() and f"{panel.view.n_cells():,} mesh cells" in panel.stats.text()
-    assert panel.command_line().startswith("gan-studio sample3d --model tiny-voxels --seed 3 --out shape.stl")
+    assert f"voxels > {_t(engine_model):.2f}" in panel.stats.text()
+    assert f"{panel.view.n_cells():,} mesh cells" in panel.stats.text()
+    assert panel.command_line().startswith(f"gan-studio sample3d --model {_name(engine_model)} --seed 3 --out shape.stl")
 
 
 def test_two_seeds_give_the_engines_shapes_and_different_pictures(win3d, qtbot, engine_model):
@@ -176,27 +187,30 @@ def test_two_seeds_give_the_engines_shapes_and_different_pictures(win3d, qtbot, 
     assert _differs(pic_a, pic_b) > 1.0
 
 
-def test_the_threshold_slider_is_debounced_and_changes_the_mesh(win3d, qtbot):
+def test_the_threshold_slider_is_debounced_and_changes_the_mesh(win3d, qtbot, engine_model):
     window, panel = win3d
+    t0 = _t(engine_model)
+    t1 = round(t0 - 0.15, 2)                       # lower: more voxels
     _show(qtbot, panel, panel.show_seed, 3)
-    cells, voxels = panel.view.n_cells(), int((panel.view.grid > 0.5).sum())
+    assert panel.view.threshold == pytest.approx(t0)
+    cells, voxels = panel.view.n_cells(), int((panel.view.grid > t0).sum())
     before = _view_grab(window, panel)
     rebuilt: list[int] = []
     panel.view.rendered.connect(lambda: rebuilt.append(1))
-    for v in np.linspace(0.49, 0.35, 15):          # a drag: only the resting value is meshed and rendered
+    for v in np.linspace(t0 - 0.01, t1, 15):       # a drag: only the resting value is meshed and rendered
         panel.threshold_slider.setValue(float(v))
-    assert panel.view.threshold == 0.5 and rebuilt == []
-    qtbot.waitUntil(lambda: panel.view.threshold == 0.35, timeout=TIMEOUT)
+    assert panel.view.threshold == pytest.approx(t0) and rebuilt == []
+    qtbot.waitUntil(lambda: panel.view.threshold == pytest.approx(t1), timeout=TIMEOUT)
     qtbot.wait(50)
     assert len(rebuilt) == 1
-    assert int((panel.view.grid > 0.35).sum()) > voxels and panel.view.n_cells() != cells
-    assert "voxels > 0.35" in panel.stats.text()
+    assert int((panel.view.grid > t1).sum()) > voxels and panel.view.n_cells() != cells
+    assert f"voxels > {t1:.2f}" in panel.stats.text()
     assert _differs(before, _view_grab(window, panel)) > 1.0
     panel.threshold_reset.click()
-    assert panel.view.threshold == 0.5 and panel.view.n_cells() == cells
+    assert panel.view.threshold == pytest.approx(t0) and panel.view.n_cells() == cells
 
 
-def test_smooth_surface_and_colour_by_probability(win3d, qtbot):
+def test_smooth_surface_and_colour_by_probability(win3d, qtbot, engine_model):
     window, panel = win3d
     _show(qtbot, panel, panel.show_seed, 3)
     cubes = panel.view.n_cells()
@@ -206,7 +220,7 @@ def test_smooth_surface_and_colour_by_probability(win3d, qtbot):
     mesh = panel.view.mesh
     assert panel.view.style == "smooth" and mesh.n_cells != cubes
     occ = np.asarray(mesh.point_data["occupancy"])
-    assert occ.min() >= 0.5 - 1e-6 and occ.max() <= 1.0 and occ.std() > 0    # coloured by real probabilities
+    assert occ.min() >= _t(engine_model) - 1e-6 and occ.max() <= 1.0 and occ.std() > 0    # coloured by real probabilities
     assert "--mesh smooth" in panel.command_line()
     colour = _view_grab(window, panel)
     panel.colour_check.setChecked(False)
@@ -280,7 +294,7 @@ def test_an_opened_image_is_reconstructed_as_the_engine_does(win3d, qtbot, tmp_p
     np.testing.assert_allclose(shape.probs, engine_model.reconstruct(view), atol=1e-6)
     assert panel.heading.text() == "table.png" and "encoder" in panel.input_caption.text()
     assert np.array_equal(panel.input_view.pixels, (view[0, 0].numpy() * 255).round().astype(np.uint8))
-    assert panel.command_line().startswith("gan-studio reconstruct --model tiny-voxels --image ")
+    assert panel.command_line().startswith(f"gan-studio reconstruct --model {_name(engine_model)} --image ")
 
 
 def test_test_objects_are_seen_as_eval3d_sees_them(win3d, qtbot, engine_model):
