@@ -73,16 +73,6 @@ def engine_model(voxel_model):
     return VoxelModel.open(voxel_model)
 
 
-def _t(engine_model) -> float:
-    """The model's stored threshold: the panel opens on it (0.5 for the fixture, chosen on training data for a
-    shipped model)."""
-    return float(engine_model.threshold)
-
-
-def _name(engine_model) -> str:
-    return engine_model.bundle.name
-
-
 @pytest.fixture
 def win3d(qtbot, gui_env, gui_model, voxel_model):
     """The main window (an image generator open) with the voxel model in the catalogue, on the 3D tab."""
@@ -170,9 +160,10 @@ def test_a_shape_renders_in_the_real_view(win3d, qtbot, engine_model):
     assert shape.source == "seed" and panel.heading.text() == "Seed 3"
     assert panel.view.n_cells() > 0 and panel.is_ready()
     assert _not_blank(_view_grab(window, panel))
-    assert f"voxels > {_t(engine_model):.2f}" in panel.stats.text()
+    assert f"voxels > {engine_model.threshold:.2f}" in panel.stats.text()
     assert f"{panel.view.n_cells():,} mesh cells" in panel.stats.text()
-    assert panel.command_line().startswith(f"gan-studio sample3d --model {_name(engine_model)} --seed 3 --out shape.stl")
+    name = engine_model.bundle.name
+    assert panel.command_line().startswith(f"gan-studio sample3d --model {name} --seed 3 --out shape.stl")
 
 
 def test_two_seeds_give_the_engines_shapes_and_different_pictures(win3d, qtbot, engine_model):
@@ -189,7 +180,7 @@ def test_two_seeds_give_the_engines_shapes_and_different_pictures(win3d, qtbot, 
 
 def test_the_threshold_slider_is_debounced_and_changes_the_mesh(win3d, qtbot, engine_model):
     window, panel = win3d
-    t0 = _t(engine_model)
+    t0 = engine_model.threshold                    # the panel opens on the model's stored threshold
     t1 = round(t0 - 0.15, 2)                       # lower: more voxels
     _show(qtbot, panel, panel.show_seed, 3)
     assert panel.view.threshold == pytest.approx(t0)
@@ -220,7 +211,8 @@ def test_smooth_surface_and_colour_by_probability(win3d, qtbot, engine_model):
     mesh = panel.view.mesh
     assert panel.view.style == "smooth" and mesh.n_cells != cubes
     occ = np.asarray(mesh.point_data["occupancy"])
-    assert occ.min() >= _t(engine_model) - 1e-6 and occ.max() <= 1.0 and occ.std() > 0    # coloured by real probabilities
+    # coloured by real probabilities, all at or above the model's threshold
+    assert occ.min() >= engine_model.threshold - 1e-6 and occ.max() <= 1.0 and occ.std() > 0
     assert "--mesh smooth" in panel.command_line()
     colour = _view_grab(window, panel)
     panel.colour_check.setChecked(False)
@@ -294,7 +286,7 @@ def test_an_opened_image_is_reconstructed_as_the_engine_does(win3d, qtbot, tmp_p
     np.testing.assert_allclose(shape.probs, engine_model.reconstruct(view), atol=1e-6)
     assert panel.heading.text() == "table.png" and "encoder" in panel.input_caption.text()
     assert np.array_equal(panel.input_view.pixels, (view[0, 0].numpy() * 255).round().astype(np.uint8))
-    assert panel.command_line().startswith(f"gan-studio reconstruct --model {_name(engine_model)} --image ")
+    assert panel.command_line().startswith(f"gan-studio reconstruct --model {engine_model.bundle.name} --image ")
 
 
 def test_test_objects_are_seen_as_eval3d_sees_them(win3d, qtbot, engine_model):
