@@ -20,7 +20,8 @@ SMALL = {"z_dim": 200, "g_width": 4, "d_width": 4, "e_width": 4, "image_size": 6
 
 def test_family_is_registered_with_its_roles():
     fam = ARCHITECTURES.get("voxel-iwgan")
-    assert fam.kind == "voxel-model" and set(fam.roles) == {"generator", "generator_recon", "critic", "encoder"}
+    assert fam.kind == "voxel-model" and set(fam.roles) == {"generator", "generator_recon", "critic", "encoder",
+                                                            "generator_live", "encoder_live"}
     with pytest.raises(UserError, match="image_size"):
         build("voxel-iwgan", "generator", {"image_size": 50})
     with pytest.raises(UserError, match="unknown key"):
@@ -197,6 +198,52 @@ def test_recipe_resumes_and_options_are_validated(voxel_npz, tmp_path):
         list(train(_cfg(voxel_npz, options={"recon_wieght": 3}), tmp_path / "w.safetensors"))
     with pytest.raises(UserError, match="recon"):
         list(train(_cfg(voxel_npz, options={"recon": "l1"}), tmp_path / "w.safetensors"))
+
+
+def test_weight_average_is_saved_beside_the_live_weights_and_resumes(voxel_npz, tmp_path):
+    """ema_beta > 0: the saved generator/encoder are averages that trail the live weights kept for resume."""
+    from gan_studio.engine.training.loop import train
+    from gan_studio.engine.training.recipe3d import VoxelIWGANRecipe
+    ema = {"probe_objects": 3, "ema_beta": 0.5}
+    out = tmp_path / "v.safetensors"
+    list(train(_cfg(voxel_npz, steps=2, options=ema), out))
+    b = load_bundle(out)
+    assert set(b.networks) == {"generator", "generator_recon", "critic", "encoder", "generator_live", "encoder_live"}
+    live, avg, rec = (dict(b.networks[r].named_parameters()) for r in ("generator_live", "generator", "generator_recon"))
+    assert all(torch.equal(avg[k], rec[k]) for k in avg)
+    assert any(not torch.allclose(avg[k], live[k]) for k in avg)                        # an average, not the live G
+    e_live, e_avg = (dict(b.networks[r].named_parameters()) for r in ("encoder_live", "encoder"))
+    assert any(not torch.allclose(e_avg[k], e_live[k]) for k in e_avg)
+    # resume restores both: live weights into G/E, averages into G_ema/E_ema
+    r = VoxelIWGANRecipe(_cfg(voxel_npz, options=ema), torch.device("cpu"))
+    r.load_networks(b.networks)
+    assert all(torch.equal(p, live[k]) for k, p in r.G.named_parameters())
+    assert all(torch.equal(p, avg[k]) for k, p in r.G_ema.named_parameters())
+    assert all(torch.equal(p, e_avg[k]) for k, p in r.E_ema.named_parameters())
+    # a file without averages (ema off) starts them at its weights
+    plain = tmp_path / "p.safetensors"
+    list(train(_cfg(voxel_npz, steps=1), plain))
+    pb = load_bundle(plain)
+    r.load_networks(pb.networks)
+    assert all(torch.equal(p, dict(pb.networks["generator"].named_parameters())[k])
+               for k, p in r.G_ema.named_parameters())
+    steps = [p.step for p in train(_cfg(voxel_npz, steps=3, options=ema), out, resume=True)]
+    assert steps == [2, 3] and "generator_live" in load_bundle(out).networks
+    with pytest.raises(UserError, match="ema_beta"):
+        list(train(_cfg(voxel_npz, options={"ema_beta": 1.0}), tmp_path / "w.safetensors"))
+
+
+def test_saved_encoder_has_standing_statistics_of_training_views(voxel_npz):
+    """The saved encoder's batch-norm statistics are the plain average over seeded training views, not the
+    momentum average the live encoder carries."""
+    from gan_studio.engine.training.recipe3d import VoxelIWGANRecipe
+    r = VoxelIWGANRecipe(_cfg(voxel_npz), torch.device("cpu"))
+    bn = next(m for m in r.E.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm))
+    bn.running_mean.fill_(7.0)                                         # stale statistics
+    E = r.networks()["encoder"]
+    saved = next(m for m in E.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm))
+    assert not E.training and saved.running_mean.abs().max() < 7.0 and bn.running_mean[0] == 7.0
+    assert len(r.encoder_calibration_views) == min(2048, len(r.data))
 
 
 def test_generator_starts_at_the_mean_occupancy(voxel_npz):

@@ -138,5 +138,7 @@ def reconstruct(encoder: ImageEncoder, generator: VoxelGenerator, images: torch.
 
 ARCHITECTURES.register("voxel-iwgan")(Family(
     VoxelIWGANConfig, {"generator": VoxelGenerator, "generator_recon": VoxelGenerator, "critic": VoxelCritic,
-                       "encoder": ImageEncoder},
+                       "encoder": ImageEncoder,
+                       # the live (trained) weights beside weight-averaged ones, for resume (--options ema_beta)
+                       "generator_live": VoxelGenerator, "encoder_live": ImageEncoder},
     kind="voxel-model"))

@@ -10,7 +10,8 @@ the last one the generator too (the authors' "generator every 5 batches"). With 
     gen     = -E[D(x̃)] + 100 * recon(G(z_e), x)
 
 Adam lr 1e-4, betas (0.5, 0.9) for all three. Settings beyond TrainConfig live in `cfg.options`
-(see `IWGANOptions`). Training views come from the project's renderer, drawn from the loop's seeded
+(see `IWGANOptions`). With `ema_beta` > 0 the saved generator and encoder are exponential moving averages
+of the trained weights (Polyak averaging; the live weights are kept beside them for resume). Training views come from the project's renderer, drawn from the loop's seeded
 generator, so a run is reproducible.
 """
 from __future__ import annotations
@@ -29,11 +30,12 @@ from ..data.voxels import load_voxels
 from ..errors import UserError
 from ..models.base import build
 from ..models.voxel_iwgan import kl_divergence, reparameterize
-from .recipes import RECIPES, make_optimizer, recalibrate_batchnorm, standing_batchnorm
+from .recipes import RECIPES, make_optimizer, recalibrate_batchnorm, standing_batchnorm, update_ema
 from .regularizers import gradient_penalty
 
 
 CALIBRATION_OBJECTS = 512       # training objects whose seeded views calibrate the reconstruction statistics
+ENCODER_CALIBRATION_OBJECTS = 2048  # training objects whose seeded views calibrate the encoder's statistics
 
 
 @dataclass
@@ -47,12 +49,15 @@ class IWGANOptions(Config):
     subset: int | None = None        # train on n objects evenly spread over the data (tests, quick checks)
     probe_objects: int = 8           # fixed training objects whose reconstructions the samples PNG shows
     init_mean_occupancy: bool = True  # start G's output bias at logit(mean training occupancy), not 0.5
+    ema_beta: float = 0.0            # > 0: save moving averages of G's and E's weights (e.g. 0.998), 0: off
 
     def __post_init__(self) -> None:
         if self.recon not in ("mse", "bce"):
             raise ValueError(f"recon must be 'mse' or 'bce', not {self.recon!r}")
         if not 0.0 <= self.random_fraction <= 1.0:
             raise ValueError("random_fraction must be in [0, 1]")
+        if not 0.0 <= self.ema_beta < 1.0:
+            raise ValueError("ema_beta must be in [0, 1) (0 turns the weight average off)")
 
 
 def recon_loss(logits: torch.Tensor, target: torch.Tensor, kind: str = "mse") -> torch.Tensor:
@@ -84,6 +89,9 @@ class VoxelIWGANRecipe:
                                               for net in (self.G, self.D, self.E))
         if self.opts.init_mean_occupancy:
             self._init_output_bias()
+        self.G_ema = self.E_ema = None
+        if self.opts.ema_beta > 0:
+            self._start_ema()
         n_probe = min(self.opts.probe_objects, len(self.data))
         probe_idx = torch.linspace(0, len(self.data) - 1, n_probe).long()          # spread over classes
         self.probe_voxels = self.data.voxels[probe_idx]                             # (P, 32, 32, 32)
@@ -91,6 +99,13 @@ class VoxelIWGANRecipe:
         n_cal = min(CALIBRATION_OBJECTS, len(self.data))
         cal_idx = torch.linspace(0, len(self.data) - 1, n_cal).long()
         self.calibration_views = views.seeded_views(self.data.voxels[cal_idx], 54321, self.view_size)
+        n_enc = min(ENCODER_CALIBRATION_OBJECTS, len(self.data))
+        enc_idx = torch.linspace(0, len(self.data) - 1, n_enc).long()
+        self.encoder_calibration_views = views.seeded_views(self.data.voxels[enc_idx], 777, self.view_size)
+
+    def _start_ema(self) -> None:
+        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+        self.E_ema = copy.deepcopy(self.E).eval().requires_grad_(False)
 
     @torch.no_grad()
     def _init_output_bias(self) -> None:
@@ -167,24 +182,34 @@ class VoxelIWGANRecipe:
             vox, img = next(stream)
             for key, v in self._critic_encoder_batch(vox, img).items():
                 totals[key] = totals.get(key, 0.0) + v / self.n_critic
-        return totals | self._generator_batch(vox, img)
+        out = totals | self._generator_batch(vox, img)
+        if self.G_ema is not None:
+            update_ema(self.G_ema, self.G, self.opts.ema_beta)
+            update_ema(self.E_ema, self.E, self.opts.ema_beta)
+        return out
 
     # ---------------------------------------------------------------- samples, networks, metadata
+
+    def _shipped_g_e(self) -> tuple[nn.Module, nn.Module]:
+        """The generator and encoder a saved model holds: the weight averages when kept, else the live nets."""
+        return (self.G_ema, self.E_ema) if self.G_ema is not None else (self.G, self.E)
 
     @torch.no_grad()
     def sample(self, z: torch.Tensor) -> torch.Tensor:
         """Renders of G(z) at a fixed 3/4 view: (N, 1, S, S) in [-1, 1] (the loop's sample grid)."""
-        self.G.eval()
-        vox = torch.cat([self.G(z[i:i + 32].to(self.device))[:, 0].cpu() for i in range(0, len(z), 32)])
+        G = self._shipped_g_e()[0]
+        G.eval()
+        vox = torch.cat([G(z[i:i + 32].to(self.device))[:, 0].cpu() for i in range(0, len(z), 32)])
         return views.render_params(vox, views.fixed_params(len(vox)), self.view_size) * 2 - 1
 
     @torch.no_grad()
     def probe_rows(self) -> torch.Tensor:
         """Input views, true shapes and reconstructions of the probe objects: (3P, 1, S, S) in [-1, 1]."""
-        self.G.eval()
-        self.E.eval()
-        mean, _ = self.E(self.probe_views.to(self.device))
-        rec = self.G(mean)[:, 0].cpu()                                  # (P, 32, 32, 32)
+        G, E = self._shipped_g_e()
+        G.eval()
+        E.eval()
+        mean, _ = E(self.probe_views.to(self.device))
+        rec = G(mean)[:, 0].cpu()                                       # (P, 32, 32, 32)
         p = views.fixed_params(len(rec))
         truth = views.render_params(self.probe_voxels, p, self.view_size)
         recon = views.render_params(rec, p, self.view_size)
@@ -197,27 +222,51 @@ class VoxelIWGANRecipe:
         save_grid(path, rows, ncols=max(8, self.probe_voxels.shape[0]), scale=2)
 
     @torch.no_grad()
-    def _encoded_latents(self, batch: int = 64) -> Iterator[torch.Tensor]:
-        self.E.eval()
+    def _encoded_latents(self, E: nn.Module, batch: int = 64) -> Iterator[torch.Tensor]:
+        E.eval()
         for i in range(0, self.calibration_views.shape[0], batch):
-            yield self.E(self.calibration_views[i:i + batch].to(self.device))[0]
+            yield E(self.calibration_views[i:i + batch].to(self.device))[0]
+
+    @torch.no_grad()
+    def _calibrated_encoder(self, E: nn.Module) -> nn.Module:
+        """A copy of E with standing batch-norm statistics of seeded training views in training-size batches
+        (the running averages of training lag the weights; for averaged weights they are not E's at all)."""
+        E = copy.deepcopy(E)
+        v, b = self.encoder_calibration_views, self.cfg.batch
+        standing_batchnorm(E, (v[i:i + b].to(self.device) for i in range(0, v.shape[0] - b + 1, b)))
+        return E
 
     def networks(self) -> dict[str, nn.Module]:
         """The generator twice, with the same weights and two sets of batch-norm statistics: "generator" with
         statistics of random z ~ N(0, 1) (sampling), "generator_recon" with those of the encoder's posterior
         means of seeded training views (reconstruction). The running statistics of training average over
         both kinds of batch and fit neither: on the step-1,500 checkpoint, test mean IoU 0.404 with them,
-        0.419 with reconstruction statistics, 0.380 with random-z statistics."""
-        g_prior, g_recon = copy.deepcopy(self.G), copy.deepcopy(self.G)
+        0.419 with reconstruction statistics, 0.380 with random-z statistics.
+        The encoder gets standing statistics too (`_calibrated_encoder`). With `ema_beta` > 0 all three are
+        built from the weight averages, and the live G and E are saved as "generator_live"/"encoder_live"."""
+        G, E = self._shipped_g_e()
+        E = self._calibrated_encoder(E)
+        g_prior, g_recon = copy.deepcopy(G), copy.deepcopy(G)
         recalibrate_batchnorm(g_prior, self.z_dim, self.device, batches=8, batch=64)
-        standing_batchnorm(g_recon, self._encoded_latents())
-        return {"generator": g_prior, "generator_recon": g_recon, "critic": self.D, "encoder": self.E}
+        standing_batchnorm(g_recon, self._encoded_latents(E))
+        nets = {"generator": g_prior, "generator_recon": g_recon, "critic": self.D, "encoder": E}
+        if self.G_ema is not None:
+            nets |= {"generator_live": self.G, "encoder_live": self.E}
+        return nets
 
     def load_networks(self, nets: dict[str, nn.Module]) -> None:
-        self.G.load_state_dict(nets["generator"].state_dict())
-        self.E.load_state_dict(nets["encoder"].state_dict())
+        """Resume: the live weights (from "*_live" when the file holds averages) and, with `ema_beta` > 0, the
+        averages; a file without averages starts them at its weights."""
+        live_g, live_e = nets.get("generator_live", nets["generator"]), nets.get("encoder_live", nets["encoder"])
+        self.G.load_state_dict(live_g.state_dict())
+        self.E.load_state_dict(live_e.state_dict())
         if "critic" in nets:
             self.D.load_state_dict(nets["critic"].state_dict())
+        if self.G_ema is not None:
+            self._start_ema()
+            if "generator_live" in nets:
+                self.G_ema.load_state_dict(nets["generator"].state_dict())
+                self.E_ema.load_state_dict(nets["encoder"].state_dict())
 
     def metadata(self, command: str) -> dict:
         cfg, data = self.cfg, self.data
