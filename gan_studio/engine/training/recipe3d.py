@@ -11,8 +11,8 @@ the last one the generator too (the authors' "generator every 5 batches"). With 
 
 Adam lr 1e-4, betas (0.5, 0.9) for all three. Settings beyond TrainConfig live in `cfg.options`
 (see `IWGANOptions`). With `ema_beta` > 0 the saved generator and encoder are exponential moving averages
-of the trained weights (Polyak averaging; the live weights are kept beside them for resume). Training views come from the project's renderer, drawn from the loop's seeded
-generator, so a run is reproducible.
+of the trained weights (Polyak averaging; the live weights are kept beside them for resume). Training
+views come from the project's renderer, drawn from the loop's seeded generator, so a run is reproducible.
 """
 from __future__ import annotations
 
@@ -91,21 +91,18 @@ class VoxelIWGANRecipe:
             self._init_output_bias()
         self.G_ema = self.E_ema = None
         if self.opts.ema_beta > 0:
-            self._start_ema()
-        n_probe = min(self.opts.probe_objects, len(self.data))
-        probe_idx = torch.linspace(0, len(self.data) - 1, n_probe).long()          # spread over classes
-        self.probe_voxels = self.data.voxels[probe_idx]                             # (P, 32, 32, 32)
+            self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+            self.E_ema = copy.deepcopy(self.E).eval().requires_grad_(False)
+        self.probe_voxels = self.data.voxels[self._spread(self.opts.probe_objects)]   # (P, 32, 32, 32)
         self.probe_views = views.seeded_views(self.probe_voxels, 12345, self.view_size)
-        n_cal = min(CALIBRATION_OBJECTS, len(self.data))
-        cal_idx = torch.linspace(0, len(self.data) - 1, n_cal).long()
-        self.calibration_views = views.seeded_views(self.data.voxels[cal_idx], 54321, self.view_size)
-        n_enc = min(ENCODER_CALIBRATION_OBJECTS, len(self.data))
-        enc_idx = torch.linspace(0, len(self.data) - 1, n_enc).long()
-        self.encoder_calibration_views = views.seeded_views(self.data.voxels[enc_idx], 777, self.view_size)
+        self.calibration_views = views.seeded_views(self.data.voxels[self._spread(CALIBRATION_OBJECTS)], 54321,
+                                                    self.view_size)
+        self.encoder_calibration_views = views.seeded_views(
+            self.data.voxels[self._spread(ENCODER_CALIBRATION_OBJECTS)], 777, self.view_size)
 
-    def _start_ema(self) -> None:
-        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
-        self.E_ema = copy.deepcopy(self.E).eval().requires_grad_(False)
+    def _spread(self, n: int) -> torch.Tensor:
+        """Indices of min(n, N) training objects evenly spread over the data (so over its classes)."""
+        return torch.linspace(0, len(self.data) - 1, min(n, len(self.data))).long()
 
     @torch.no_grad()
     def _init_output_bias(self) -> None:
@@ -262,11 +259,9 @@ class VoxelIWGANRecipe:
         self.E.load_state_dict(live_e.state_dict())
         if "critic" in nets:
             self.D.load_state_dict(nets["critic"].state_dict())
-        if self.G_ema is not None:
-            self._start_ema()
-            if "generator_live" in nets:
-                self.G_ema.load_state_dict(nets["generator"].state_dict())
-                self.E_ema.load_state_dict(nets["encoder"].state_dict())
+        if self.G_ema is not None:                  # the averages, or the weights of a file without any
+            self.G_ema.load_state_dict(nets["generator"].state_dict())
+            self.E_ema.load_state_dict(nets["encoder"].state_dict())
 
     def metadata(self, command: str) -> dict:
         cfg, data = self.cfg, self.data
