@@ -233,6 +233,54 @@ def test_weight_average_is_saved_beside_the_live_weights_and_resumes(voxel_npz, 
         list(train(_cfg(voxel_npz, options={"ema_beta": 1.0}), tmp_path / "w.safetensors"))
 
 
+def test_soft_iou_recon_is_one_minus_iou_on_hard_predictions_and_falls_as_they_improve():
+    from gan_studio.engine.training.recipe3d import recon_loss
+    t = torch.zeros(2, 1, 32, 32, 32)
+    t[0, 0, :8, :8, :8] = 1                                           # 512 voxels
+    t[1, 0, :4, :4, :4] = 1                                           # 64
+    sure = (t * 2 - 1) * 30                                            # logits: certain and right
+    assert recon_loss(sure, t, "iou").item() == pytest.approx(0.0, abs=1e-6)
+    half = sure.clone()
+    half[0, 0, :8, :8, :4] = -30                                       # object 0: half its voxels missing
+    assert recon_loss(half, t, "iou").item() == pytest.approx(0.25, abs=1e-5)  # IoUs 0.5 and 1: mean 0.75
+    # per object, not per voxel: the small object's miss counts as much as the large one's
+    small = sure.clone()
+    small[1, 0, :4, :4, :2] = -30
+    assert recon_loss(small, t, "iou").item() == pytest.approx(0.25, abs=1e-5)
+    blur = torch.zeros_like(t)                                         # p = 0.5 everywhere
+    assert recon_loss(blur, t, "iou").item() > recon_loss(half, t, "iou").item()
+    assert recon_loss(half, t, "iou", bce_weight=1.0).item() == pytest.approx(
+        0.25 + recon_loss(half, t, "bce").item(), abs=1e-5)
+    logits = torch.zeros_like(t, requires_grad=True)
+    recon_loss(logits, t, "iou").backward()                            # pushes inside up, outside down
+    assert (logits.grad[t.bool()] < 0).all() and (logits.grad[~t.bool()] > 0).all()
+
+
+def test_encoder_stage_trains_only_the_encoder_against_the_frozen_generator(voxel_npz, tmp_path):
+    """stage "encoder": resumes a model, changes only the encoder (its batch-norm statistics included), keeps
+    generator, reconstruction generator and critic bit for bit; refuses to start from nothing."""
+    from gan_studio.engine.training.loop import train
+    out = tmp_path / "v.safetensors"
+    list(train(_cfg(voxel_npz, steps=2), out))
+    before = load_bundle(out).networks
+    opts = {"probe_objects": 3, "stage": "encoder", "recon": "iou", "bce_weight": 0.5}
+    progress = list(train(_cfg(voxel_npz, steps=4, options=opts), out, resume=True))
+    assert [p.step for p in progress] == [2, 3, 4] and set(progress[-1].losses) == {"recon", "kl"}
+    after = load_bundle(out)
+    assert set(after.networks) == {"generator", "generator_recon", "critic", "encoder"}
+    for role in ("generator", "generator_recon", "critic"):
+        a, b = before[role].state_dict(), after.networks[role].state_dict()
+        assert all(torch.equal(a[k], b[k]) for k in a), role
+    e0, e1 = before["encoder"].state_dict(), after.networks["encoder"].state_dict()
+    assert any(not torch.equal(e0[k], e1[k]) for k in e0 if "weight" in k)          # it learnt
+    assert all(torch.equal(e0[k], e1[k]) for k in e0 if "running" in k)           # batch norm frozen
+    assert after.meta["training"]["options"]["stage"] == "encoder"
+    with pytest.raises(UserError, match="resume"):
+        list(train(_cfg(voxel_npz, options=opts), tmp_path / "fresh.safetensors"))
+    with pytest.raises(UserError, match="stage"):
+        list(train(_cfg(voxel_npz, options={"stage": "generator"}), tmp_path / "w.safetensors"))
+
+
 def test_saved_encoder_has_standing_statistics_of_training_views(voxel_npz):
     """The saved encoder's batch-norm statistics are the plain average over seeded training views, not the
     momentum average the live encoder carries."""
