@@ -181,7 +181,7 @@ def test_two_seeds_give_the_engines_shapes_and_different_pictures(win3d, qtbot, 
 def test_the_threshold_slider_is_debounced_and_changes_the_mesh(win3d, qtbot, engine_model):
     window, panel = win3d
     t0 = engine_model.threshold                    # the panel opens on the model's stored threshold
-    t1 = round(t0 - 0.15, 2)                       # lower: more voxels
+    t1 = round(max(0.05, t0 - 0.3), 2)             # lower: more voxels, enough to see whatever t0 is
     _show(qtbot, panel, panel.show_seed, 3)
     assert panel.view.threshold == pytest.approx(t0)
     cells, voxels = panel.view.n_cells(), int((panel.view.grid > t0).sum())
