@@ -159,17 +159,23 @@ class VoxelIWGANRecipe:
 
     # ---------------------------------------------------------------- steps
 
-    def _critic_encoder_batch(self, vox: torch.Tensor, img: torch.Tensor) -> dict[str, float]:
+    def _encoder_update(self, G: nn.Module, vox: torch.Tensor, img: torch.Tensor) -> tuple[torch.Tensor, dict]:
+        """One Adam step of E on its loss, recon(G(z_e), x) + kl_weight * KL (G's weights must not require
+        grad): the logits G(z_e) (B, 1, 32, 32, 32) and the two loss values."""
         o = self.opts
         mean, logvar = self.E(img)                                      # (B, z) each
-        z_e = reparameterize(mean, logvar)
-        _requires_grad(self.G, False)
-        logits_e = self.G.logits(z_e)                                   # (B, 1, 32, 32, 32), grads to E
-        _requires_grad(self.G, True)
+        logits_e = G.logits(reparameterize(mean, logvar))               # grads to E only
         recon, kl = recon_loss(logits_e, vox, o.recon, o.bce_weight), kl_divergence(mean, logvar)
         self.opt_e.zero_grad(set_to_none=True)
         (recon + o.kl_weight * kl).backward()
         self.opt_e.step()
+        return logits_e, {"recon": recon.detach().item(), "kl": kl.detach().item()}
+
+    def _critic_encoder_batch(self, vox: torch.Tensor, img: torch.Tensor) -> dict[str, float]:
+        o = self.opts
+        _requires_grad(self.G, False)
+        logits_e, e_losses = self._encoder_update(self.G, vox, img)
+        _requires_grad(self.G, True)
         k = self._fakes(vox.shape[0])
         with torch.no_grad():
             fake = torch.cat([self.G(self._z(k)), torch.sigmoid(logits_e[k:].detach())])  # (B, 1, 32³)
@@ -180,7 +186,7 @@ class VoxelIWGANRecipe:
         (d_loss + penalty).backward()
         self.opt_d.step()
         return {"d_loss": d_loss.detach().item(), "penalty": penalty.detach().item(),
-                "wasserstein": -d_loss.detach().item(), "recon": recon.detach().item(), "kl": kl.detach().item()}
+                "wasserstein": -d_loss.detach().item()} | e_losses
 
     def _generator_batch(self, vox: torch.Tensor, img: torch.Tensor) -> dict[str, float]:
         with torch.no_grad():
@@ -198,27 +204,22 @@ class VoxelIWGANRecipe:
         self.opt_g.step()
         return {"g_loss": g_loss.detach().item(), "g_adv": adv.detach().item()}
 
-    def _encoder_batch(self, vox: torch.Tensor, img: torch.Tensor) -> dict[str, float]:
-        """Stage "encoder": one Adam step of E on recon + KL through the frozen reconstruction generator."""
-        o = self.opts
-        mean, logvar = self.E(img)
-        recon = recon_loss(self.frozen["generator_recon"].logits(reparameterize(mean, logvar)), vox, o.recon,
-                           o.bce_weight)
-        kl = kl_divergence(mean, logvar)
-        self.opt_e.zero_grad(set_to_none=True)
-        (recon + o.kl_weight * kl).backward()
-        self.opt_e.step()
-        return {"recon": recon.detach().item(), "kl": kl.detach().item()}
+    def _over_batches(self, stream: Iterator, batch_step) -> tuple[dict[str, float], tuple]:
+        """Run batch_step(vox, img) on n_critic batches: its losses averaged, and the last batch."""
+        totals: dict[str, float] = {}
+        for _ in range(self.n_critic):
+            batch = next(stream)
+            for key, v in batch_step(*batch).items():
+                totals[key] = totals.get(key, 0.0) + v / self.n_critic
+        return totals, batch
 
     def _encoder_step(self, stream: Iterator) -> dict[str, float]:
         if self.frozen is None:
             raise UserError('stage "encoder" fine-tunes the encoder of a trained model: resume one (--resume, '
                             'with --out a copy of the model or its checkpoint)')
         self.E.eval()                                   # batch norm frozen: train = inference network
-        totals: dict[str, float] = {}
-        for _ in range(self.n_critic):
-            for key, v in self._encoder_batch(*next(stream)).items():
-                totals[key] = totals.get(key, 0.0) + v / self.n_critic
+        G = self.frozen["generator_recon"]
+        totals, _ = self._over_batches(stream, lambda vox, img: self._encoder_update(G, vox, img)[1])
         if self.E_ema is not None:
             update_ema(self.E_ema, self.E, self.opts.ema_beta)
         return totals
@@ -230,12 +231,8 @@ class VoxelIWGANRecipe:
             return self._encoder_step(stream)
         for net in (self.G, self.D, self.E):
             net.train()
-        totals: dict[str, float] = {}
-        for _ in range(self.n_critic):
-            vox, img = next(stream)
-            for key, v in self._critic_encoder_batch(vox, img).items():
-                totals[key] = totals.get(key, 0.0) + v / self.n_critic
-        out = totals | self._generator_batch(vox, img)
+        totals, last = self._over_batches(stream, self._critic_encoder_batch)
+        out = totals | self._generator_batch(*last)
         if self.G_ema is not None:
             update_ema(self.G_ema, self.G, self.opts.ema_beta)
             update_ema(self.E_ema, self.E, self.opts.ema_beta)
@@ -243,14 +240,18 @@ class VoxelIWGANRecipe:
 
     # ---------------------------------------------------------------- samples, networks, metadata
 
-    def _shipped_g_e(self) -> tuple[nn.Module, nn.Module]:
-        """The generator and encoder a saved model holds: the weight averages when kept, else the live nets."""
-        return (self.G_ema, self.E_ema) if self.G_ema is not None else (self.G, self.E)
+    def _shipped_g_e(self, recon: bool = False) -> tuple[nn.Module, nn.Module]:
+        """The generator and encoder a saved model holds: the weight averages when kept, else the live nets;
+        in stage "encoder" the frozen generator ("generator_recon" with `recon`, for reconstructions)."""
+        G, E = (self.G_ema, self.E_ema) if self.G_ema is not None else (self.G, self.E)
+        if self.frozen is not None:
+            G = self.frozen["generator_recon" if recon else "generator"]
+        return G, E
 
     @torch.no_grad()
     def sample(self, z: torch.Tensor) -> torch.Tensor:
         """Renders of G(z) at a fixed 3/4 view: (N, 1, S, S) in [-1, 1] (the loop's sample grid)."""
-        G = self.frozen["generator"] if self.frozen is not None else self._shipped_g_e()[0]
+        G = self._shipped_g_e()[0]
         G.eval()
         vox = torch.cat([G(z[i:i + 32].to(self.device))[:, 0].cpu() for i in range(0, len(z), 32)])
         return views.render_params(vox, views.fixed_params(len(vox)), self.view_size) * 2 - 1
@@ -258,9 +259,7 @@ class VoxelIWGANRecipe:
     @torch.no_grad()
     def probe_rows(self) -> torch.Tensor:
         """Input views, true shapes and reconstructions of the probe objects: (3P, 1, S, S) in [-1, 1]."""
-        G, E = self._shipped_g_e()
-        if self.frozen is not None:
-            G = self.frozen["generator_recon"]
+        G, E = self._shipped_g_e(recon=True)
         G.eval()
         E.eval()
         mean, _ = E(self.probe_views.to(self.device))
@@ -315,6 +314,8 @@ class VoxelIWGANRecipe:
         """Resume: the live weights (from "*_live" when the file holds averages) and, with `ema_beta` > 0, the
         averages; a file without averages starts them at its weights."""
         live_g, live_e = nets.get("generator_live", nets["generator"]), nets.get("encoder_live", nets["encoder"])
+        if self.opts.stage == "encoder":            # fine-tune the saved (averaged, calibrated) encoder
+            live_e = nets["encoder"]
         self.G.load_state_dict(live_g.state_dict())
         self.E.load_state_dict(live_e.state_dict())
         if "critic" in nets:
@@ -322,8 +323,7 @@ class VoxelIWGANRecipe:
         if self.G_ema is not None:                  # the averages, or the weights of a file without any
             self.G_ema.load_state_dict(nets["generator"].state_dict())
             self.E_ema.load_state_dict(nets["encoder"].state_dict())
-        if self.opts.stage == "encoder":            # fine-tune the saved (averaged, calibrated) encoder
-            self.E.load_state_dict(nets["encoder"].state_dict())
+        if self.opts.stage == "encoder":
             self.frozen = {role: net.to(self.device).eval().requires_grad_(False) for role, net in nets.items()
                            if role not in ("encoder", "encoder_live")}
             self.frozen.setdefault("generator_recon", self.frozen["generator"])   # older files: one generator
