@@ -1,8 +1,13 @@
-"""Background work: a latest-wins render thread, and a worker that runs an engine generator or function.
+"""Background work, latest-wins: one bookkeeping (`LatestWins`) behind the render thread and the task queue.
+
+- `RenderWorker`: a persistent thread that renders interactive requests (one waiting per view tag).
+- `LatestQueue`: one TaskWorker at a time for a panel's jobs (one waiting per kind), stale results dropped.
+- `TaskWorker`: runs an engine function or generator (progress, pause, stop at the next yield); `TaskPool`
+  keeps workers alive until their thread ends and stops them all at shutdown.
 
 PySide6 runs a lambda connected to a worker's signal in the worker thread, so connect these signals to
-`@Slot` methods of QObjects that live in the GUI thread. Both workers are QThread subclasses: the
-QThread object itself lives in the GUI thread, its `run` in the new thread.
+`@Slot` methods of QObjects that live in the GUI thread. The workers are QThread subclasses: the QThread
+object itself lives in the GUI thread, its `run` in the new thread.
 """
 from __future__ import annotations
 
@@ -37,6 +42,152 @@ def _own_torch_threads(n: int) -> None:
     helper.join()
 
 
+class LatestWins:
+    """The bookkeeping of latest-wins scheduling, shared by `RenderWorker` and `LatestQueue`.
+
+    Each key (a view's tag, a job's kind) holds at most one waiting request; a new request of that key replaces
+    the waiting one and is queued at the end (after anything it may depend on). Every request gets a ticket;
+    a result is current while its ticket is the newest of its key. Not thread-safe: callers hold their lock.
+    """
+
+    def __init__(self) -> None:
+        self._waiting: dict[str, Any] = {}
+        self._newest: dict[str, int] = {}
+        self._tickets = itertools.count(1)
+
+    def put(self, key: str, item: Any) -> int:
+        """Queue `item` as the newest request of `key` (replacing a waiting one); returns its ticket."""
+        ticket = next(self._tickets)
+        self._waiting.pop(key, None)
+        self._waiting[key] = (ticket, item)
+        self._newest[key] = ticket
+        return ticket
+
+    def take(self) -> tuple[str, int, Any] | None:
+        """The oldest waiting request as (key, ticket, item), or None: fair between keys."""
+        if not self._waiting:
+            return None
+        key = next(iter(self._waiting))
+        ticket, item = self._waiting.pop(key)
+        return key, ticket, item
+
+    def cancel(self, key: str | None = None) -> None:
+        """Forget the waiting request of `key` (every key: None) and make results in flight stale."""
+        for k in list(self._newest) if key is None else [key]:
+            self._waiting.pop(k, None)
+            self._newest[k] = next(self._tickets)
+
+    def clear(self) -> None:
+        self._waiting.clear()
+
+    def is_current(self, key: str, ticket: int) -> bool:
+        return ticket == self._newest.get(key, 0)
+
+    def newest(self, key: str) -> int:
+        return self._newest.get(key, 0)
+
+    def waiting(self, key: str | None = None) -> bool:
+        return bool(self._waiting) if key is None else key in self._waiting
+
+
+class LatestQueue(QObject):
+    """One job at a time in a TaskWorker, the newest request of each kind waiting, stale results dropped.
+
+    `submit(kind, fn, *args)` returns a ticket. When the job ends, `finished(kind, value)` (or
+    `failed(kind, message)`) is emitted only if no newer request of its kind came meanwhile; a superseded
+    result is emitted as `superseded(kind, value)` instead, for callers that cache work (calibrations,
+    features). `progress(kind, item)` passes on what a generator job yields, while it is current.
+    `cancel()` forgets waiting requests and makes the running one stale; `cancel(stop=True)` also ends the
+    running job at its next yield (a new model, a closed panel). `drop_stale=False` keeps every result
+    current (a queue whose older results are still worth showing, such as FID of earlier checkpoints).
+    """
+
+    progress = Signal(str, object)
+    finished = Signal(str, object)
+    failed = Signal(str, str)
+    superseded = Signal(str, object)
+    idle = Signal()                         # nothing running and nothing waiting
+
+    def __init__(self, pool: "TaskPool", parent: QObject | None = None, drop_stale: bool = True) -> None:
+        super().__init__(parent)
+        self.pool, self.drop_stale = pool, drop_stale
+        self._book = LatestWins()
+        self._running: tuple[str, int, TaskWorker] | None = None
+
+    def submit(self, kind: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> int:
+        ticket = self._book.put(kind, (fn, args, kwargs))
+        self._next()
+        return ticket
+
+    def cancel(self, kind: str | None = None, stop: bool = False) -> None:
+        self._book.cancel(kind)
+        if stop and self._running is not None and (kind is None or self._running[0] == kind):
+            self._running[2].stop()
+
+    def busy(self, kind: str | None = None) -> bool:
+        """Is a current request of `kind` (any kind: None) waiting or running?"""
+        run = self._running
+        if kind is None:
+            return run is not None or self._book.waiting()
+        return self._book.waiting(kind) or (run is not None and run[0] == kind and self._current(run))
+
+    def is_current(self, kind: str, ticket: int) -> bool:
+        return self._book.is_current(kind, ticket)
+
+    def running(self) -> tuple[str, int] | None:
+        return None if self._running is None else self._running[:2]
+
+    def _current(self, run) -> bool:
+        return not self.drop_stale or self._book.is_current(run[0], run[1])
+
+    def _next(self) -> None:
+        if self._running is not None:
+            return
+        job = self._book.take()
+        if job is None:
+            self.idle.emit()
+            return
+        kind, ticket, (fn, args, kwargs) = job
+        worker = TaskWorker(fn, *args, **kwargs)
+        worker.progress.connect(self._on_progress)
+        worker.done.connect(self._on_done)
+        worker.failed.connect(self._on_failed)
+        self._running = (kind, ticket, worker)
+        self.pool.start(worker)
+
+    def _end(self) -> tuple[str, bool] | None:
+        run, self._running = self._running, None
+        if run is None or run[2] is not self.sender():
+            self._running = run                  # a signal of a job this queue no longer runs
+            return None
+        return run[0], self._current(run)
+
+    @Slot(object)
+    def _on_progress(self, item: Any) -> None:
+        run = self._running
+        if run is not None and run[2] is self.sender() and self._current(run):
+            self.progress.emit(run[0], item)
+
+    @Slot(object)
+    def _on_done(self, value: Any) -> None:
+        ended = self._end()
+        if ended is not None:
+            kind, current = ended
+            (self.finished if current else self.superseded).emit(kind, value)
+            self._next()
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        ended = self._end()
+        if ended is not None:
+            kind, current = ended
+            if current:
+                self.failed.emit(kind, message)
+            else:
+                log.info("superseded %s job failed: %s", kind, message)
+            self._next()
+
+
 class RenderWorker(QThread):
     """Renders requests in its own thread, latest-wins per tag.
 
@@ -55,18 +206,14 @@ class RenderWorker(QThread):
         # per 28 px frame (bench/interactive_latency.py). Only this thread's team changes (_own_torch_threads).
         self.threads = threads
         self._cond = threading.Condition()
-        self._mailbox: dict[str, RenderRequest] = {}
-        self._newest: dict[str, int] = {}
-        self._ids = itertools.count(1)
+        self._book = LatestWins()              # one waiting request per tag
         self._stopping = False
         self._renderer = Renderer()
         self.rendered_count = 0           # results emitted (for tests and the status bar)
 
     def submit(self, request: RenderRequest) -> int:
         with self._cond:
-            rid = next(self._ids)
-            self._mailbox[request.tag] = dataclasses.replace(request, request_id=rid)
-            self._newest[request.tag] = rid
+            rid = self._book.put(request.tag, request)
             self._cond.notify()
         if not self.isRunning() and not self._stopping:
             self.start()
@@ -74,22 +221,21 @@ class RenderWorker(QThread):
 
     def newest_id(self, tag: str) -> int:
         with self._cond:
-            return self._newest.get(tag, 0)
+            return self._book.newest(tag)
 
     def cancel(self, tag: str) -> None:
         """Forget a pending request of `tag` and make any result in flight stale."""
         with self._cond:
-            self._mailbox.pop(tag, None)
-            self._newest[tag] = next(self._ids)
+            self._book.cancel(tag)
 
     def _next_request(self) -> RenderRequest | None:
         with self._cond:
-            while not self._mailbox and not self._stopping:
+            while not self._book.waiting() and not self._stopping:
                 self._cond.wait()
             if self._stopping:
                 return None
-            tag = next(iter(self._mailbox))      # oldest tag first: fair between views
-            return self._mailbox.pop(tag)
+            _tag, rid, request = self._book.take()     # oldest tag first: fair between views
+            return dataclasses.replace(request, request_id=rid)
 
     def run(self) -> None:
         if self.threads:
@@ -101,7 +247,7 @@ class RenderWorker(QThread):
                 return
             result: RenderResult = self._renderer.render(req)
             with self._cond:
-                stale = result.request_id < self._newest.get(result.tag, 0)
+                stale = not self._book.is_current(result.tag, result.request_id)
             if not stale:
                 self.rendered_count += 1
                 self.rendered.emit(result)
@@ -109,7 +255,7 @@ class RenderWorker(QThread):
     def stop(self) -> None:
         with self._cond:
             self._stopping = True
-            self._mailbox.clear()
+            self._book.clear()
             self._cond.notify_all()
         self.wait()
 
