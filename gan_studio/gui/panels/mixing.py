@@ -9,72 +9,31 @@ the newest request waits); clicking a cell sends it to the sample view as a ws `
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QVBoxLayout, QWidget)
 from superqt import QLabeledDoubleSlider, QLabeledSlider
 
 from ...engine.errors import UserError
-from ...engine.imaging import save_png, to_uint8
-from ...engine.latent.mixing import (PRESETS, MixingGrid, format_layers, grid_canvas, parse_layers, preset_bands,
-                                     render_mixing, ws_resolutions)
+from ...engine.imaging import save_png
+from ...engine.jobs.mixing import MixJob, render_job
+from ...engine.latent.mixing import MixingGrid, format_layers, grid_canvas, ws_resolutions
 from ...engine.latent.sampling import parse_seeds
 from ...engine.latent.state import Latent
 from ...engine.render import Renderer
 from ..state import AppContext, LoadedModel
 from ..widgets.image_grid import ImageGrid
-from ..workers import TaskWorker
+from ..widgets.layer_picker import LayerPicker
+from ..workers import LatestQueue
 from .base import Panel
 from .sampling import model_ref
 from ..theme import role_label
 
 MAX_SOURCES = 12
 NOISE_MODES = ("const", "random", "none")
-
-
-@dataclass
-class MixJob:
-    """Everything one render needs, captured on the UI thread; run in a TaskWorker."""
-    seq: int
-    G: object
-    rows: list[Latent]
-    cols: list[Latent]
-    layers: list[int]
-    psi: float
-    cutoff: int | None
-    noise: str
-    device: object
-    placer: Renderer = field(repr=False, default=None)
-
-
-def render_job(job: MixJob):
-    """Worker thread: (job, MixingGrid, tile pixels, error message). Never raises."""
-    try:
-        G = job.placer.place(job.G, job.device) if job.placer else job.G
-        grid = render_mixing(G, job.rows, job.cols, job.layers, job.psi, job.cutoff, job.noise)
-        return job, grid, figure_tiles(grid), ""
-    except UserError as exc:
-        return job, None, None, str(exc)
-    except Exception as exc:                        # a render must never take the app down
-        first = str(exc).strip().splitlines()
-        return job, None, None, f"{type(exc).__name__}: {first[0][:300] if first else ''}"
-
-
-def figure_tiles(grid: MixingGrid) -> list[np.ndarray]:
-    """(R+1) x (K+1) tiles row-major, (H, W, C) uint8: a blank corner, column sources, then each row source
-    followed by its mixes."""
-    r, k, c, h, w = grid.cells.shape
-    blank = np.full((h, w, c), 40, np.uint8)
-    cols, rows, cells = to_uint8(grid.col_images), to_uint8(grid.row_images), to_uint8(grid.cells.flatten(0, 1))
-    tiles = [blank] + list(cols)
-    for i in range(r):
-        tiles += [rows[i]] + list(cells[i * k:(i + 1) * k])
-    return tiles
 
 
 def mix_command(model: LoadedModel, rows: str, cols: str, layers: str, psi: float, cutoff: int | None,
@@ -99,9 +58,9 @@ class MixingPanel(Panel):
         super().__init__(ctx, parent)
         self._G = None
         self._placer = Renderer()                # device copies; used only inside the (single) task
-        self._seq, self._shown_seq, self._running, self._queued = 0, 0, False, None
-        self._layers: list[int] = []
-        self._resolutions: list[int] = []
+        self._seq, self._shown_seq = 0, 0
+        self.jobs = LatestQueue(ctx.tasks, self)  # one render at a time, the newest request waiting
+        self.jobs.finished.connect(self._on_done)
         self.extra_rows: list[Latent] = []
         self.extra_cols: list[Latent] = []
         self.current_sample: Latent | None = None
@@ -123,8 +82,10 @@ class MixingPanel(Panel):
         self.cli_label.setWordWrap(True)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 8, 8, 8)
-        for bar in (self._build_sources(), self._build_layers(), self._build_rendering()):
-            lay.addLayout(bar)
+        self.picker = LayerPicker()
+        lay.addLayout(self._build_sources())
+        lay.addWidget(self.picker)
+        lay.addLayout(self._build_rendering())
         lay.addWidget(self.view, 1)
         lay.addWidget(self.status_label)
         lay.addWidget(self.cli_label)
@@ -143,24 +104,6 @@ class MixingPanel(Panel):
         bar = QHBoxLayout()
         for w in (_label("Rows"), self.rows_edit, _label("  Columns"), self.cols_edit, _label("   From sample view:"),
                   self.add_row_btn, self.add_col_btn, self.clear_btn, self.extra_label):
-            bar.addWidget(w)
-        bar.addStretch(1)
-        return bar
-
-    def _build_layers(self) -> QHBoxLayout:
-        self.preset_box = QComboBox()
-        self.preset_box.addItems(list(PRESETS) + ["custom"])
-        self.preset_box.setToolTip("Layer presets by resolution: coarse 4-8 px, middle 16-32 px, fine the rest")
-        self.range_edit = QLineEdit()
-        self.range_edit.setMaximumWidth(120)
-        self.range_edit.setToolTip("ws indices taken from the column source: 0-based, inclusive, e.g. 0-2,6")
-        self.layer_boxes: list[QCheckBox] = []
-        self.layer_area = QWidget()
-        self.layer_grid = QGridLayout(self.layer_area)
-        self.layer_grid.setContentsMargins(0, 0, 0, 0)
-        self.layer_grid.setHorizontalSpacing(10)
-        bar = QHBoxLayout()
-        for w in (_label("Layers from columns"), self.preset_box, self.range_edit, self.layer_area):
             bar.addWidget(w)
         bar.addStretch(1)
         return bar
@@ -194,8 +137,9 @@ class MixingPanel(Panel):
         self.add_row_btn.clicked.connect(self._add_row_clicked)
         self.add_col_btn.clicked.connect(self._add_col_clicked)
         self.clear_btn.clicked.connect(self.clear_added)
-        self.preset_box.activated.connect(self._preset_chosen)
-        self.range_edit.editingFinished.connect(self._range_edited)
+        self.picker.changed.connect(self.request_grid)
+        self.picker.range_invalid.connect(self.status_label.setText)
+        self.picker.preset_invalid.connect(self.ctx.report_error)
         self.psi_slider.valueChanged.connect(self.request_grid)
         self.cutoff_slider.valueChanged.connect(self.request_grid)
         self.noise_box.currentIndexChanged.connect(self.request_grid)
@@ -205,7 +149,8 @@ class MixingPanel(Panel):
     # ------------------------------------------------------------ model
     def on_model_changed(self, model: LoadedModel | None) -> None:
         self._seq += 1                      # results of the old model are stale
-        self._queued, self._G, self.grid = None, None, None
+        self.jobs.cancel()
+        self._G, self.grid = None, None
         self.extra_rows, self.extra_cols = [], []
         self.view.set_shape(4, 4)
         if model is None:
@@ -224,85 +169,39 @@ class MixingPanel(Panel):
         self.request_grid()
 
     def _rebuild_layer_boxes(self) -> None:
-        for box in self.layer_boxes:
-            box.deleteLater()
-        self.layer_boxes = []
-        if self._G is None:
-            self._resolutions, self._layers = [], []
-            return
-        self._resolutions = ws_resolutions(self._G)
-        n = len(self._resolutions)
-        per_row = 9 if n > 9 else n
-        for i, r in enumerate(self._resolutions):
-            box = QCheckBox(f"{i} · {r} px")
-            box.setToolTip(f"ws {i} drives the {r}×{r} layer: take it from the column source")
-            box.toggled.connect(self._box_toggled)
-            self.layer_grid.addWidget(box, i // per_row, i % per_row)
-            self.layer_boxes.append(box)
-        self.cutoff_slider.blockSignals(True)
-        self.cutoff_slider.setRange(0, n)
-        self.cutoff_slider.setValue(n)
-        self.cutoff_slider.blockSignals(False)
-        bands = preset_bands(self._resolutions) if n > 1 else {}
-        model = self.preset_box.model()
-        for idx, p in enumerate(PRESETS):
-            model.item(idx).setEnabled(p in ("none", "all") or bool(bands.get(p)))
-        start = "coarse" if bands.get("coarse") else "all"
-        self.set_layers(parse_layers(start, n, self._resolutions), render=False)
+        self.picker.set_resolutions(ws_resolutions(self._G) if self._G is not None else [])
+        n = len(self.picker.resolutions)
+        if n:
+            self.cutoff_slider.blockSignals(True)
+            self.cutoff_slider.setRange(0, n)
+            self.cutoff_slider.setValue(n)
+            self.cutoff_slider.blockSignals(False)
 
-    # ------------------------------------------------------------ layers
+    # ------------------------------------------------------------ layers (the picker's; tests and the CLI line)
+    @property
+    def preset_box(self):
+        return self.picker.preset_box
+
+    @property
+    def range_edit(self):
+        return self.picker.range_edit
+
+    @property
+    def layer_boxes(self):
+        return self.picker.layer_boxes
+
+    @property
+    def _resolutions(self) -> list[int]:
+        return self.picker.resolutions
+
     def layers(self) -> list[int]:
-        return list(self._layers)
+        return self.picker.layers()
 
     def set_layers(self, layers, render: bool = True) -> None:
-        n = len(self.layer_boxes)
-        self._layers = sorted({int(i) for i in layers if 0 <= int(i) < n})
-        for i, box in enumerate(self.layer_boxes):
-            box.blockSignals(True)
-            box.setChecked(i in self._layers)
-            box.blockSignals(False)
-        self.range_edit.setText(format_layers(self._layers))
-        self.preset_box.setCurrentText(self._matching_preset())
-        if render:
-            self.request_grid()
-
-    def _matching_preset(self) -> str:
-        n = len(self._resolutions)
-        for p in PRESETS:
-            try:
-                if n and parse_layers(p, n, self._resolutions) == self._layers:
-                    return p
-            except UserError:
-                continue
-        return "custom"
+        self.picker.set_layers(layers, emit=render)
 
     def set_preset(self, preset: str) -> None:
-        if preset == "custom" or not self._resolutions:
-            return
-        try:
-            self.set_layers(parse_layers(preset, len(self._resolutions), self._resolutions))
-        except UserError as exc:
-            self.ctx.report_error(str(exc))
-
-    @Slot(int)
-    def _preset_chosen(self, index: int) -> None:
-        self.set_preset(self.preset_box.itemText(index))
-
-    @Slot()
-    def _range_edited(self) -> None:
-        if not self._resolutions:
-            return
-        try:
-            layers = parse_layers(self.range_edit.text(), len(self._resolutions), self._resolutions)
-        except UserError as exc:
-            self.status_label.setText(str(exc))
-            return
-        if layers != self._layers:
-            self.set_layers(layers)
-
-    @Slot(bool)
-    def _box_toggled(self, _checked: bool) -> None:
-        self.set_layers([i for i, b in enumerate(self.layer_boxes) if b.isChecked()])
+        self.picker.set_preset(preset)
 
     # ------------------------------------------------------------ sources
     def set_sources(self, rows: str, cols: str) -> None:
@@ -371,7 +270,7 @@ class MixingPanel(Panel):
         return self.noise_box.currentText()
 
     def is_settled(self) -> bool:
-        return not self._running and self._queued is None and self._shown_seq == self._seq
+        return not self.jobs.busy() and self._shown_seq == self._seq
 
     @Slot()
     def request_grid(self) -> int:
@@ -384,32 +283,20 @@ class MixingPanel(Panel):
             self.status_label.setText(str(exc))
             return 0
         self._seq += 1
-        self._queued = MixJob(self._seq, self._G, rows, cols, self.layers(), self.psi(), self.cutoff(),
-                              self.noise_mode(), self.ctx.device, self._placer)
+        job = MixJob(self._seq, self._G, rows, cols, self.layers(), self.psi(), self.cutoff(), self.noise_mode(),
+                     self.ctx.device, self._placer)
         self.status_label.setText("rendering…")
-        self._start_queued()
+        self.jobs.submit("grid", render_job, job)
         return self._seq
 
-    def _start_queued(self) -> None:
-        if self._running or self._queued is None:
-            return
-        job, self._queued = self._queued, None
-        self._running = True
-        worker = TaskWorker(render_job, job)
-        worker.done.connect(self._on_done)
-        self.ctx.tasks.start(worker)
-
-    @Slot(object)
-    def _on_done(self, value) -> None:
-        self._running = False
+    @Slot(str, object)
+    def _on_done(self, _kind: str, value) -> None:
         job, grid, tiles, error = value
-        if job.seq == self._seq:
-            if error:
-                self.status_label.setText("")
-                self.ctx.report_error(f"Could not render the mixing grid: {error}")
-            else:
-                self._show(job, grid, tiles)
-        self._start_queued()
+        if error:
+            self.status_label.setText("")
+            self.ctx.report_error(f"Could not render the mixing grid: {error}")
+        else:
+            self._show(job, grid, tiles)
 
     def _show(self, job: MixJob, grid: MixingGrid, tiles: list) -> None:
         r, k = len(job.rows), len(job.cols)

@@ -1,7 +1,7 @@
 """The sampling panel's "Rejection sampling (DRS)" mode: its checkbox, status line, calibration and jobs.
 
-`DRSControl` runs one DRSJob at a time in a TaskWorker, newest request next (older queued ones are dropped),
-and emits `shown(DRSOutcome)` for the newest request only. It keeps what stays true for the open model — the
+`DRSControl` runs its DRSJobs through a LatestQueue (one at a time, the newest request waiting) and emits
+`shown(DRSOutcome)` for the newest request only. It keeps what stays true for the open model — the
 calibration and one burn-in per truncation — so changing the seed only samples. A Wasserstein critic needs real
 images once: the folder is asked for with a dialog, remembered in the settings ("drs/data_dir"), and the fit
 itself is stored by the engine where the CLI finds it too (see engine/latent/drs_calibration.py).
@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QCheckBox, QFileDialog, QLabel, QWidget
 from ...engine.latent.drs import DEFAULT_BURN_IN, DEFAULT_PERCENTILE
 from ...engine.latent.drs_calibration import has_critic
 from ..state import AppContext, LoadedModel
-from ..workers import TaskWorker
+from ..workers import LatestQueue
 from .drs_jobs import DRSJob, DRSOutcome, run_drs_job
 
 DATA_KEY = "drs/data_dir"
@@ -41,16 +41,20 @@ class DRSControl(QObject):
         self.finetune_steps: int | None = None    # a new fit's critic fine-tuning steps (None: the engine's)
         self._bundle = None
         self._cal, self._burns, self._nets = None, {}, {}
-        self._seq, self._queued, self._worker, self._running_seq = 0, None, None, 0
+        self.jobs = LatestQueue(ctx.tasks, self)
+        self.jobs.progress.connect(self._on_progress)
+        self.jobs.finished.connect(self._on_done)
+        self.jobs.superseded.connect(self._on_superseded)
+        self.jobs.failed.connect(self._on_failed)
+        self._seq = 0
         self.last: DRSOutcome | None = None      # the outcome on screen
         self.set_model(None)
 
     # ------------------------------------------------------------ state
     def set_model(self, model: LoadedModel | None) -> None:
-        if self._worker is not None:
-            self._worker.stop()                   # a new model: the old job stops at its next step
+        self.jobs.cancel(stop=True)               # a new model: the old job stops at its next step
         self._bundle = model.bundle if model is not None and model.is_image_generator else None
-        self._cal, self._burns, self._nets, self._queued, self.last = None, {}, {}, None, None
+        self._cal, self._burns, self._nets, self.last = None, {}, {}, None
         ok = self._bundle is not None and has_critic(self._bundle)
         self.checkbox.setEnabled(ok)
         self.checkbox.setToolTip(TIP_ON if ok else TIP_NO_CRITIC if self._bundle is not None else TIP_NO_MODEL)
@@ -64,7 +68,7 @@ class DRSControl(QObject):
         return self.checkbox.isEnabled() and self.checkbox.isChecked()
 
     def is_busy(self) -> bool:
-        return self._worker is not None or self._queued is not None
+        return self.jobs.busy()
 
     def data_dir(self) -> str | None:
         v = self.ctx.settings.value(DATA_KEY)
@@ -75,58 +79,46 @@ class DRSControl(QObject):
         """Queue the grid for seeds from `seed`; returns its sequence number."""
         self._seq += 1
         key = (round(float(psi), 4), self.percentile, self.burn_in_n)
-        self._queued = DRSJob(self._seq, int(seed), int(n), key[0], device, self._bundle, self._nets, self._cal,
-                              self.data_dir(), self._burns.get(key), self.percentile, self.burn_in_n,
-                              steps=self.finetune_steps)
-        self._start()
+        job = DRSJob(self._seq, int(seed), int(n), key[0], device, self._bundle, self._nets, self._cal,
+                     self.data_dir(), self._burns.get(key), self.percentile, self.burn_in_n,
+                     steps=self.finetune_steps)
+        self.jobs.submit("grid", run_drs_job, job)
         return self._seq
 
-    def _start(self) -> None:
-        if self._worker is not None or self._queued is None:
-            return
-        job, self._queued = self._queued, None
-        self._running_seq = job.seq
-        w = TaskWorker(run_drs_job, job)
-        w.progress.connect(self._on_progress)
-        w.done.connect(self._on_done)
-        w.failed.connect(self._on_failed)
-        self._worker = w
-        self.ctx.tasks.start(w)
-
-    @Slot(object)
-    def _on_progress(self, p: dict) -> None:
-        if self._running_seq == self._seq and "done" in p:
+    @Slot(str, object)
+    def _on_progress(self, _kind: str, p: dict) -> None:
+        if "done" in p:
             self.status.setText(f"DRS {p['stage']}: {p['done']}/{p['total']}…")
 
-    @Slot(object)
-    def _on_done(self, out: DRSOutcome | None) -> None:
-        self._worker = None
+    @Slot(str, object)
+    def _on_superseded(self, _kind: str, out: DRSOutcome | None) -> None:
         if out is not None and out.job.bundle is self._bundle:
-            self._keep(out)
-            if out.job.seq == self._seq and self._queued is None:
-                if out.needs_data:
-                    self._ask_data()
-                elif out.result is not None:
-                    self.last = out
-                    self.status.setText(self.describe(out))
-                    self.shown.emit(out)
-        self._start()
+            self._keep(out)                       # a newer grid was asked for: keep the calibration it made
+
+    @Slot(str, object)
+    def _on_done(self, _kind: str, out: DRSOutcome | None) -> None:
+        if out is None or out.job.bundle is not self._bundle:
+            return
+        self._keep(out)
+        if out.needs_data:
+            self._ask_data()
+        elif out.result is not None:
+            self.last = out
+            self.status.setText(self.describe(out))
+            self.shown.emit(out)
 
     def _keep(self, out: DRSOutcome) -> None:
         self._cal = out.cal or self._cal
         if out.burn is not None:
             self._burns[(out.job.psi, out.job.percentile, out.job.burn_in_n)] = out.burn
 
-    @Slot(str)
-    def _on_failed(self, message: str) -> None:
-        self._worker = None
+    @Slot(str, str)
+    def _on_failed(self, _kind: str, message: str) -> None:
         if self._cal is None and self.data_dir():
             self.ctx.settings.set_value(DATA_KEY, "")    # that folder did not calibrate: ask again next time
-        if self._running_seq == self._seq and self._queued is None:
-            self.status.setText("")
-            self.checkbox.setChecked(False)
-            self.failed.emit(f"Rejection sampling failed: {message}")
-        self._start()
+        self.status.setText("")
+        self.checkbox.setChecked(False)
+        self.failed.emit(f"Rejection sampling failed: {message}")
 
     # ------------------------------------------------------------ the data folder
     def pick_data_dir(self) -> str:

@@ -1,5 +1,5 @@
-"""Periodic FID for the training panel: one measurement at a time in a TaskWorker, the newest request waiting
-its turn (older waiting ones are dropped), and the real images' features kept between measurements."""
+"""Periodic FID for the training panel: one measurement at a time through a LatestQueue, the newest request
+waiting its turn (older waiting ones are dropped), and the real images' features kept between measurements."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal, Slot
 
 from ..state import AppContext
-from ..workers import TaskWorker
+from ..workers import LatestQueue
 from .training_jobs import FIDJob, run_fid
 
 
@@ -18,45 +18,36 @@ class FIDScheduler(QObject):
     def __init__(self, ctx: AppContext, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self._worker: TaskWorker | None = None
-        self._waiting: FIDJob | None = None
+        self.jobs = LatestQueue(ctx.tasks, self, drop_stale=False)   # an earlier checkpoint's FID still counts
+        self.jobs.progress.connect(self._on_progress)
+        self.jobs.failed.connect(self._on_failed)
         self._real = None                # (data path, n, features of the first n real images)
         self.results: list[tuple[int, float]] = []
 
     def busy(self) -> bool:
-        return self._worker is not None
+        return self.jobs.busy()
 
     def request(self, checkpoint: Path, step: int, data: str, n: int) -> None:
-        job = FIDJob(Path(checkpoint), step, data, n, self.ctx.device)
-        if self._real is not None and self._real[:2] == (data, n):
-            job.real = self._real[2]
-        if self._worker is not None:
-            self._waiting = job
-            return
-        self._worker = TaskWorker(run_fid, job)
-        self._worker.progress.connect(self._on_progress)
-        self._worker.done.connect(self._on_done)
-        self._worker.failed.connect(self._on_failed)
-        self.ctx.tasks.start(self._worker)
+        self.jobs.submit("fid", self._measure, FIDJob(Path(checkpoint), step, data, n, self.ctx.device))
+
+    def _measure(self, job: FIDJob):
+        """Runs in the worker: reuse the real features a previous measurement left, if they fit."""
+        real = self._real
+        if real is not None and real[:2] == (job.data, job.n):
+            job.real = real[2]
+        return run_fid(job)
 
     def cancel_waiting(self) -> None:
-        self._waiting = None
+        self.jobs.cancel()
 
-    @Slot(object)
-    def _on_progress(self, item: dict) -> None:
+    @Slot(str, object)
+    def _on_progress(self, _kind: str, item: dict) -> None:
         if "fid" in item:
             self._real = (item["data"], item["n"], item["real"])
             self.results.append((item["step"], item["fid"]))
             self.measured.emit(item["step"], item["fid"])
 
-    @Slot(object)
-    def _on_done(self, _value) -> None:
-        self._worker = None
-        job, self._waiting = self._waiting, None
-        if job is not None:
-            self.request(job.checkpoint, job.step, job.data, job.n)
-
-    @Slot(str)
-    def _on_failed(self, message: str) -> None:
-        self._worker, self._waiting = None, None
+    @Slot(str, str)
+    def _on_failed(self, _kind: str, message: str) -> None:
+        self.jobs.cancel()
         self.failed.emit(message)
