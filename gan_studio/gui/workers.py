@@ -16,16 +16,24 @@ import inspect
 import itertools
 import logging
 import threading
-import time
+import weakref
 from typing import Any, Callable
 
+import shiboken6
 import torch
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from ..engine.errors import UserError
+from ..engine.jobs.pause import PauseGate
 from ..engine.render import Renderer, RenderRequest, RenderResult, warm_up
 
 log = logging.getLogger(__name__)
+_LIVE: weakref.WeakSet = weakref.WeakSet()      # every worker thread made here (see live_workers)
+
+
+def live_workers() -> list[QThread]:
+    """Worker threads (render and task) still running: none should outlive a closed window or a test."""
+    return [w for w in list(_LIVE) if shiboken6.isValid(w) and w.isRunning()]
 
 
 def _own_torch_threads(n: int) -> None:
@@ -201,6 +209,7 @@ class RenderWorker(QThread):
 
     def __init__(self, parent: QObject | None = None, threads: int | None = 1) -> None:
         super().__init__(parent)
+        _LIVE.add(self)
         # torch intra-op threads for renders (None: torch's default). One frame gains little from a team, and on
         # a busy 2-core machine a 2-thread team waits for descheduled members: measured 43 ms vs 1.6 ms median
         # per 28 px frame (bench/interactive_latency.py). Only this thread's team changes (_own_torch_threads).
@@ -260,48 +269,6 @@ class RenderWorker(QThread):
         self.wait()
 
 
-class PauseGate:
-    """Holds a worker between two steps while paused, blocked on a condition (no CPU spent).
-
-    `clock()` is time.perf_counter() less the seconds spent held here, so a run timed with it (elapsed, ETA,
-    a wall-clock budget) does not count its pauses."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._paused = False
-        self._held = 0.0                    # seconds spent blocked in wait(), finished pauses
-        self._since: float | None = None    # when the current block began
-
-    @property
-    def paused(self) -> bool:
-        return self._paused
-
-    def pause(self) -> None:
-        with self._cond:
-            self._paused = True
-
-    def resume(self) -> None:
-        with self._cond:
-            self._paused = False
-            self._cond.notify_all()
-
-    def wait(self) -> None:
-        """Block while paused."""
-        with self._cond:
-            if not self._paused:
-                return
-            self._since = time.perf_counter()
-            while self._paused:
-                self._cond.wait()
-            self._held += time.perf_counter() - self._since
-            self._since = None
-
-    def clock(self) -> float:
-        with self._cond:
-            now = time.perf_counter()
-            return now - self._held - (now - self._since if self._since is not None else 0.0)
-
-
 class TaskWorker(QThread):
     """Runs `fn(*args, **kwargs)` in a thread. When it returns a generator (an engine generator such as
     training or discovery), each yielded value is emitted as `progress`, and `stop()` ends it at the next
@@ -317,6 +284,7 @@ class TaskWorker(QThread):
 
     def __init__(self, fn: Callable[..., Any], *args: Any, parent: QObject | None = None, **kwargs: Any) -> None:
         super().__init__(parent)
+        _LIVE.add(self)
         self._fn, self._args, self._kwargs = fn, args, kwargs
         self._stop_requested = threading.Event()
         self.gate = PauseGate()

@@ -95,3 +95,76 @@ def window(qtbot, gui_env, gui_model):
     wait_settled(qtbot, w.panel("sampling"))
     yield w
     w.close()
+
+
+# ---------------------------------------------------------------- leak check (every GUI test)
+# Like napari's make_napari_viewer and pyvistaqt's check_gc: a test fails when a window, a worker thread or a
+# VTK object it made outlives it. Mark a test `allow_leaks` only with a reason in its docstring.
+
+def _is_vtk(obj) -> bool:
+    try:
+        return type(obj).__module__.startswith(("vtkmodules", "pyvista")) and hasattr(obj, "GetReferenceCount")
+    except Exception:                                   # objects half torn down
+        return False
+
+
+def _vtk_ids() -> set[int]:
+    import gc
+    import sys
+    if "vtkmodules" not in sys.modules:
+        return set()
+    gc.collect()
+    return {id(o) for o in gc.get_objects() if _is_vtk(o)}
+
+
+def _windows(app) -> set:
+    return {w for w in app.topLevelWidgets() if w.isWindow() and not w.isHidden()
+            or type(w).__module__.startswith("gan_studio")}
+
+
+def _py_threads() -> set:
+    """Python threads, less the _DummyThread entries that Qt threads leave once they run Python code (those are
+    checked through live_workers)."""
+    import threading
+    return {t for t in threading.enumerate() if not isinstance(t, threading._DummyThread)}
+
+
+def _flush(app) -> None:
+    import gc
+    from PySide6.QtCore import QCoreApplication, QEvent
+    for _ in range(3):
+        app.processEvents()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
+
+
+@pytest.fixture(autouse=True)
+def leak_check(request, qapp):
+    """After the test (and after qtbot closed its widgets): no new window, no running worker, no new VTK object."""
+    import time
+    from gan_studio.gui.workers import live_workers
+    if request.node.get_closest_marker("allow_leaks"):
+        yield
+        return
+    _flush(qapp)
+    windows, threads, vtk = _windows(qapp), _py_threads(), _vtk_ids()
+    running = set(live_workers())                       # a test fails for its own leaks only
+    yield
+    deadline = time.monotonic() + float(os.environ.get("GAN_STUDIO_LEAK_WAIT_S", "10"))
+    while (set(live_workers()) - running or _py_threads() - threads) and time.monotonic() < deadline:
+        _flush(qapp)
+        time.sleep(0.02)
+    _flush(qapp)
+    problems = [f"window {type(w).__name__} {w.windowTitle()!r}" for w in _windows(qapp) - windows]
+    problems += [f"worker thread {type(w).__name__} still running" for w in set(live_workers()) - running]
+    problems += [f"thread {t.name!r} still alive" for t in _py_threads() - threads]
+    if vtk or _vtk_ids():
+        import gc
+        gc.collect()
+        problems += sorted({f"VTK object {type(o).__name__}" for o in gc.get_objects()
+                            if _is_vtk(o) and id(o) not in vtk})
+    for w in _windows(qapp) - windows:                  # don't let one leak fail every later test
+        w.close()
+        w.deleteLater()
+    _flush(qapp)
+    assert not problems, "left behind by the test:\n  " + "\n  ".join(problems)
