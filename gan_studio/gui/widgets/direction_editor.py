@@ -14,6 +14,7 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QTabWidget, QWidget
 
 from ...engine.errors import UserError
+from ...engine.imaging import save_grid
 from ...engine.latent.directions import DirectionSet, apply_shifts
 from ...engine.latent.directions.core import z_shift_in_ws
 from ...engine.latent.state import Latent
