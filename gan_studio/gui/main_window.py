@@ -28,7 +28,7 @@ from .settings import Settings
 from .state import AppContext, LoadedModel
 from .widgets.banner import MessageBanner
 from .widgets.model_list import ModelList
-from .workers import TaskWorker
+from .workers import LatestQueue
 
 PANELS: list[type[Panel]] = [SamplingPanel, WalksPanel, DirectionsPanel, MixingPanel, Shapes3DPanel, TrainingPanel,
                              InfoPanel]
@@ -57,7 +57,9 @@ class MainWindow(QMainWindow):
         self.ctx = AppContext(settings or Settings(), self)
         self.settings = self.ctx.settings
         self._trust_code = trust_code
-        self._load_seq = 0
+        self.loads = LatestQueue(self.ctx.tasks, self)   # model files open one at a time, the newest waiting
+        self.loads.finished.connect(self._on_loaded)
+        self.loads.failed.connect(self._on_load_failed)
         self.loading = False
         self._panels: dict[str, Panel] = {}
         self._closed = False
@@ -207,13 +209,9 @@ class MainWindow(QMainWindow):
                 self.banner.show_info(f"{p.name} was not opened")
                 return False
             trusted = True
-        self._load_seq += 1
-        worker = TaskWorker(_load_model, p, trusted, self._load_seq)
-        worker.done.connect(self._on_loaded)
-        worker.failed.connect(self._on_load_failed)
         self.loading = True
         self.statusBar().showMessage(f"Opening {p.name}…")
-        self.ctx.tasks.start(worker)
+        self.loads.submit("model", _load_model, p, trusted, 0)     # a newer open supersedes this one
         return True
 
     @Slot(str)
@@ -229,11 +227,9 @@ class MainWindow(QMainWindow):
             return
         self.open_path(path)
 
-    @Slot(object)
-    def _on_loaded(self, value) -> None:
-        seq, path, bundle, error = value
-        if seq != self._load_seq:
-            return                      # a newer open superseded this one
+    @Slot(str, object)
+    def _on_loaded(self, _kind: str, value) -> None:
+        _seq, path, bundle, error = value
         self.loading = False
         if error:
             self.show_error(error)
@@ -257,8 +253,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Opened {model.path}", 4000)
         self.model_loaded.emit(model)
 
-    @Slot(str)
-    def _on_load_failed(self, message: str) -> None:
+    @Slot(str, str)
+    def _on_load_failed(self, _kind: str, message: str) -> None:
         self.loading = False
         self.show_error(message)
         self.load_failed.emit(message)

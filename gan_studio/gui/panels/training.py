@@ -21,7 +21,7 @@ from ..widgets.discovery_bar import duration
 from ..widgets.image_grid import ImageGrid
 from ..widgets.loss_curves import LossCurves
 from ..widgets.training_form import TrainingForm
-from ..workers import TaskWorker
+from ..workers import LatestQueue, TaskWorker
 from .base import Panel
 from ..theme import role_label
 from .training_fid import FIDScheduler
@@ -51,7 +51,10 @@ class TrainingPanel(Panel):
         self.step = 0                        # the newest step reported
         self.samples_shown = 0               # sample grids drawn (tests)
         self._out_auto = True                # the output name follows the settings until the user edits it
-        self._data_seq, self.data_info = 0, None
+        self.data_info = None
+        self.data_jobs = LatestQueue(ctx.tasks, self)   # dataset checks: one at a time, the newest waiting
+        self.data_jobs.finished.connect(self._data_checked)
+        self.data_jobs.failed.connect(self._data_failed)
         self.fid = FIDScheduler(ctx, self)
         self._fid_next = 0                   # measure FID at the first checkpoint at or after this step
         self._build()
@@ -141,7 +144,7 @@ class TrainingPanel(Panel):
     @Slot(str)
     def check_data(self, path: str) -> None:
         """Validate the dataset in the background; the result shows under the path."""
-        self._data_seq += 1
+        self.data_jobs.cancel()                      # an older check still running is stale now
         self.data_info = None
         self._refresh_output()
         self._update_fid_note()
@@ -149,21 +152,17 @@ class TrainingPanel(Panel):
             self.form.set_data_info("")
             return
         self.form.set_data_info("checking…")
-        worker = TaskWorker(check_dataset, path, self._data_seq)
-        worker.done.connect(self._data_checked)
-        worker.failed.connect(self._data_failed)
-        self.ctx.tasks.start(worker)
+        self.data_jobs.submit("data", check_dataset, path, 0)
 
-    @Slot(object)
-    def _data_checked(self, value) -> None:
-        seq, info, error = value
-        if seq == self._data_seq:
-            self.data_info = info
-            self.form.set_data_info(error or info.describe(), error=bool(error))
-            self._update_fid_note()
+    @Slot(str, object)
+    def _data_checked(self, _kind: str, value) -> None:
+        _seq, info, error = value
+        self.data_info = info
+        self.form.set_data_info(error or info.describe(), error=bool(error))
+        self._update_fid_note()
 
-    @Slot(str)
-    def _data_failed(self, message: str) -> None:       # an unexpected error (a UserError comes as a value)
+    @Slot(str, str)
+    def _data_failed(self, _kind: str, message: str) -> None:   # an unexpected error (a UserError comes as a value)
         self.form.set_data_info(message, error=True)
 
     @Slot()
