@@ -140,7 +140,7 @@ def test_export_writes_a_gif_with_every_frame(walks, qtbot, tmp_path):
 
 
 def test_cancelling_an_export_leaves_no_file(walks, qtbot, tmp_path, monkeypatch):
-    from gan_studio.gui.panels import walk_spec
+    from gan_studio.engine.jobs import walks as walk_spec
     gate, calls = threading.Event(), []
     real = walk_spec.synthesize
 

@@ -1,10 +1,10 @@
 """The walks panel: a latent walk through keyframes (typed seeds or samples from the sample view) or a random
 loop, played in a large view, scrubbed frame by frame, sent back to the sample view, exported as GIF/MP4/PNG.
 
-The walk's ws are computed once per change in a TaskWorker (`walk_spec.compute_walk`); frame i renders from
-ws[i:i+1] through the shared latest-wins renderer. One frame request is in flight at a time: a newer wish
-(scrub, play tick) waits in the player and is sent when the render lands, so a slow render drops frames
-instead of queueing them — and never starves the view. Rendered frames are cached until anything changes.
+The walk's ws are computed once per change in a TaskWorker (`engine.jobs.walks.compute_walk`); frame i
+renders from ws[i:i+1] through the shared latest-wins renderer. One frame request is in flight at a time: a
+newer wish (scrub, play tick) waits in the player and is sent when the render lands, so a slow render drops
+frames instead of queueing them — and never starves the view. Rendered frames are cached until anything changes.
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPush
 
 from ...engine.errors import UserError
 from ...engine.export import FORMATS
+from ...engine.jobs.walks import FrameCache, WalkSpec, compute_walk, export_walk
 from ...engine.latent.sampling import parse_seeds
 from ...engine.latent.state import Latent
 from ...engine.render import RenderRequest, RenderResult
@@ -27,7 +28,6 @@ from ..widgets.walk_player import WalkPlayer
 from ..workers import TaskWorker
 from .base import Panel
 from .sampling import model_ref
-from .walk_spec import FrameCache, WalkSpec, compute_walk, export_walk
 from ..theme import role_label
 
 MAX_KEYFRAMES = 64

@@ -13,11 +13,11 @@ from typing import Iterator
 import numpy as np
 import torch
 
-from ...engine.errors import UserError
-from ...engine.export import export_frames
-from ...engine.latent.sampling import synthesize
-from ...engine.latent.state import Latent
-from ...engine.latent.walks import random_loop, walk_ws
+from ..errors import UserError
+from ..export import export_frames
+from ..latent.sampling import synthesize
+from ..latent.state import Latent
+from ..latent.walks import random_loop, walk_ws
 
 RANDOM_LOOPS = ("circle", "noise")
 
