@@ -14,6 +14,7 @@ from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import QDoubleSpinBox, QFileDialog, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from ...engine.errors import UserError
+from ...engine.jobs.directions import DiscoveryJob, run_discovery, run_rca
 from ...engine.latent.directions import METHODS, PRESETS, DirectionSet, load_directions, save_directions
 from ...engine.latent.directions.core import latent_dim, latent_space
 from ...engine.latent.state import Latent
@@ -25,7 +26,6 @@ from ..widgets.discovery_bar import DiscoveryBar
 from ..widgets.training_curves import TrainingCurves
 from ..workers import TaskWorker
 from .base import Panel
-from .directions_jobs import DiscoveryJob, run_discovery, run_rca
 from .sampling import model_ref
 
 FILTER = "Directions (*.safetensors)"

@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QMessageBox, QPro
 
 from ...engine.errors import UserError
 from ...engine.imaging import to_uint8
+from ...engine.jobs.training import (TrainingJob, check_dataset, command_line, default_output, fid_unavailable,
+                                     run_training, unique_path)
 from ..state import AppContext, LoadedModel
 from ..widgets.discovery_bar import duration
 from ..widgets.image_grid import ImageGrid
@@ -25,8 +27,6 @@ from ..workers import LatestQueue, TaskWorker
 from .base import Panel
 from ..theme import role_label
 from .training_fid import FIDScheduler
-from .training_jobs import (TrainingJob, check_dataset, command_line, default_output, fid_unavailable, run_training,
-                            unique_path)
 
 STOP_GRACE_MS = 120_000          # closing the window waits this long for the checkpoint to be written
 

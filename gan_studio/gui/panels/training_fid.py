@@ -8,7 +8,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from ..state import AppContext
 from ..workers import LatestQueue
-from .training_jobs import FIDJob, run_fid
+from ...engine.jobs.training import FIDJob, run_fid
 
 
 class FIDScheduler(QObject):

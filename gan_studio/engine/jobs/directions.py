@@ -11,9 +11,9 @@ from typing import Iterator
 
 import torch
 
-from ...engine.bundle import weights_hash
-from ...engine.latent.directions import DirectionSet, VoynovTrainer, discover
-from ...engine.metrics.rca import RCABudget, rca_iter
+from ..bundle import weights_hash
+from ..latent.directions import DirectionSet, VoynovTrainer, discover
+from ..metrics.rca import RCABudget, rca_iter
 
 
 @dataclass

@@ -14,14 +14,14 @@ from typing import Callable, Iterator
 
 import torch
 
-from ...engine.bundle import load_bundle
-from ...engine.catalog import shipped_dir, user_dir
-from ...engine.data import load_images
-from ...engine.errors import UserError
-from ...engine.metrics.evaluate import generated_features
-from ...engine.metrics.features import LENET_FILE, get_extractor
-from ...engine.metrics.fid import fid_from_features
-from ...engine.training.loop import TrainConfig, train
+from ..bundle import load_bundle
+from ..catalog import shipped_dir, user_dir
+from ..data import load_images
+from ..errors import UserError
+from ..metrics.evaluate import generated_features
+from ..metrics.features import LENET_FILE, get_extractor
+from ..metrics.fid import fid_from_features
+from ..training.loop import TrainConfig, train
 
 FID_FEATURES = "lenet-mnist"
 

@@ -13,10 +13,10 @@ from typing import Iterator
 
 import numpy as np
 
-from ...engine.imaging import to_uint8
-from ...engine.latent.drs import (DEFAULT_BURN_IN, DEFAULT_PERCENTILE, BurnIn, DRSResult, burn_in_iter, drs_iter, forward_progress,
+from ..imaging import to_uint8
+from ..latent.drs import (DEFAULT_BURN_IN, DEFAULT_PERCENTILE, BurnIn, DRSResult, burn_in_iter, drs_iter, forward_progress,
                                    on_device)
-from ...engine.latent.drs_calibration import Calibration, critic_of, fit_iter, save_calibration, stored_or_default
+from ..latent.drs_calibration import Calibration, critic_of, fit_iter, save_calibration, stored_or_default
 
 
 @dataclass
