@@ -5,6 +5,7 @@ import logging
 from dataclasses import dataclass
 
 import torch
+from torch import nn
 
 from .errors import UserError
 
@@ -69,3 +70,12 @@ def choose_device(request: str | None = "auto") -> DeviceChoice:
         if kind == "mps":
             return DeviceChoice(torch.device("cpu"), "Apple MPS is not available; using the CPU instead")
     return DeviceChoice(torch.device("cpu"))
+
+
+def device_of(module: nn.Module) -> torch.device:
+    """The device a network is on: its first parameter's, else its first buffer's, else the CPU."""
+    for p in module.parameters():
+        return p.device
+    for b in module.buffers():
+        return b.device
+    return torch.device("cpu")

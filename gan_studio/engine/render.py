@@ -17,6 +17,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
+from .device import device_of
 from .errors import UserError
 from .imaging import to_uint8
 from .latent.codes import apply_row_codes
@@ -55,10 +56,6 @@ class RenderResult:
         return not self.error and self.images is not None
 
 
-def _device_of(G) -> torch.device:
-    return next(iter(G.parameters()), torch.empty(0)).device
-
-
 class Renderer:
     """Renders requests; keeps a small cache of generators copied onto other devices."""
 
@@ -71,7 +68,7 @@ class Renderer:
         if device is None:
             return G
         device = torch.device(device)
-        if _device_of(G) == device:
+        if device_of(G) == device:
             return G
         key = (id(G), str(device))
         hit = self._placed.get(key)
@@ -105,7 +102,7 @@ class Renderer:
 @torch.no_grad()
 def request_ws(G, req: RenderRequest) -> torch.Tensor:
     """The request's latents as ws (N, num_ws, w_dim) on G's device, truncation applied to z latents."""
-    dev = _device_of(G)
+    dev = device_of(G)
     given = [x is not None for x in (req.latents, req.z, req.ws)]
     if sum(given) != 1:
         raise UserError("a render request needs exactly one of latents, z and ws")

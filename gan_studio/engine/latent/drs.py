@@ -34,6 +34,7 @@ from typing import Iterator, Sequence
 
 import torch
 
+from ..device import device_of
 from ..errors import UserError
 from .drs_calibration import Calibration, critic_scores
 from .sampling import generate, seed_latent
@@ -81,7 +82,7 @@ def on_device(net, device):
     """net itself when it is on `device` (or device is None), else a copy moved there."""
     if device is None:
         return net
-    here = next(iter(net.parameters()), torch.empty(0)).device
+    here = device_of(net)
     return net if here == torch.device(device) else copy.deepcopy(net).to(device).eval()
 
 

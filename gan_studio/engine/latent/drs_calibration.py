@@ -36,6 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..device import device_of
 from ..errors import UserError
 
 LOGIT_LOSSES = ("ns", "vanilla", "unrolled")   # logistic-loss critics: their output already is the logit
@@ -71,7 +72,7 @@ class Calibration:
             return critic
         if self.finetuned is None:
             raise ValueError("a fine-tuned calibration without its fine-tuned critic")
-        dev = next(iter(critic.parameters()), torch.empty(0)).device
+        dev = device_of(critic)
         return self.finetuned.to(dev)
 
     def describe(self) -> str:
@@ -149,7 +150,7 @@ def critic_is_logit(bundle) -> bool:
 @torch.no_grad()
 def critic_scores(critic, images: torch.Tensor, batch: int = 250) -> torch.Tensor:
     """images (N, C, H, W) in [-1, 1] -> raw critic outputs (N,) float32 on the CPU."""
-    dev = next(iter(critic.parameters()), torch.empty(0)).device
+    dev = device_of(critic)
     out = [critic(images[i:i + batch].to(dev)).float().reshape(-1).cpu() for i in range(0, len(images), batch)]
     return torch.cat(out) if out else torch.zeros(0)
 

@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..device import device_of
 from ..errors import UserError
 
 FINETUNE_SEED = 0x0D75F7      # the real-batch / latent stream of the fine-tuning (not a user seed)
@@ -46,10 +47,6 @@ class FinetunedCritic(nn.Module):
         return self.scale * self.critic(x) + self.shift
 
 
-def _device(net: nn.Module) -> torch.device:
-    return next(iter(net.parameters()), torch.empty(0)).device
-
-
 def _split(n_data: int, n: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Fixed random (held-out, training) indices: min(n, half the data) held out for the Platt fit."""
     from .drs_calibration import CALIBRATION_SEED
@@ -68,7 +65,7 @@ def _train(net: FinetunedCritic, G, data, train_idx: torch.Tensor, steps: int, b
            lr: float) -> Iterator[dict]:
     from .sampling import generate
     c, res, _ = G.image_shape
-    dev = _device(net)
+    dev = device_of(net)
     opt = torch.optim.Adam(net.parameters(), lr=lr, betas=BETAS)
     decay = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 1.0 - t / steps)
     g = torch.Generator("cpu").manual_seed(FINETUNE_SEED)
@@ -115,7 +112,7 @@ def finetune_iter(G, critic, data_path: str, steps: int = DEFAULT_STEPS, n: int 
     a0, b0, _ = fit_logistic(critic_scores(critic, data.as_float(resolution=res, channels=c, index=train_idx[:k])),
                              critic_scores(critic, _samples(G, k, CALIBRATION_SEED + 2)))
     affine_acc = fit_logistic(critic_scores(critic, real_hold), critic_scores(critic, fake_hold))[2]
-    net = FinetunedCritic(critic, a0, b0).to(_device(critic))
+    net = FinetunedCritic(critic, a0, b0).to(device_of(critic))
     yield from _train(net, G, data, train_idx, steps, batch, lr)
     a, b, acc = fit_logistic(critic_scores(net, real_hold), critic_scores(net, fake_hold))
     yield {"stage": "done", "result": Calibration(a, b, "finetune", str(data_path), split, k, acc,
@@ -143,4 +140,4 @@ def load_finetuned(path, critic) -> FinetunedCritic | None:
         net.load_state_dict(state, strict=True)
     except Exception:                       # missing, unreadable or another architecture: fit again
         return None
-    return net.to(_device(critic)).eval().requires_grad_(False)
+    return net.to(device_of(critic)).eval().requires_grad_(False)

@@ -19,6 +19,7 @@ from typing import Sequence
 
 import torch
 
+from ..device import device_of
 from ..errors import UserError
 from .sampling import synthesize
 
@@ -119,7 +120,7 @@ def latents_ws(G, latents: Sequence, truncation_psi: float = 1.0,
     one mapping call with truncation (exactly like `generate`); ws latents are taken as they are."""
     if not latents:
         return torch.zeros(0, G.num_ws, G.w_dim)
-    dev = next(iter(G.parameters()), torch.empty(0)).device
+    dev = device_of(G)
     if all(lat.z is not None for lat in latents):
         z = torch.cat([lat.z for lat in latents]).float()
         if z.shape[1] != G.z_dim:

@@ -9,6 +9,7 @@ from typing import Iterable, Sequence
 
 import torch
 
+from ..device import device_of
 from ..errors import UserError
 
 MAX_SEED = 2**63 - 1
@@ -64,7 +65,7 @@ def parse_seeds(text: str) -> list[int]:
 def synthesize(G, ws: torch.Tensor, noise_mode: str = "const", batch_size: int = 64,
                device: torch.device | str | None = None) -> torch.Tensor:
     """ws (N, num_ws, w_dim) -> images (N, C, H, W) float32 on the CPU, clamped to [-1, 1]."""
-    device = torch.device(device) if device is not None else next(iter(G.parameters()), torch.empty(0)).device
+    device = torch.device(device) if device is not None else device_of(G)
     outs = []
     for i in range(0, ws.shape[0], max(1, batch_size)):
         img = G.synthesis(ws[i:i + batch_size].to(device), noise_mode=noise_mode)
@@ -81,7 +82,7 @@ def generate(G, z: torch.Tensor, truncation_psi: float = 1.0, truncation_cutoff:
     """z (N, z_dim) -> images (N, C, H, W) on the CPU."""
     if z.ndim != 2 or z.shape[1] != G.z_dim:
         raise UserError(f"latents must have shape (N, {G.z_dim}), not {tuple(z.shape)}")
-    device = torch.device(device) if device is not None else next(iter(G.parameters()), torch.empty(0)).device
+    device = torch.device(device) if device is not None else device_of(G)
     ws = G.mapping(z.to(device), c, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff)
     return synthesize(G, ws, noise_mode=noise_mode, batch_size=batch_size, device=device)
 

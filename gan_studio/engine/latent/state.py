@@ -9,6 +9,10 @@ from typing import Any
 
 import torch
 
+from ..device import device_of
+from .codes import apply_codes, describe_codes
+from .sampling import seed_latent
+
 SOURCES = ("seed", "walk", "direction", "mix", "file", "random")
 
 
@@ -32,7 +36,6 @@ class Latent:
 
     @classmethod
     def from_seed(cls, seed: int, z_dim: int, codes: dict[str, float] | None = None) -> "Latent":
-        from .sampling import seed_latent
         return cls(z=seed_latent(seed, z_dim), source="seed", info={"seed": int(seed)}, codes=dict(codes or {}))
 
     def with_codes(self, codes: dict[str, float]) -> "Latent":
@@ -44,7 +47,6 @@ class Latent:
         return self.info.get("seed") if self.source == "seed" else None
 
     def label(self) -> str:
-        from .codes import describe_codes
         chosen = f" · {describe_codes(self.codes)}" if self.codes else ""
         if self.source == "seed":
             return f"seed {self.info['seed']}{chosen}"
@@ -54,10 +56,9 @@ class Latent:
     def to_ws(self, G, truncation_psi: float = 1.0, truncation_cutoff: int | None = None) -> torch.Tensor:
         """(1, num_ws, w_dim) for this latent, chosen codes written in; truncation applies to z latents only
         (ws are already chosen)."""
-        from .codes import apply_codes
         if self.ws is not None:
             return apply_codes(G, self.ws, self.codes)
-        dev = next(iter(G.parameters()), torch.empty(0)).device
+        dev = device_of(G)
         with torch.no_grad():
             ws = G.mapping(self.z.to(dev), truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff)
             return apply_codes(G, ws, self.codes)

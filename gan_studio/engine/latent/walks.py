@@ -11,6 +11,7 @@ import math
 
 import torch
 
+from ..device import device_of
 from ..errors import UserError
 from .sampling import seed_latent
 
@@ -119,7 +120,7 @@ def walk_ws(G, keyframes: list, frames: int, method: str | None = None, loop: bo
     all are mapped and interpolated in w (lerp by default)."""
     if not keyframes:
         raise UserError("a walk needs keyframes")
-    dev = next(iter(G.parameters()), torch.empty(0)).device
+    dev = device_of(G)
     with torch.no_grad():
         if all(k.z is not None and not k.codes for k in keyframes):
             z = interpolate(torch.cat([k.z for k in keyframes]).cpu(), frames, method or "slerp", loop, easing)

@@ -16,6 +16,8 @@ from typing import Iterator, Sequence
 import numpy as np
 import torch
 
+from ..device import device_of
+
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.05, 0.96, 0.05))
 
 
@@ -93,7 +95,7 @@ def baseline_iou(train, test, thresholds: Sequence[float] = THRESHOLDS) -> dict:
 @torch.no_grad()
 def reconstruct_views(encoder, generator, images: torch.Tensor, device=None, batch: int = 64) -> torch.Tensor:
     """Views (N, 1, S, S) in [0, 1] -> occupancy probabilities (N, 32, 32, 32) on the CPU, from E's mean."""
-    device = device or next(generator.parameters()).device
+    device = device or device_of(generator)
     encoder.eval()
     generator.eval()
     outs = []

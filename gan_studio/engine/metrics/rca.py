@@ -12,6 +12,7 @@ from typing import Iterator
 import torch
 import torch.nn.functional as F
 
+from ..device import device_of
 from ..latent.directions.core import DirectionSet
 from ..latent.directions.voynov import PRESETS, PairRenderer, Reconstructor, pair_input, sample_shifts
 
@@ -43,7 +44,7 @@ class RCABudget:
 def rca_iter(G, ds: DirectionSet, budget: RCABudget = RCABudget(), seed: int = 0) -> Iterator[dict]:
     """Yields training progress, then {"rca": accuracy, ...}."""
     G = G.eval()
-    device = next(iter(G.parameters())).device
+    device = device_of(G)
     preset = PRESETS["paper"]
     dirs = ds.directions.to(device)
     pairs = PairRenderer(G, ds.space, ds.shift_scale)

@@ -13,6 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..device import device_of
 from ..errors import UserError
 from ..registry import ARCHITECTURES
 
@@ -52,15 +53,8 @@ class ImageGenerator(nn.Module):
     def w_avg(self) -> torch.Tensor:
         buf = getattr(self, "_w_avg", None)
         if buf is None:
-            return torch.zeros(self.w_dim, device=self._device())
+            return torch.zeros(self.w_dim, device=device_of(self))
         return buf
-
-    def _device(self) -> torch.device:
-        for p in self.parameters():
-            return p.device
-        for b in self.buffers():
-            return b.device
-        return torch.device("cpu")
 
     def _map(self, z: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:  # (N, num_ws, w_dim)
         return z.unsqueeze(1).expand(-1, self.num_ws, -1)

@@ -21,6 +21,7 @@ from typing import Iterator
 import torch
 import torch.nn.functional as F
 
+from ..device import device_of
 from ..errors import DataError, UserError
 from ..models.codes import CAT, CLASS, CodeLayout
 
@@ -112,6 +113,6 @@ def q_accuracy(G, D, n: int = 500, seed: int = 0) -> float:
     """How often Q's most likely category is the categorical code G was given (chance: 1 / info_cat)."""
     layout = G.code_layout
     z = torch.randn(n, G.z_dim, generator=torch.Generator().manual_seed(seed))
-    dev = next(G.parameters()).device
+    dev = device_of(G)
     q = D.q(G(z.to(dev)))
     return float((q[:, :layout.info_cat].argmax(1).cpu() == layout.codes_from_z(z)[CAT]).float().mean())

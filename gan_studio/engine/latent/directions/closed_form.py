@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import torch
 
+from ...device import device_of
 from ...errors import UserError
 from .core import DirectionSet, latent_dim, latent_space
 from .voynov import Deformator, estimate_shift_scale
-
-
-def _device(G):
-    return next(iter(G.parameters())).device
 
 
 @torch.no_grad()
 def ganspace(G, k: int, n: int = 10000, seed: int = 0) -> DirectionSet:
     """PCA of w (style generators), or of the first layer's activations regressed back to z."""
     space = latent_space(G)
-    z = torch.randn(n, G.z_dim, generator=torch.Generator().manual_seed(seed)).to(_device(G))
+    z = torch.randn(n, G.z_dim, generator=torch.Generator().manual_seed(seed)).to(device_of(G))
     if space == "w":
         w = G.mapping(z)[:, 0].double()
         _, _, vt = torch.linalg.svd(w - w.mean(0), full_matrices=False)

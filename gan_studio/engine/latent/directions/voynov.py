@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ...device import device_of
 from ...errors import UserError
 from .core import DirectionSet, latent_dim, latent_space
 
@@ -114,7 +115,7 @@ class PairRenderer:
 
     def __init__(self, G, space: str, shift_scale: float):
         self.G, self.space, self.shift_scale = G, space, shift_scale
-        self.device = next(iter(G.parameters())).device
+        self.device = device_of(G)
 
     def base(self, z: torch.Tensor) -> torch.Tensor:                # (B, dim) point in the direction space
         return z if self.space == "z" else self.G.mapping(z)[:, 0]
@@ -131,7 +132,7 @@ def estimate_shift_scale(G, space: str, n: int = 2000, seed: int = 0) -> float:
         return 1.0
     with torch.no_grad():
         z = torch.randn(n, G.z_dim, generator=torch.Generator().manual_seed(seed)).to(
-            next(iter(G.parameters())).device)
+            device_of(G))
         return G.mapping(z)[:, 0].std(0).mean().item()
 
 
@@ -140,7 +141,7 @@ class VoynovTrainer:
         preset = PRESETS[preset] if isinstance(preset, str) else preset
         self.preset = replace(preset, **overrides) if overrides else preset
         self.G = G.eval().requires_grad_(False)
-        self.device = next(iter(G.parameters())).device
+        self.device = device_of(G)
         self.space = latent_space(G)
         self.dim = latent_dim(G, self.space)
         self.steps, self.step, self.seed = steps, 0, seed
