@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import pickle
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +26,9 @@ import torch
 from torch import nn
 
 from .errors import ModelFileError, UserError
+from .files import atomic_write
+from .models.base import build
+from .models.scripted import load_scripted_generator
 from .registry import ARCHITECTURES
 
 META_KEY = "gan_studio"
@@ -73,24 +74,6 @@ def weights_hash(module: nn.Module) -> str:
         h.update(name.encode())
         h.update(t.detach().cpu().contiguous().numpy().tobytes())
     return h.hexdigest()
-
-
-def atomic_write(path: str | Path, write) -> Path:
-    """Call write(tmp_path), then rename over `path`: readers never see a half-written file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)      # mkstemp makes 0600; a model file is an ordinary file
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
 
 
 def save_bundle(path: str | Path, networks: dict[str, nn.Module], meta: dict[str, Any],
@@ -181,7 +164,6 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _build_networks(meta: dict, state: dict[str, torch.Tensor], name: str) -> dict[str, nn.Module]:
-    from .models.base import build
     arch = meta.get("arch")
     if arch not in ARCHITECTURES:
         raise ModelFileError(f"{name}: unknown architecture {arch!r} "
@@ -269,10 +251,17 @@ def _load_state_dict_file(path: Path, arch: str | None) -> Bundle:
     return b
 
 
+def _load_torchscript(path: Path, z_dim: int | None) -> Bundle:
+    gen = load_scripted_generator(path, z_dim)
+    meta = {"schema_version": SCHEMA_VERSION, "kind": "image-generator", "arch": "torchscript", "config": {},
+            "networks": ["generator"], "name": path.stem, "source_format": "torchscript",
+            "z_dim": gen.z_dim, "image_shape": list(gen.image_shape), "value_range": [-1, 1]}
+    return Bundle(meta, {"generator": gen}, path)
+
+
 def load_bundle(path: str | Path, trust_code: bool = False, arch: str | None = None,
                 z_dim: int | None = None) -> Bundle:
     """Load any supported model file onto the CPU. Raises ModelFileError with one clear message otherwise."""
-    from .models import scripted  # noqa: F401  (registers nothing; import here keeps startup light)
     path = Path(path).expanduser()
     if not path.is_file():
         raise ModelFileError(f"{path}: no such file")
@@ -287,7 +276,7 @@ def load_bundle(path: str | Path, trust_code: bool = False, arch: str | None = N
             if not trust_code:
                 raise ModelFileError(f"{path.name}: a TorchScript file is a program, not just weights; "
                                      f"load it only if you trust its source (--trust-code)")
-            return scripted.load_torchscript(path, z_dim)
+            return _load_torchscript(path, z_dim)
         return _load_state_dict_file(path, arch)
     if head[:1] == b"\x80":  # a legacy raw pickle: torch.load(weights_only=True) still refuses code
         return _load_state_dict_file(path, arch)

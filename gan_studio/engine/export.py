@@ -11,9 +11,9 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
-from .bundle import atomic_write
 from .errors import UserError
-from .imaging import to_uint8, upscale
+from .files import atomic_write
+from .imaging import save_png, to_uint8, upscale
 
 FORMATS = (".gif", ".mp4", ".npy", ".png")
 
@@ -56,7 +56,6 @@ def export_frames(images: torch.Tensor | Callable[[int], torch.Tensor], count: i
 
 
 def _png_frames(get, count: int, out: Path, scale: int) -> Iterator[tuple[int, int]]:
-    from .imaging import save_png
     digits = max(4, len(str(count - 1)))
     for i in range(count):
         save_png(out.with_name(f"{out.stem}_{i:0{digits}d}.png"), get(i)[0], scale=scale)

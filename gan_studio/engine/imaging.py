@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from .errors import UserError
+from .files import atomic_write
 
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
@@ -39,7 +40,6 @@ def upscale(pixels: np.ndarray, factor: int) -> np.ndarray:
 def save_png(path: str | Path, image: torch.Tensor, scale: int = 1) -> Path:
     """Save one image (C, H, W) in [-1, 1] as PNG, nearest-neighbour upscaled by `scale`."""
     from PIL import Image
-    from .bundle import atomic_write
     px = upscale(to_uint8(image[None])[0], scale)
     mode = "L" if px.shape[-1] == 1 else "RGB"
     img = Image.fromarray(px[..., 0] if mode == "L" else px, mode)

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import UserError
+from .files import atomic_write
 
 MESH_SUFFIXES = (".stl", ".obj", ".ply")
 VOXEL_SUFFIXES = (".npy",)
@@ -81,7 +82,6 @@ def build_mesh(voxels, threshold: float = 0.5, style: str = "cubes"):
 
 def save_mesh(mesh, path: str | Path) -> Path:
     """Write a mesh as .stl, .obj or .ply, atomically. An empty mesh is a UserError (nothing to write)."""
-    from .bundle import atomic_write
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in MESH_SUFFIXES:
@@ -104,7 +104,6 @@ def save_mesh(mesh, path: str | Path) -> Path:
 
 def save_voxels(voxels, path: str | Path, threshold: float | None = 0.5) -> Path:
     """Write the grid as .npy: bool (> threshold), or float32 probabilities when threshold is None."""
-    from .bundle import atomic_write
     path = Path(path)
     grid = as_grid(voxels)
     arr = grid if threshold is None else grid > threshold

@@ -1,6 +1,6 @@
 """A trusted TorchScript z -> image generator, wrapped in the common generator interface.
 
-TorchScript is code: `load_torchscript` is only called when the user has said the file is trusted.
+TorchScript is code: `load_scripted_generator` is only called when the user has said the file is trusted.
 """
 from __future__ import annotations
 
@@ -33,8 +33,9 @@ def _probe_z_dim(module) -> int | None:
     return None
 
 
-def load_torchscript(path: Path, z_dim: int | None = None):
-    from ..bundle import SCHEMA_VERSION, Bundle
+def load_scripted_generator(path: Path, z_dim: int | None = None) -> ScriptedGenerator:
+    """The TorchScript z -> image generator in `path` (z_dim probed from the module when not given), checked on
+    one zero latent; a ModelFileError otherwise. Its model-file metadata is the caller's (bundle.py)."""
     try:
         module = torch.jit.load(str(path), map_location="cpu").eval()
     except Exception as exc:
@@ -52,8 +53,4 @@ def load_torchscript(path: Path, z_dim: int | None = None):
     if not isinstance(out, torch.Tensor) or out.ndim != 4 or out.shape[1] not in (1, 3) or out.shape[2] != out.shape[3]:
         raise ModelFileError(f"{path.name}: the TorchScript model must map (N, {z_dim}) to square images "
                              f"(N, C, H, W); it returned {getattr(out, 'shape', type(out).__name__)}")
-    gen = ScriptedGenerator(module, z_dim, tuple(out.shape[1:])).eval()
-    meta = {"schema_version": SCHEMA_VERSION, "kind": "image-generator", "arch": "torchscript", "config": {},
-            "networks": ["generator"], "name": path.stem, "source_format": "torchscript",
-            "z_dim": z_dim, "image_shape": list(out.shape[1:]), "value_range": [-1, 1]}
-    return Bundle(meta, {"generator": gen}, path)
+    return ScriptedGenerator(module, z_dim, tuple(out.shape[1:])).eval()
