@@ -393,7 +393,7 @@ class WalksPanel(Panel):
     def _update_cli(self) -> None:
         m = self.ctx.model
         spec = self.current_spec()
-        cmd = spec.command(model_ref(m), "walk.gif", self.export_bar.fps(), self.export_bar.scale()) \
+        cmd = spec.command(model_ref(m), fps=self.export_bar.fps(), scale=self.export_bar.scale()) \
             if m is not None and self._G is not None and not spec.problem() else ""
         self.cli_label.setText(cmd or ("— keyframes taken from the sample view have no seed, so no command line"
                                        if self._G is not None and spec.keyframes else ""))

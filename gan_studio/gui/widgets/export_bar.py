@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QWidget
 
+from ...engine.jobs.walks import DEFAULT_FPS, DEFAULT_SCALE, HELP
 from ..workers import TaskPool, TaskWorker
 from .sample_view import UPSCALES
 
@@ -20,14 +21,14 @@ class ExportBar(QWidget):
         super().__init__(parent)
         self.fps_box = QSpinBox()
         self.fps_box.setRange(1, 60)
-        self.fps_box.setValue(24)
+        self.fps_box.setValue(DEFAULT_FPS)
         self.fps_box.setSuffix(" fps")
-        self.fps_box.setToolTip("Frame rate of the exported GIF or MP4")
+        self.fps_box.setToolTip(HELP["fps"])
         self.upscale_box = QComboBox()
         for f in UPSCALES:
             self.upscale_box.addItem(f"×{f}", f)
-        self.upscale_box.setCurrentIndex(UPSCALES.index(4))
-        self.upscale_box.setToolTip("Nearest-neighbour upscale factor of exported frames")
+        self.upscale_box.setCurrentIndex(UPSCALES.index(DEFAULT_SCALE))
+        self.upscale_box.setToolTip(HELP["scale"])
         self.buttons = {}
         for fmt, text in FORMATS.items():
             btn = QPushButton(text)

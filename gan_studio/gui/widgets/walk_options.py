@@ -6,6 +6,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QSpinBox, QWidget
 from superqt import QLabeledDoubleSlider
 
+from ...engine.jobs.walks import DEFAULT_EASING, DEFAULT_FRAMES, DEFAULT_PSI, HELP
+from ...engine.latent.walks import EASINGS
+
 SOURCES = (("Through keyframes", None), ("Random loop: circle", "circle"), ("Random loop: noise", "noise"))
 METHODS = (("Auto (slerp in z)", None), ("Slerp", "slerp"), ("Lerp", "lerp"))
 MAX_FRAMES = 2000
@@ -21,28 +24,29 @@ class WalkOptions(QWidget):
         for box, items in ((self.source_box, SOURCES), (self.method_box, METHODS)):
             for text, data in items:
                 box.addItem(text, data)
-        self.source_box.setToolTip("Walk through the keyframes, or a smooth random closed loop from a seed")
+        self.source_box.setToolTip(HELP["random"])
         self.method_box.setToolTip("Auto: slerp when every keyframe is a z (a seed), lerp in w otherwise")
         self.loop_seed = QSpinBox()
         self.loop_seed.setRange(0, 2**31 - 1)
         self.loop_seed.setKeyboardTracking(False)
-        self.loop_seed.setToolTip("Seed of the random loop (a circle starts at this seed's latent)")
+        self.loop_seed.setToolTip(HELP["random_seed"])
         self.frames_box = QSpinBox()
         self.frames_box.setRange(2, MAX_FRAMES)
-        self.frames_box.setValue(120)
+        self.frames_box.setValue(DEFAULT_FRAMES)
         self.frames_box.setKeyboardTracking(False)
-        self.frames_box.setToolTip("Frames in the whole walk")
+        self.frames_box.setToolTip(HELP["frames"])
         self.easing_box = QComboBox()
-        self.easing_box.addItems(["linear", "ease"])
-        self.easing_box.setToolTip("ease: slow in and out at every keyframe")
+        self.easing_box.addItems(list(EASINGS))
+        self.easing_box.setCurrentText(DEFAULT_EASING)
+        self.easing_box.setToolTip(HELP["easing"])
         self.loop_check = QCheckBox("Closed loop")
-        self.loop_check.setToolTip("The walk ends where it began: the last frame leads back to the first keyframe")
+        self.loop_check.setToolTip(HELP["loop"])
         self.psi_slider = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
         self.psi_slider.setRange(0.0, 1.5)
         self.psi_slider.setSingleStep(0.01)
         self.psi_slider.setDecimals(2)
-        self.psi_slider.setValue(1.0)
-        self.psi_slider.setToolTip("Truncation ψ for seed keyframes and random loops: 1 = none, 0 = average")
+        self.psi_slider.setValue(DEFAULT_PSI)
+        self.psi_slider.setToolTip(HELP["psi"])
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)

@@ -12,6 +12,7 @@ import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox, QStyle, QVBoxLayout, QWidget
 
+from ...engine.jobs.walks import DEFAULT_FPS
 from .pixel_view import PixelView
 
 
@@ -36,7 +37,7 @@ class WalkPlayer(QWidget):
         self.counter.setMinimumWidth(self.counter.fontMetrics().horizontalAdvance("0000 / 0000") + 6)
         self.speed_box = QSpinBox()
         self.speed_box.setRange(1, 60)
-        self.speed_box.setValue(24)
+        self.speed_box.setValue(DEFAULT_FPS)
         self.speed_box.setSuffix(" fps")
         self.speed_box.setToolTip("Playback speed")
         self.timer = QTimer(self)
