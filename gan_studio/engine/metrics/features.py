@@ -24,24 +24,10 @@ from ..data.images import ImageDataset, fit_images
 from ..errors import UserError
 from ..models.base import build
 from ..registry import FEATURES
+from . import inception  # noqa: F401  (registers "inception")
+from .extractor import FeatureExtractor
 
 LENET_FILE = "lenet-mnist.safetensors"
-
-
-class FeatureExtractor:
-    name: str
-    dim: int
-
-    def __call__(self, images: torch.Tensor) -> torch.Tensor:   # (N, C, H, W) in [-1, 1] -> (N, dim) float64
-        raise NotImplementedError
-
-    def to(self, device) -> "FeatureExtractor":
-        """Run on `device` where that helps (a big network); the default stays on the CPU."""
-        return self
-
-    def info(self) -> dict:
-        """Extra facts for a metrics result (e.g. which weights file)."""
-        return {}
 
 
 @FEATURES.register("lenet-mnist")
@@ -126,5 +112,3 @@ def save_lenet(path, net, meta: dict) -> Path:
     return save_bundle(path, {"classifier": net}, {"kind": "classifier", "arch": "lenet",
                                                    "config": net.cfg.to_dict(), **meta})
 
-
-from . import inception as _inception  # noqa: E402,F401  (registers "inception"; needs FeatureExtractor above)

@@ -28,7 +28,7 @@ from torch import nn
 
 from ..errors import UserError
 from ..registry import FEATURES
-from .features import FeatureExtractor
+from .extractor import FeatureExtractor
 
 WEIGHTS_FILE = "pt_inception-2015-12-05-6726825d.pth"
 WEIGHTS_URL = f"https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/{WEIGHTS_FILE}"
