@@ -1,14 +1,13 @@
 """Finding models: shipped ones in resources/, the user's folder, and explicit paths."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from .bundle import Bundle, load_bundle, read_metadata
 from .errors import ModelFileError, UserError
+from .paths import RESOURCES, resources_dir, user_models_dir  # noqa: F401  (RESOURCES: the default shipped folder)
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 MODEL_SUFFIXES = (".safetensors", ".pt", ".pth")
 
 
@@ -16,13 +15,13 @@ DEFAULT_MODEL = "mnist-wgan-gp"      # what the GUI opens first (no model asked 
 
 
 def shipped_dir() -> Path:
-    return Path(os.environ.get("GAN_STUDIO_RESOURCES", RESOURCES))
+    """The shipped models' folder ($GAN_STUDIO_RESOURCES, else resources/)."""
+    return resources_dir()
 
 
 def user_dir() -> Path:
-    base = os.environ.get("GAN_STUDIO_HOME") or os.path.join(
-        os.environ.get("XDG_DATA_HOME", os.path.expanduser("~/.local/share")), "gan-studio")
-    return Path(base) / "models"
+    """The user's model folder ($GAN_STUDIO_HOME/models, else the platform's user data folder: paths.py)."""
+    return user_models_dir()
 
 
 @dataclass

@@ -1,8 +1,9 @@
 """What the app remembers between runs: last model, recent files, window geometry.
 
-Stored with QSettings (organisation "GAN Studio", application "gan-studio"). A test or a portable run
-points it elsewhere with a file path (constructor argument, or the GAN_STUDIO_SETTINGS environment
-variable): an INI file there, and the user's own settings stay untouched.
+Stored with QSettings in an INI file, engine/paths.py's settings_path(): on Linux the file QSettings("GAN Studio",
+"gan-studio") always used (~/.config/GAN Studio/gan-studio.conf). A test or a portable run points it elsewhere
+with a file path (constructor argument, or the GAN_STUDIO_SETTINGS environment variable), and the user's own
+settings stay untouched.
 """
 from __future__ import annotations
 
@@ -11,17 +12,18 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from ..engine.paths import settings_path
+
 ORG, APP = "GAN Studio", "gan-studio"
 MAX_RECENT = 10
 
 
 class Settings:
     def __init__(self, path: str | os.PathLike | None = None) -> None:
-        path = path or os.environ.get("GAN_STUDIO_SETTINGS")
-        if path:
-            self.q = QSettings(str(path), QSettings.Format.IniFormat)
-        else:
-            self.q = QSettings(ORG, APP)
+        given = path or os.environ.get("GAN_STUDIO_SETTINGS")
+        self.q = QSettings(str(given or settings_path()), QSettings.Format.IniFormat)
+        if not given:
+            _carry_over_native(self.q)
 
     # ------------------------------------------------------------ models
     @property
@@ -66,3 +68,16 @@ class Settings:
 
     def set_value(self, key: str, value) -> None:
         self.q.setValue(key, value)
+
+
+def _carry_over_native(q: QSettings) -> None:
+    """Once, into a new settings file: what QSettings(ORG, APP) kept where it is not that file (the Windows
+    registry, a macOS plist), so no one loses their last model and recent files. On Linux it is that file."""
+    if q.allKeys():
+        return
+    old = QSettings(ORG, APP)
+    if Path(old.fileName()) == Path(q.fileName()):
+        return
+    for key in old.allKeys():
+        q.setValue(key, old.value(key))
+    q.sync()

@@ -19,10 +19,10 @@ import torch
 import torch.nn.functional as F
 
 from ..bundle import load_bundle, save_bundle
-from ..catalog import shipped_dir
 from ..data.images import ImageDataset, fit_images
 from ..errors import UserError
 from ..models.base import build
+from ..paths import resources_dir
 from ..registry import FEATURES
 from . import inception  # noqa: F401  (registers "inception")
 from .extractor import FeatureExtractor
@@ -35,7 +35,7 @@ class LeNetFeatures(FeatureExtractor):
     name = "lenet-mnist"
 
     def __init__(self, path: str | Path | None = None):
-        path = Path(path) if path else shipped_dir() / LENET_FILE
+        path = Path(path) if path else resources_dir() / LENET_FILE
         if not path.is_file():
             raise UserError(f"the lenet-mnist feature network is missing ({path}); "
                             f"train it with `gan-studio train-classifier`")
