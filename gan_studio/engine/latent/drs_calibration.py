@@ -11,12 +11,12 @@ logit already ("identity"). Otherwise two calibrations:
       (label 1) and generated ones (label 0). Seconds, but no affine map makes a Wasserstein critic a
       density-ratio estimator: on the shipped model it made DRS worse (FID 44.9 -> 97.9 at percentile 95).
 
-Where a fit is kept: small files per (generator, critic) pair in the user's data folder,
+Where a fit is kept: small files per (generator, critic) pair in the user's data folder (paths.py; on Linux
+~/.local/share/gan-studio, $GAN_STUDIO_HOME when that is set),
 
-    ~/.local/share/gan-studio/drs/<key>.json                       affine
-    ~/.local/share/gan-studio/drs/<key>.finetune.json              fine-tuned: Platt a, b and figures,
-    ~/.local/share/gan-studio/drs/<key>.finetune.safetensors       and the fine-tuned critic's weights
-                                                                   (under $GAN_STUDIO_HOME/drs when that is set)
+    drs/<key>.json                       affine
+    drs/<key>.finetune.json              fine-tuned: Platt a, b and figures,
+    drs/<key>.finetune.safetensors       and the fine-tuned critic's weights
 
 keyed by a hash of both networks' weights, so it follows the weights (a copied or renamed model file keeps
 it, a retrained one does not) and the model file itself is never rewritten. The CLI writes it when given
@@ -25,76 +25,29 @@ fine-tuned fit is used when there is one, else the affine one.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import fields
 from pathlib import Path
 from typing import Iterator
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from ..device import device_of
+from .. import training  # noqa: F401  (registers the losses, whose score functions a critic's output goes through)
+from ..data import load_images
 from ..errors import UserError
+from ..files import atomic_write
+from ..paths import user_data_dir
+from ..registry import LOSSES
+from .drs_core import (AFFINE, CALIBRATION_SEED, DEFAULT_CALIBRATION_N, FINETUNE, IDENTITY, MIN_CALIBRATION_N,
+                       Calibration, calibration_key, critic_scores, fit_logistic)
+from .drs_finetune import DEFAULT_STEPS, finetune_iter, load_finetuned, save_finetuned
+from .sampling import generate
 
 LOGIT_LOSSES = ("ns", "vanilla", "unrolled")   # logistic-loss critics: their output already is the logit
-CALIBRATION_SEED = 0x0D75CA1    # the stream of generated samples used for fitting (not a user seed)
-DEFAULT_CALIBRATION_N = 2000    # real and generated images each: plenty for two parameters
-MIN_CALIBRATION_N = 50
-AFFINE, FINETUNE, IDENTITY = "logistic-fit", "finetune", "identity"     # Calibration.method
 METHOD_NAMES = {"affine": AFFINE, "finetune": FINETUNE}                 # as the CLI spells them
 DEFAULT_METHOD = FINETUNE
-
-
-@dataclass
-class Calibration:
-    """score -> logit: D̃(x) = a · scorer(x) + b, scorer = the fine-tuned copy (method "finetune") or the critic."""
-    a: float = 1.0
-    b: float = 0.0
-    method: str = IDENTITY        # IDENTITY (the critic's output is the logit), AFFINE or FINETUNE
-    data: str = ""                # the real images of a fit
-    split: str = ""
-    n: int = 0                    # real images the a, b fit used (and as many generated)
-    accuracy: float | None = None  # real-vs-generated accuracy of the fitted logit at 0 (held out for FINETUNE)
-    key: str = ""                 # calibration_key of the (generator, critic) pair
-    steps: int = 0                # FINETUNE: the critic's training steps
-    affine_accuracy: float | None = None   # FINETUNE: the best affine map of the raw critic, same held-out images
-    finetuned: nn.Module | None = field(default=None, repr=False, compare=False)   # FINETUNE: the trained copy
-
-    def logits(self, scores: torch.Tensor) -> torch.Tensor:
-        return self.a * scores + self.b
-
-    def scorer(self, critic: nn.Module) -> nn.Module:
-        """What to score images with: the fine-tuned copy (moved to the critic's device), else the critic."""
-        if self.method != FINETUNE:
-            return critic
-        if self.finetuned is None:
-            raise ValueError("a fine-tuned calibration without its fine-tuned critic")
-        dev = device_of(critic)
-        return self.finetuned.to(dev)
-
-    def describe(self) -> str:
-        if self.method == IDENTITY:
-            return "the critic's output is the logit (non-saturating loss)"
-        acc = f", accuracy {self.accuracy:.3f}" if self.accuracy is not None else ""
-        if self.method == FINETUNE:
-            was = f" (best affine map of the raw critic: {self.affine_accuracy:.3f})" \
-                if self.affine_accuracy is not None else ""
-            return (f"critic fine-tuned for {self.steps} steps with the logistic loss on {self.data}, Platt "
-                    f"a={self.a:.4g} b={self.b:+.4g}; held-out real-vs-generated accuracy {self.accuracy:.3f}{was}")
-        return f"affine logistic fit a={self.a:.4g} b={self.b:+.4g} on {self.n} real images of {self.data}{acc}"
-
-    def short(self) -> str:
-        """A few words for a status line."""
-        return {IDENTITY: "NS critic", FINETUNE: f"critic fine-tuned on {self.data}"}.get(
-            self.method, f"affine fit on {self.data}")
-
-    @classmethod
-    def from_json(cls, obj: dict) -> "Calibration":
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in obj.items() if k in names})
 
 
 # ---------------------------------------------------------------- the model's critic
@@ -125,8 +78,6 @@ def _loss_score(bundle):
     loss = (bundle.meta.get("training") or {}).get("loss")
     if not loss:
         return None
-    from .. import training  # noqa: F401  (registers the losses)
-    from ..registry import LOSSES
     try:
         return getattr(LOSSES.get(loss), "score", None)
     except (KeyError, UserError):
@@ -147,48 +98,10 @@ def critic_is_logit(bundle) -> bool:
     return loss in LOGIT_LOSSES
 
 
-@torch.no_grad()
-def critic_scores(critic, images: torch.Tensor, batch: int = 250) -> torch.Tensor:
-    """images (N, C, H, W) in [-1, 1] -> raw critic outputs (N,) float32 on the CPU."""
-    dev = device_of(critic)
-    out = [critic(images[i:i + batch].to(dev)).float().reshape(-1).cpu() for i in range(0, len(images), batch)]
-    return torch.cat(out) if out else torch.zeros(0)
-
-
-# ---------------------------------------------------------------- the logistic fit
-
-def fit_logistic(real: torch.Tensor, fake: torch.Tensor, max_iter: int = 200) -> tuple[float, float, float]:
-    """Logistic regression of label (real 1, fake 0) on score: returns (a, b, accuracy).
-
-    real (Nr,), fake (Nf,) scores. LBFGS in float64 on standardised scores; a tiny ridge keeps a finite
-    answer when the two sets are separable."""
-    s = torch.cat([real, fake]).double()                                          # (Nr + Nf,)
-    y = torch.cat([torch.ones(len(real)), torch.zeros(len(fake))]).double()
-    if len(real) == 0 or len(fake) == 0:
-        raise UserError("calibration needs both real and generated scores")
-    mu, sd = s.mean(), s.std().clamp_min(1e-12)
-    u = (s - mu) / sd
-    w = torch.zeros(2, dtype=torch.float64, requires_grad=True)                 # slope, intercept
-    opt = torch.optim.LBFGS([w], lr=1.0, max_iter=max_iter, tolerance_grad=1e-10, tolerance_change=1e-14,
-                            line_search_fn="strong_wolfe")
-
-    def closure():
-        opt.zero_grad()
-        loss = F.binary_cross_entropy_with_logits(w[0] * u + w[1], y) + 1e-6 * w[0] ** 2
-        loss.backward()
-        return loss
-
-    with torch.enable_grad():
-        opt.step(closure)
-    w0, w1 = w.detach().tolist()
-    slope, icpt = w0 / float(sd), w1 - w0 * float(mu) / float(sd)
-    acc = float(((slope * s + icpt > 0).double() == y).double().mean())
-    return slope, icpt, acc
-
+# ---------------------------------------------------------------- the affine fit
 
 def _real_images(data_path: str, split: str, n: int, G) -> torch.Tensor:
     """n real images (N, C, H, W) in [-1, 1], a fixed random subset, fitted to the generator's shape."""
-    from ..data import load_images
     data = load_images(data_path, split)
     if len(data) < MIN_CALIBRATION_N:
         raise UserError(f"{data_path} has {len(data)} images; DRS calibration needs at least {MIN_CALIBRATION_N}")
@@ -202,7 +115,6 @@ def calibrate_iter(G, critic, data_path: str, n: int = DEFAULT_CALIBRATION_N, sp
     """Fit the critic's calibration on real images from `data_path` and as many generated ones.
 
     Yields progress dicts, then {"stage": "done", "result": Calibration}. G and critic on the same device."""
-    from .sampling import generate
     if n < MIN_CALIBRATION_N:
         raise UserError(f"the calibration needs at least {MIN_CALIBRATION_N} images, not {n}")
     yield {"stage": "real images", "done": 0, "total": n}
@@ -241,20 +153,13 @@ def fit_iter(G, critic, data_path: str, method: str | None = None, n: int = DEFA
     """Fit a calibration of `method` (default: fine-tune). Progress dicts, then {"stage": "done", "result"}."""
     if (method_of(method) or DEFAULT_METHOD) == AFFINE:
         return calibrate_iter(G, critic, data_path, n=n, split=split)
-    from .drs_finetune import DEFAULT_STEPS, finetune_iter
     return finetune_iter(G, critic, data_path, steps=DEFAULT_STEPS if steps is None else steps, n=n, split=split)
 
 
 # ---------------------------------------------------------------- where fits are kept
 
-def calibration_key(G, critic) -> str:
-    from ..bundle import weights_hash
-    return hashlib.sha256((weights_hash(G) + weights_hash(critic)).encode()).hexdigest()[:24]
-
-
 def calibration_dir() -> Path:
-    from ..catalog import user_dir
-    return user_dir().parent / "drs"
+    return user_data_dir() / "drs"
 
 
 def calibration_path(key: str, method: str = AFFINE) -> Path:
@@ -267,11 +172,9 @@ def finetuned_path(key: str) -> Path:
 
 def save_calibration(cal: Calibration, model_name: str = "") -> Path:
     """Write the fit (and, for FINETUNE, first the fine-tuned critic's sidecar): its JSON path."""
-    from ..bundle import atomic_write
     if not cal.key:
         raise ValueError("a stored calibration needs its key")
     if cal.method == FINETUNE:
-        from .drs_finetune import save_finetuned
         if cal.finetuned is None:
             raise ValueError("a fine-tuned calibration needs its fine-tuned critic")
         save_finetuned(finetuned_path(cal.key), cal.finetuned, cal.key)
@@ -300,7 +203,6 @@ def load_calibration(key: str, method: str = AFFINE, critic=None) -> Calibration
     if method == FINETUNE:
         if critic is None:
             raise ValueError("loading a fine-tuned calibration needs the critic")
-        from .drs_finetune import load_finetuned
         cal.finetuned = load_finetuned(finetuned_path(key), critic)
         if cal.finetuned is None:
             return None

@@ -24,8 +24,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..data import load_images
 from ..device import device_of
 from ..errors import UserError
+from ..files import atomic_write
+from .drs_core import (CALIBRATION_SEED, DEFAULT_CALIBRATION_N, MIN_CALIBRATION_N, Calibration, calibration_key,
+                       critic_scores, fit_logistic)
+from .sampling import generate
 
 FINETUNE_SEED = 0x0D75F7      # the real-batch / latent stream of the fine-tuning (not a user seed)
 DEFAULT_STEPS = 1000
@@ -49,21 +54,18 @@ class FinetunedCritic(nn.Module):
 
 def _split(n_data: int, n: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Fixed random (held-out, training) indices: min(n, half the data) held out for the Platt fit."""
-    from .drs_calibration import CALIBRATION_SEED
     perm = torch.randperm(n_data, generator=torch.Generator("cpu").manual_seed(CALIBRATION_SEED))
     k = min(n, n_data // 2)
     return perm[:k], perm[k:]
 
 
 def _samples(G, n: int, seed: int) -> torch.Tensor:
-    from .sampling import generate
     z = torch.randn(n, G.z_dim, generator=torch.Generator("cpu").manual_seed(seed))   # (n, z_dim)
     return generate(G, z)
 
 
 def _train(net: FinetunedCritic, G, data, train_idx: torch.Tensor, steps: int, batch: int,
            lr: float) -> Iterator[dict]:
-    from .sampling import generate
     c, res, _ = G.image_shape
     dev = device_of(net)
     opt = torch.optim.Adam(net.parameters(), lr=lr, betas=BETAS)
@@ -93,9 +95,6 @@ def finetune_iter(G, critic, data_path: str, steps: int = DEFAULT_STEPS, n: int 
 
     Yields progress dicts, then {"stage": "done", "result": Calibration} (method "finetune", the trained copy in
     its `finetuned`). G and critic on the same device; neither is changed."""
-    from ..data import load_images
-    from .drs_calibration import (DEFAULT_CALIBRATION_N, MIN_CALIBRATION_N, CALIBRATION_SEED, Calibration,
-                                  calibration_key, critic_scores, fit_logistic)
     if steps < 1:
         raise UserError(f"the critic fine-tuning needs at least 1 step, not {steps}")
     n = DEFAULT_CALIBRATION_N if n is None else n
@@ -124,8 +123,6 @@ def finetune_iter(G, critic, data_path: str, steps: int = DEFAULT_STEPS, n: int 
 
 def save_finetuned(path, net: FinetunedCritic, key: str):
     from safetensors.torch import save_file
-
-    from ..bundle import atomic_write
     tensors = {k: v.detach().cpu().contiguous().clone() for k, v in net.state_dict().items()}
     meta = {"gan_studio": "DRS fine-tuned critic", "key": key}
     return atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=meta))
