@@ -16,7 +16,10 @@ import numpy as np
 import torch
 
 from .bundle import Bundle
+from .catalog import open_model
 from .errors import UserError
+from .latent.sampling import seeds_latents
+from .latent.walks import interpolate
 
 
 @dataclass
@@ -26,7 +29,6 @@ class VoxelModel:
 
     @classmethod
     def open(cls, name_or_path: str, device: str | torch.device = "cpu") -> "VoxelModel":
-        from .catalog import open_model
         return cls.from_bundle(open_model(str(name_or_path)), device)
 
     @classmethod
@@ -88,7 +90,6 @@ class VoxelModel:
 
     def latent(self, seed: int) -> torch.Tensor:
         """The z of a seed (1, z_dim): the same seeds as the image models (torch.Generator per seed)."""
-        from .latent.sampling import seeds_latents
         return seeds_latents([int(seed)], self.z_dim)
 
     def sample(self, seed: int) -> np.ndarray:
@@ -98,6 +99,5 @@ class VoxelModel:
                     encoded: bool = False) -> np.ndarray:
         """Shapes along the path from z0 to z1 (each (1, z_dim) or (z_dim,)): (steps, 32, 32, 32);
         `encoded`: both ends are encoded images (see decode)."""
-        from .latent.walks import interpolate
         keys = torch.cat([z0.reshape(1, -1), z1.reshape(1, -1)]).float()
         return self.decode(interpolate(keys, steps, method), encoded=encoded)

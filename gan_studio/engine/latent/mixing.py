@@ -21,6 +21,7 @@ import torch
 
 from ..device import device_of
 from ..errors import UserError
+from ..imaging import make_grid
 from .sampling import synthesize
 
 PRESETS = ("none", "all", "coarse", "middle", "fine")
@@ -178,5 +179,4 @@ def grid_canvas(grid: MixingGrid, pad: int = 2, blank: float = 1.0) -> torch.Ten
     tiles[0, 1:] = grid.col_images
     tiles[1:, 0] = grid.row_images
     tiles[1:, 1:] = grid.cells
-    from ..imaging import make_grid
     return make_grid(tiles.reshape((r + 1) * (k + 1), c, h, w), ncols=k + 1, pad=pad, pad_value=blank)

@@ -16,6 +16,7 @@ from typing import Iterator, Sequence
 import numpy as np
 import torch
 
+from ..data.views import random_params, render_views
 from ..device import device_of
 
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.05, 0.96, 0.05))
@@ -108,7 +109,6 @@ def reconstruct_views(encoder, generator, images: torch.Tensor, device=None, bat
 def _ious_by_threshold(encoder, generator, data, seed: int, chunk: int, thresholds, device,
                        stage: str) -> Iterator[dict]:
     """Yield progress over `data` in chunks; the last dict carries "ious" (N, T)."""
-    from ..data.views import random_params, render_views
     params = random_params(len(data), torch.Generator().manual_seed(int(seed)))   # one view per object
     size = encoder.cfg.image_size
     rows = []

@@ -35,6 +35,7 @@ from ..config import Config
 from ..data import views
 from ..data.voxels import load_voxels
 from ..errors import UserError
+from ..imaging import save_grid
 from ..models.base import build
 from ..models.voxel_iwgan import kl_divergence, reparameterize
 from .recipes import RECIPES, make_optimizer, recalibrate_batchnorm, standing_batchnorm, update_ema
@@ -271,7 +272,6 @@ class VoxelIWGANRecipe:
 
     def save_samples(self, path, samples: torch.Tensor) -> None:
         """PNG: 16 random shapes (2 rows of 8), then probe views / true shapes / reconstructions rows."""
-        from ..imaging import save_grid
         rows = torch.cat([samples[:16], self.probe_rows()])
         save_grid(path, rows, ncols=max(8, self.probe_voxels.shape[0]), scale=2)
 

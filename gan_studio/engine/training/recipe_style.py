@@ -23,7 +23,9 @@ from typing import Iterator
 import torch
 from torch import nn
 
+from ..data import load_images
 from ..errors import UserError
+from ..imaging import save_grid
 from ..models.base import build
 from .recipes import RECIPES, update_ema
 from .regularizers import r1_penalty
@@ -74,7 +76,6 @@ class StyleGANRecipe:
     """Non-saturating loss + lazy R1 + style mixing + generator EMA (see the module docstring)."""
 
     def __init__(self, cfg, device: torch.device):
-        from ..data import load_images
         if cfg.loss != "ns":
             raise UserError(f"--arch stylegan2 trains with --loss ns (the non-saturating logistic loss "
                             f"with lazy R1), not {cfg.loss!r}")
@@ -163,7 +164,6 @@ class StyleGANRecipe:
         return batches(real, self.cfg.batch, gen)
 
     def save_samples(self, path, samples: torch.Tensor) -> None:
-        from ..imaging import save_grid
         save_grid(path, samples, ncols=8, scale=2)
 
     @torch.no_grad()

@@ -1,8 +1,11 @@
 """Direction discovery: Voynov & Babenko (trained), GANSpace, SeFa, random and coordinate baselines."""
 from __future__ import annotations
 
+import time
 from typing import Iterator
 
+from ...bundle import weights_hash
+from ...errors import UserError
 from .closed_form import baseline, ganspace, sefa
 from .core import DirectionSet, apply_shifts, load_directions, save_directions  # noqa: F401
 from .voynov import PRESETS, VoynovTrainer  # noqa: F401
@@ -13,9 +16,6 @@ METHODS = ("voynov", "ganspace", "sefa", "random", "coordinate")
 def discover(G, method: str, k: int, steps: int = 3000, seed: int = 0, preset: str = "fast",
              **overrides) -> Iterator[dict]:
     """Yields progress dicts; the last one holds {"result": DirectionSet}. Closed-form methods yield once."""
-    import time
-    from ...bundle import weights_hash
-    from ...errors import UserError
     if method not in METHODS:
         raise UserError(f"unknown method {method!r} (choose from {', '.join(METHODS)})")
     ident = weights_hash(G)

@@ -14,8 +14,9 @@ from typing import Any
 
 import torch
 
-from ...bundle import META_KEY, SCHEMA_VERSION, atomic_write, weights_hash
+from ...bundle import META_KEY, SCHEMA_VERSION, read_metadata, weights_hash
 from ...errors import ModelFileError, UserError
+from ...files import atomic_write
 from ...models.codes import layout_of
 
 
@@ -79,7 +80,6 @@ def save_directions(path: str | Path, ds: DirectionSet) -> Path:
 def load_directions(path: str | Path, G=None) -> DirectionSet:
     """Read a directions file; with G, also check it was made for that generator."""
     from safetensors.torch import load_file
-    from ...bundle import read_metadata
     path = Path(path)
     meta = read_metadata(path)
     if meta.get("kind") != "directions":
