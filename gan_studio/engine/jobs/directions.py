@@ -12,6 +12,7 @@ from typing import Iterator
 import torch
 
 from ..bundle import weights_hash
+from ..device import device_of
 from ..latent.directions import DirectionSet, VoynovTrainer, discover
 from ..metrics.rca import RCABudget, rca_iter
 
@@ -65,7 +66,7 @@ def run_discovery(job: DiscoveryJob) -> Iterator[dict]:
 
 def run_rca(G, ds: DirectionSet, budget: RCABudget, device=None) -> Iterator[dict]:
     """Worker thread: rca_iter on a copy of G placed on `device` (G itself when it is already there)."""
-    here = next(iter(G.parameters())).device
+    here = device_of(G)
     if device is not None and torch.device(device) != here:
         G = copy.deepcopy(G).to(device)
     yield from rca_iter(G, ds, budget)

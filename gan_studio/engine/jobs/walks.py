@@ -15,6 +15,7 @@ from typing import Iterator
 import numpy as np
 import torch
 
+from ..device import device_of
 from ..errors import UserError
 from ..export import export_frames
 from ..latent.sampling import synthesize
@@ -125,7 +126,7 @@ def walk_frames_ws(G, spec: WalkSpec) -> torch.Tensor:
     A random loop maps `random_loop(spec.random_seed, …)` with truncation ψ; keyframes go through
     `latent.walks.walk_ws` (z interpolation when every keyframe is a plain z, w otherwise), or with
     `space="w"` are mapped first and interpolated in w even when they are all plain z."""
-    dev = next(iter(G.parameters()), torch.empty(0)).device
+    dev = device_of(G)
     if spec.random:
         z = random_loop(spec.random_seed, G.z_dim, spec.frames, kind=spec.random)
         with torch.no_grad():
