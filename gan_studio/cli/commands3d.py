@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from ..engine.errors import UserError
-from .commands import _arguments, _json_arg, command, print_training
+from .common import _arguments, _json_arg, command, print_training
 
 OUT_SUFFIXES = (".npy", ".stl", ".obj", ".ply")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..engine.errors import UserError
-from .commands import _arguments, command
+from .common import _arguments, command
 
 
 def _pack_args(sp):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..engine.errors import UserError
-from .commands import _arguments, _load_generator, _model_args, command
+from .common import _arguments, _load_generator, _model_args, command
 
 
 def _mix_args(sp):

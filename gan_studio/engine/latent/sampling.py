@@ -5,29 +5,14 @@ gives the same image in every panel and command (max |delta| <= 1e-5).
 """
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import torch
 
 from ..device import device_of
 from ..errors import UserError
 
-MAX_SEED = 2**63 - 1
-
-
-def seed_latent(seed: int, z_dim: int) -> torch.Tensor:
-    """(1, z_dim) float32 on the CPU."""
-    if not 0 <= int(seed) <= MAX_SEED:
-        raise UserError(f"seed must be between 0 and {MAX_SEED}, not {seed}")
-    return torch.randn(1, z_dim, generator=torch.Generator("cpu").manual_seed(int(seed)))
-
-
-def seeds_latents(seeds: Iterable[int], z_dim: int) -> torch.Tensor:
-    """(N, z_dim): one row per seed."""
-    rows = [seed_latent(s, z_dim) for s in seeds]
-    if not rows:
-        return torch.zeros(0, z_dim)
-    return torch.cat(rows, 0)
+from ..seeds import MAX_SEED, seed_latent, seeds_latents  # noqa: F401  (re-exported: the latent API)
 
 
 def seed_range(seed: int, n: int) -> list[int]:

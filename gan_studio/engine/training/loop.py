@@ -24,8 +24,9 @@ from ..config import Config
 from ..device import choose_device
 from ..errors import TrainingDiverged, UserError
 from ..registry import ARCHITECTURES, LOSSES
-from ..latent.sampling import seeds_latents
+from ..seeds import seeds_latents
 from . import distributed
+from .batches import batches  # noqa: F401  (re-exported for callers of loop.batches)
 from .recipes import RECIPES
 
 SAMPLE_SEEDS = list(range(64))  # the fixed-z grid: seeds 0..63, so it matches the app's grid
@@ -91,15 +92,6 @@ def sample_diversity(samples: torch.Tensor) -> float:
     if samples.shape[0] < 2:
         return 0.0
     return float(samples.float().std(0).mean())
-
-
-def batches(data: torch.Tensor, batch: int, gen: torch.Generator) -> Iterator[torch.Tensor]:
-    """Endless random batches (sampling without replacement within each epoch)."""
-    n = data.shape[0]
-    while True:
-        perm = torch.randperm(n, generator=gen)
-        for i in range(0, n - batch + 1, batch):
-            yield data[perm[i:i + batch]]
 
 
 def _full_config(arch: str, config) -> dict | None:

@@ -12,6 +12,7 @@ import torch
 from ..data.points import load_points
 from ..imaging import save_png
 from .recipes import RECIPES, GANRecipe
+from .batches import batches
 
 PLOT_PX = 256
 
@@ -49,7 +50,6 @@ class PointGANRecipe(GANRecipe):
 
     def batches(self, gen: torch.Generator) -> Iterator[torch.Tensor]:
         """Endless random batches of points (N, D), on the device."""
-        from .loop import batches
         return batches(self.data.points.to(self.device), self.cfg.batch, gen)
 
     def save_samples(self, path, samples: torch.Tensor) -> None:

@@ -29,6 +29,7 @@ from ..imaging import save_grid
 from ..models.base import build
 from .recipes import RECIPES, update_ema
 from .regularizers import r1_penalty
+from .batches import batches
 
 # R1 gamma for 32 px MNIST: 0.1. stylegan2-ada's heuristic 0.0002 * res^2 / batch gives 0.0064 here and its
 # CIFAR-10 config uses 0.01 — values tuned for FID on natural images *with* adaptive augmentation. Here there
@@ -159,7 +160,6 @@ class StyleGANRecipe:
     def batches(self, gen: torch.Generator) -> Iterator[torch.Tensor]:
         """Endless random batches of training images in [-1, 1] at the model's shape (28 px MNIST is padded
         to 32), on the device."""
-        from .loop import batches
         real = self.data.as_float(self.G.img_resolution, self.G.img_channels).to(self.device)
         return batches(real, self.cfg.batch, gen)
 

@@ -29,6 +29,7 @@ from . import conditioning, mdgan
 from .losses import identity_score, training_spec
 from .spectral import add_spectral_norm, load_plain_state_dict, plain_state_dict, sn_layers
 from .unrolled import unrolled_critic
+from .batches import batches
 
 RECIPES: Registry = Registry("training recipe")
 OPTIONS = {"ema_beta": 0.999, "unroll_steps": None,   # GANRecipe's --options (None: the loss's default)
@@ -133,7 +134,6 @@ class GANRecipe:
 
     def batches(self, gen: torch.Generator) -> Iterator[torch.Tensor]:
         """Endless random batches of training images in [-1, 1] at the model's shape, on the device."""
-        from .loop import batches
         real = self.data.as_float(self.G.img_resolution, self.G.img_channels).to(self.device)
         if self.cfg.conditional:          # (images, labels) pairs
             return conditioning.labelled_batches(real, self.data.labels.to(self.device), self.cfg.batch, gen)
