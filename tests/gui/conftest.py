@@ -103,6 +103,8 @@ def window(qtbot, gui_env, gui_model):
 
 def _is_vtk(obj) -> bool:
     try:
+        if isinstance(obj, type):                       # instances only: classes come with imports
+            return False
         return type(obj).__module__.startswith(("vtkmodules", "pyvista")) and hasattr(obj, "GetReferenceCount")
     except Exception:                                   # objects half torn down
         return False

@@ -435,3 +435,26 @@ def test_the_panel_in_a_real_window_under_xcb(tmp_path):
     tests = sum(1 for name in globals() if name.startswith("test_"))
     passed = re.search(r"(\d+) passed", r.stdout)
     assert passed and int(passed.group(1)) == tests - 1, tail          # all but this one, which skips there
+
+
+def test_closing_the_window_lets_go_of_the_mesh_and_a_new_show_draws_it_again(qtbot):
+    """The view's VTK objects go with its window (the leak check counts them); the grid stays, so showing the
+    window again draws the same shape."""
+    from PySide6.QtWidgets import QVBoxLayout, QWidget
+    from gan_studio.gui.widgets.voxel_view import VoxelView
+    top = QWidget()
+    qtbot.addWidget(top)
+    view = VoxelView()
+    QVBoxLayout(top).addWidget(view)
+    top.show()
+    grid = np.zeros((32, 32, 32), np.float32)
+    grid[8:20, 10:14, 4:9] = 0.9
+    view.show_grid(grid, threshold=0.5, style="cubes")
+    cells = view.n_cells()
+    assert cells > 0
+    top.close()
+    assert view.mesh is None and view.plotter is None and view.grid is not None
+    with qtbot.waitSignal(view.rendered, timeout=10_000):
+        top.show()
+    assert view.n_cells() == cells
+    top.close()

@@ -109,8 +109,14 @@ class VoxelView(QWidget):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
+        if self._window is None:                    # closing the window lets go of GL and VTK (shutdown)
+            self._window = self.window()
+            self._window.installEventFilter(self)
         if not self._tried:
             self.ensure_interactor()
+        elif self.grid is not None and self.mesh is None:
+            self.mesh = shape_mesh(self.grid, self.threshold, self.style)
+            self._redraw()
 
     def ensure_interactor(self) -> bool:
         """Make the QtInteractor (once). False, with `unavailable` set, where it cannot be made."""
@@ -139,10 +145,10 @@ class VoxelView(QWidget):
                          pickable=False)
         self._holder_lay.addWidget(plotter)
         self.plotter = plotter
-        self._window = self.window()
-        self._window.installEventFilter(self)       # closing the window closes the interactor (GL teardown)
         plotter.installEventFilter(self)
         self._pending_reset = True
+        if self.grid is not None and self.mesh is None:       # shut down before: the mesh was let go
+            self.mesh = shape_mesh(self.grid, self.threshold, self.style)
         self._redraw()
         return True
 
@@ -158,13 +164,15 @@ class VoxelView(QWidget):
         return False
 
     def shutdown(self) -> None:
-        """Close the interactor (its GL resources) before the window goes away; a later show makes a new one."""
-        plotter, self.plotter = self.plotter, None
-        if plotter is None:
-            return
+        """Close the interactor (its GL resources) and let go of the mesh before the window goes away; a later show
+        makes them again from the grid, which stays."""
         if self._window is not None:
             self._window.removeEventFilter(self)
             self._window = None
+        self.mesh = None
+        plotter, self.plotter = self.plotter, None
+        if plotter is None:
+            return
         try:
             plotter.close()
         except Exception:                       # pragma: no cover - teardown is best effort
