@@ -1,6 +1,7 @@
 """Finding models: shipped ones in resources/, the user's folder, and explicit paths."""
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,16 @@ def shipped_dir() -> Path:
 def user_dir() -> Path:
     """The user's model folder ($GAN_STUDIO_HOME/models, else the platform's user data folder: paths.py)."""
     return user_models_dir()
+
+
+def cli_ref(path: Path | None) -> str:
+    """How a command line names a model file: its catalogue name where `--model NAME` finds it, else its path
+    ("MODEL" for a model that has no file)."""
+    if path is None:
+        return "MODEL"
+    if path.parent.resolve() in (shipped_dir().resolve(), user_dir().resolve()):
+        return shlex.quote(path.stem)
+    return shlex.quote(str(path))
 
 
 @dataclass

@@ -11,6 +11,7 @@ import torch
 from PySide6.QtCore import QObject, Signal
 
 from ..engine.bundle import Bundle
+from ..engine.catalog import cli_ref
 from ..engine.device import choose_device
 from ..engine.errors import UserError
 from .settings import Settings
@@ -39,6 +40,11 @@ class LoadedModel:
         return self.bundle.generator().eval()
 
 
+def model_ref(model: LoadedModel) -> str:
+    """How the CLI names this model: its catalogue name, else its path."""
+    return cli_ref(model.path)
+
+
 class AppContext(QObject):
     model_changed = Signal(object)      # LoadedModel | None
     device_changed = Signal(object)     # torch.device
@@ -49,6 +55,7 @@ class AppContext(QObject):
     latent_selected = Signal(object)    # the Latent now shown in the sampling view's large view
     models_changed = Signal()           # a model file appeared or changed on disk: refresh the model list
     open_requested = Signal(str)        # open this model file (a panel made it) and show it
+    voxel_model_changed = Signal(object)    # the 3D voxel model now in use (engine VoxelModel), or None
 
     def __init__(self, settings: Settings | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -56,6 +63,8 @@ class AppContext(QObject):
         self.renderer = RenderWorker(self)
         self.tasks = TaskPool(self)
         self.model: LoadedModel | None = None
+        self.voxel_model = None             # the 3D tab's VoxelModel: its own slot, so the image panels keep theirs
+        self.voxel_model_path: str | None = None
         self.selected_latent = None         # the sampling view's current Latent (walk keyframes, edits start here)
         self.device: torch.device = torch.device("cpu")
         self.device_request = "auto"
@@ -64,6 +73,11 @@ class AppContext(QObject):
         self.model = model
         self.selected_latent = None
         self.model_changed.emit(model)
+
+    def set_voxel_model(self, path: str | None, model) -> None:
+        """The voxel model the 3D tab shows (chosen there, or opened in the main list)."""
+        self.voxel_model, self.voxel_model_path = model, path
+        self.voxel_model_changed.emit(model)
 
     def set_device(self, request: str) -> str:
         """Choose the render device; returns the fallback message ('' when the request was honoured)."""

@@ -102,26 +102,29 @@ def window(qtbot, gui_env, gui_model):
 # VTK object it made outlives it. Mark a test `allow_leaks` only with a reason in its docstring.
 
 def _is_vtk(obj) -> bool:
-    import warnings
     try:
         if isinstance(obj, type):                       # instances only: classes come with imports
             return False
-        if not type(obj).__module__.startswith(("vtkmodules", "pyvista")):
-            return False
-        with warnings.catch_warnings():                 # hasattr on deprecated module-level names warns
-            warnings.simplefilter("ignore")
-            return hasattr(obj, "GetReferenceCount")
+        return type(obj).__module__.startswith(("vtkmodules", "pyvista")) and hasattr(obj, "GetReferenceCount")
     except Exception:                                   # objects half torn down
         return False
 
 
-def _vtk_ids() -> set[int]:
+def _vtk_objects() -> list:
+    """Every live VTK / pyvista object (after a collection)."""
     import gc
     import sys
+    import warnings
     if "vtkmodules" not in sys.modules:
-        return set()
+        return []
     gc.collect()
-    return {id(o) for o in gc.get_objects() if _is_vtk(o)}
+    with warnings.catch_warnings():                     # touching deprecated objects (torch's) warns
+        warnings.simplefilter("ignore")
+        return [o for o in gc.get_objects() if _is_vtk(o)]
+
+
+def _vtk_ids() -> set[int]:
+    return {id(o) for o in _vtk_objects()}
 
 
 def _windows(app) -> set:
@@ -165,11 +168,7 @@ def leak_check(request, qapp):
     problems = [f"window {type(w).__name__} {w.windowTitle()!r}" for w in _windows(qapp) - windows]
     problems += [f"worker thread {type(w).__name__} still running" for w in set(live_workers()) - running]
     problems += [f"thread {t.name!r} still alive" for t in _py_threads() - threads]
-    if vtk or _vtk_ids():
-        import gc
-        gc.collect()
-        problems += sorted({f"VTK object {type(o).__name__}" for o in gc.get_objects()
-                            if _is_vtk(o) and id(o) not in vtk})
+    problems += sorted({f"VTK object {type(o).__name__}" for o in _vtk_objects() if id(o) not in vtk})
     for w in _windows(qapp) - windows:                  # don't let one leak fail every later test
         w.close()
         w.deleteLater()

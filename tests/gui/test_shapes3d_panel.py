@@ -155,13 +155,13 @@ def test_a_shape_renders_in_the_real_view(win3d, qtbot, engine_model):
         assert not panel.view.plotter.acceptDrops()                   # drops reach the panel, not pyvista
     else:
         assert "offscreen" in panel.view.unavailable and panel.view.note.isVisible()
-    assert panel.model.bundle.name == engine_model.bundle.name and panel.model_box.currentText()
+    assert panel.model.bundle.name == engine_model.bundle.name and panel.controls.chooser.box.currentText()
     shape = _show(qtbot, panel, panel.show_seed, 3)
-    assert shape.source == "seed" and panel.heading.text() == "Seed 3"
+    assert shape.source == "seed" and panel.stage.heading.text() == "Seed 3"
     assert panel.view.n_cells() > 0 and panel.is_ready()
     assert _not_blank(_view_grab(window, panel))
-    assert f"voxels > {engine_model.threshold:.2f}" in panel.stats.text()
-    assert f"{panel.view.n_cells():,} mesh cells" in panel.stats.text()
+    assert f"voxels > {engine_model.threshold:.2f}" in panel.stage.stats.text()
+    assert f"{panel.view.n_cells():,} mesh cells" in panel.stage.stats.text()
     name = engine_model.bundle.name
     assert panel.command_line().startswith(f"gan-studio sample3d --model {name} --seed 3 --out shape.stl")
 
@@ -189,15 +189,15 @@ def test_the_threshold_slider_is_debounced_and_changes_the_mesh(win3d, qtbot, en
     rebuilt: list[int] = []
     panel.view.rendered.connect(lambda: rebuilt.append(1))
     for v in np.linspace(t0 - 0.01, t1, 15):       # a drag: only the resting value is meshed and rendered
-        panel.threshold_slider.setValue(float(v))
+        panel.stage.threshold_slider.setValue(float(v))
     assert panel.view.threshold == pytest.approx(t0) and rebuilt == []
     qtbot.waitUntil(lambda: panel.view.threshold == pytest.approx(t1), timeout=TIMEOUT)
     qtbot.wait(50)
     assert len(rebuilt) == 1
     assert int((panel.view.grid > t1).sum()) > voxels and panel.view.n_cells() != cells
-    assert f"voxels > {t1:.2f}" in panel.stats.text()
+    assert f"voxels > {t1:.2f}" in panel.stage.stats.text()
     assert _differs(before, _view_grab(window, panel)) > 1.0
-    panel.threshold_reset.click()
+    panel.stage.threshold_reset.click()
     assert panel.view.threshold == pytest.approx(t0) and panel.view.n_cells() == cells
 
 
@@ -207,7 +207,7 @@ def test_smooth_surface_and_colour_by_probability(win3d, qtbot, engine_model):
     cubes = panel.view.n_cells()
     if XCB:
         assert len(panel.view.plotter.scalar_bars) == 1
-    panel.smooth_btn.click()
+    panel.stage.smooth_btn.click()
     mesh = panel.view.mesh
     assert panel.view.style == "smooth" and mesh.n_cells != cubes
     occ = np.asarray(mesh.point_data["occupancy"])
@@ -215,11 +215,11 @@ def test_smooth_surface_and_colour_by_probability(win3d, qtbot, engine_model):
     assert occ.min() >= engine_model.threshold - 1e-6 and occ.max() <= 1.0 and occ.std() > 0
     assert "--mesh smooth" in panel.command_line()
     colour = _view_grab(window, panel)
-    panel.colour_check.setChecked(False)
+    panel.stage.colour_check.setChecked(False)
     if XCB:
         assert len(panel.view.plotter.scalar_bars) == 0
         assert _differs(colour, _view_grab(window, panel)) > 1.0
-    panel.cubes_btn.click()
+    panel.stage.cubes_btn.click()
     assert panel.view.style == "cubes" and panel.view.n_cells() == cubes
 
 
@@ -230,9 +230,9 @@ def test_a_dropped_voxel_grid_exports_meshes_and_grids_that_reopen(win3d, qtbot,
     np.save(tmp_path / "table.npy", grid)
     with qtbot.waitSignal(panel.shape_shown, timeout=TIMEOUT):
         assert _drop(panel, tmp_path / "table.npy")
-    assert panel.heading.text() == "table.npy" and np.array_equal(panel.displayed_grid(), grid)
+    assert panel.stage.heading.text() == "table.npy" and np.array_equal(panel.displayed_grid(), grid)
     assert panel.command_line() == ""                                    # no CLI makes this shape
-    assert not panel.interp_btn.isEnabled()                              # a file has no latent
+    assert not panel.controls.interp_btn.isEnabled()                              # a file has no latent
     for suffix in (".stl", ".obj", ".ply"):
         out = panel.export(tmp_path / f"table{suffix}")
         mesh = pv.read(out)
@@ -241,11 +241,11 @@ def test_a_dropped_voxel_grid_exports_meshes_and_grids_that_reopen(win3d, qtbot,
     assert occupied.dtype == bool and np.array_equal(occupied, grid > 0.5)
     probs = np.load(panel.export(tmp_path / "probs.npy", probabilities=True))
     assert probs.dtype == np.float32 and np.array_equal(probs, grid)
-    panel.threshold_slider.setValue(0.7)                                  # the legs (0.6) go
+    panel.stage.threshold_slider.setValue(0.7)                                  # the legs (0.6) go
     qtbot.waitUntil(lambda: panel.view.threshold == 0.7, timeout=TIMEOUT)
     top = pv.read(panel.export(tmp_path / "top.stl"))
     assert np.allclose(top.bounds, (4, 28, 6, 26, 18, 22))
-    panel.set_style("smooth")
+    panel.stage.set_style("smooth")
     smooth = pv.read(panel.export(tmp_path / "top-smooth.ply"))
     assert smooth.n_cells != top.n_cells and 17 < smooth.bounds[4] < 19
     assert panel.export(tmp_path / "table.xyz") is None and window.banner.kind() == "error"
@@ -284,8 +284,8 @@ def test_an_opened_image_is_reconstructed_as_the_engine_does(win3d, qtbot, tmp_p
     shape = _show(qtbot, panel, panel.open_image, tmp_path / "table.png")
     view = load_view(tmp_path / "table.png", engine_model.image_size)
     np.testing.assert_allclose(shape.probs, engine_model.reconstruct(view), atol=1e-6)
-    assert panel.heading.text() == "table.png" and "encoder" in panel.input_caption.text()
-    assert np.array_equal(panel.input_view.pixels, (view[0, 0].numpy() * 255).round().astype(np.uint8))
+    assert panel.stage.heading.text() == "table.png" and "encoder" in panel.stage.input_caption.text()
+    assert np.array_equal(panel.stage.input_view.pixels, (view[0, 0].numpy() * 255).round().astype(np.uint8))
     assert panel.command_line().startswith(f"gan-studio reconstruct --model {engine_model.bundle.name} --image ")
 
 
@@ -294,7 +294,7 @@ def test_test_objects_are_seen_as_eval3d_sees_them(win3d, qtbot, engine_model):
     from gan_studio.engine.data.voxels import load_voxels
     window, panel = win3d
     if panel.data_dir is None:
-        assert not panel.object_spin.isEnabled() and "modelnet10" in panel.object_spin.toolTip().lower()
+        assert not panel.controls.object_spin.isEnabled() and "modelnet10" in panel.controls.object_spin.toolTip().lower()
         return
     qtbot.waitUntil(lambda: panel.tests is not None, timeout=TIMEOUT)
     shape = _show(qtbot, panel, panel.show_test_object, 7)
@@ -303,12 +303,12 @@ def test_test_objects_are_seen_as_eval3d_sees_them(win3d, qtbot, engine_model):
                          engine_model.image_size)
     np.testing.assert_allclose(shape.probs, engine_model.reconstruct(view), atol=1e-6)
     cls = data.classes[int(data.labels[7])]
-    assert panel.object_class.text() == cls.replace("_", " ") and "IoU" in panel.stats.text()
+    assert panel.controls.object_class.text() == cls.replace("_", " ") and "IoU" in panel.stage.stats.text()
     assert np.array_equal(shape.truth, data.voxels[7].numpy().astype(bool))
-    assert panel.object_spin.maximum() == len(data) - 1
-    panel.truth_check.setChecked(True)
+    assert panel.controls.object_spin.maximum() == len(data) - 1
+    panel.stage.truth_check.setChecked(True)
     assert np.array_equal(panel.displayed_grid(), data.voxels[7].numpy().astype(np.float32))
-    assert "the true shape" in panel.stats.text() and panel.command_line() == ""
+    assert "the true shape" in panel.stage.stats.text() and panel.command_line() == ""
 
 
 def test_the_test_object_picker_is_disabled_without_the_data(qtbot, monkeypatch, tmp_path):
@@ -322,15 +322,15 @@ def test_the_test_object_picker_is_disabled_without_the_data(qtbot, monkeypatch,
     panel = Shapes3DPanel(ctx)
     qtbot.addWidget(panel)
     assert panel.data_dir is None
-    assert not panel.object_spin.isEnabled() and not panel.object_btn.isEnabled()
-    assert "modelnet10_vox32" in panel.object_spin.toolTip() and "not found" in panel.object_spin.toolTip()
+    assert not panel.controls.object_spin.isEnabled() and not panel.controls.object_btn.isEnabled()
+    assert "modelnet10_vox32" in panel.controls.object_spin.toolTip() and "not found" in panel.controls.object_spin.toolTip()
     errors: list[str] = []
     ctx.error.connect(errors.append)
     panel.show_test_object(3)
     assert errors and "ModelNet10" in errors[0]
     panel.show()
     qtbot.waitUntil(lambda: "No 3D voxel model found" in panel.view.message.text(), timeout=TIMEOUT)
-    assert panel.model_box.currentText() == "No 3D voxel model found"
+    assert panel.controls.chooser.box.currentText() == "No 3D voxel model found"
     assert panel.is_ready()                  # the empty state is all there is to show (`gui --screenshot` ends)
     ctx.set_model(None)                      # the main window changing its image model keeps it so
     assert panel.is_ready()
@@ -342,7 +342,7 @@ def test_interpolation_runs_from_a_to_b_and_the_slider_picks_frames(win3d, qtbot
     _show(qtbot, panel, panel.show_seed, 3)
     with qtbot.waitSignal(panel.frames_ready, timeout=TIMEOUT) as sig:
         assert panel.interpolate(b_seed=4, steps=6, method="slerp")
-    assert sig.args == [6] and panel.frame_bar.isVisible()
+    assert sig.args == [6] and panel.stage.frame_bar.isVisible()
     frames = panel.frames
     np.testing.assert_allclose(frames[0], engine_model.sample(3), atol=1e-5)
     np.testing.assert_allclose(frames[-1], engine_model.sample(4), atol=1e-5)
@@ -350,17 +350,17 @@ def test_interpolation_runs_from_a_to_b_and_the_slider_picks_frames(win3d, qtbot
     first = _view_grab(window, panel)
     with qtbot.waitSignal(panel.frame_shown, timeout=TIMEOUT):
         panel.set_frame(5)
-    assert np.array_equal(panel.displayed_grid(), frames[5]) and panel.frame_label.text() == "frame 6 / 6"
-    assert panel.heading.text() == "Seed 3 → seed 4" and panel.command_line() == ""
+    assert np.array_equal(panel.displayed_grid(), frames[5]) and panel.stage.frame_label.text() == "frame 6 / 6"
+    assert panel.stage.heading.text() == "Seed 3 → seed 4" and panel.command_line() == ""
     assert _differs(first, _view_grab(window, panel)) > 1.0
     assert np.array_equal(np.load(panel.export(tmp_path / "frame5.npy", probabilities=True)), frames[5])
     with qtbot.waitSignal(panel.frame_shown, timeout=TIMEOUT,
                           check_params_cb=lambda i: i == 0) as played:          # play wraps round to frame 0
-        panel.play_btn.setChecked(True)
-    panel.play_btn.setChecked(False)
-    assert played.args == [0] and panel.frame_slider.value() == 0 and not panel._player.isActive()
-    panel.back_btn.click()
-    assert panel.frames is None and not panel.frame_bar.isVisible()
+        panel.stage.play_btn.setChecked(True)
+    panel.stage.play_btn.setChecked(False)
+    assert played.args == [0] and panel.stage.frame_slider.value() == 0 and not panel.stage._player.isActive()
+    panel.stage.back_btn.click()
+    assert panel.frames is None and not panel.stage.frame_bar.isVisible()
     np.testing.assert_allclose(panel.displayed_grid(), engine_model.sample(3), atol=1e-6)
 
 
@@ -396,7 +396,7 @@ def test_a_voxel_model_chosen_in_the_main_list_opens_in_the_3d_tab(win3d, qtbot,
     qtbot.waitUntil(lambda: panel.model_path == str(other.resolve()) and panel.is_ready(), timeout=TIMEOUT)
     assert window.current_panel() is panel and window.banner.kind() == "info"
     assert "3D tab" in window.banner.text() and panel.model.bundle is window.ctx.model.bundle
-    assert panel.model_box.currentData() == str(other.resolve())
+    assert panel.controls.chooser.box.currentData() == str(other.resolve())
     sampling = window.panel("sampling")
     assert "is a voxel-model" in sampling.grid._placeholder                # a message there, not a traceback
     assert window.open_path(gui_model)                                    # back to the image generator

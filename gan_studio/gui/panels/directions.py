@@ -19,14 +19,13 @@ from ...engine.latent.directions import METHODS, PRESETS, DirectionSet, load_dir
 from ...engine.latent.directions.core import latent_dim, latent_space
 from ...engine.latent.state import Latent
 from ...engine.metrics.rca import RCABudget
-from ..state import AppContext, LoadedModel
+from ..state import AppContext, LoadedModel, model_ref
 from ..widgets.direction_editor import DirectionEditor
 from ..widgets.direction_pages import label
 from ..widgets.discovery_bar import DiscoveryBar
 from ..widgets.training_curves import TrainingCurves
 from ..workers import TaskWorker
 from .base import Panel
-from .sampling import model_ref
 
 FILTER = "Directions (*.safetensors)"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit,
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QVBoxLayout, QWidget)
 from superqt import QLabeledDoubleSlider, QLabeledSlider
 
@@ -24,12 +24,12 @@ from ...engine.latent.mixing import MixingGrid, format_layers, grid_canvas, ws_r
 from ...engine.latent.sampling import parse_seeds
 from ...engine.latent.state import Latent
 from ...engine.render import Renderer
-from ..state import AppContext, LoadedModel
+from ..dialogs import ask_save
+from ..state import AppContext, LoadedModel, model_ref
 from ..widgets.image_grid import ImageGrid
 from ..widgets.layer_picker import LayerPicker
 from ..workers import LatestQueue
 from .base import Panel
-from .sampling import model_ref
 from ..theme import role_label
 
 MAX_SOURCES = 12
@@ -364,10 +364,7 @@ class MixingPanel(Panel):
 
     @Slot()
     def _save_clicked(self) -> None:
-        folder = str(self.ctx.settings.value("paths/save_dir", str(Path.home())))
         name = f"{Path(self.ctx.model.name).stem if self.ctx.model else 'model'}-mix.png"
-        path, _ = QFileDialog.getSaveFileName(self, "Save mixing figure", str(Path(folder) / name),
-                                              "PNG images (*.png)")
+        path, _ = ask_save(self, self.ctx.settings, "Save mixing figure", name, "PNG images (*.png)", suffix=".png")
         if path:
-            self.ctx.settings.set_value("paths/save_dir", str(Path(path).parent))
-            self.save_figure(path if path.lower().endswith(".png") else path + ".png")
+            self.save_figure(path)

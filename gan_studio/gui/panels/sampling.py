@@ -12,23 +12,22 @@ renderer; walks and direction edits started from the large view keep them. DRS g
 from __future__ import annotations
 
 import random
-import shlex
 from pathlib import Path
 
 import torch
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget
 from superqt import QLabeledDoubleSlider
 
-from ...engine.catalog import shipped_dir, user_dir
 from ...engine.errors import UserError
 from ...engine.imaging import save_grid, save_png
 from ...engine.latent.codes import code_flags
 from ...engine.latent.state import Latent
 from ...engine.models.codes import layout_of
 from ...engine.render import RenderRequest, RenderResult
-from ..state import AppContext, LoadedModel
+from ..dialogs import ask_save
+from ..state import AppContext, LoadedModel, model_ref
 from ..widgets.code_controls import CodeControls
 from ..widgets.image_grid import ImageGrid
 from ..widgets.sample_view import SampleView
@@ -37,14 +36,6 @@ from .sampling_drs import DRSControl
 from ..theme import role_label
 
 MAX_SEED = 2**31 - 1
-
-
-def model_ref(model: LoadedModel) -> str:
-    """How the CLI names this model: its catalogue name, else its path."""
-    path = model.path
-    if path is not None and path.parent.resolve() in (shipped_dir().resolve(), user_dir().resolve()):
-        return shlex.quote(path.stem)
-    return shlex.quote(str(path)) if path else "MODEL"
 
 
 def sample_command(model: LoadedModel, seed: int, n: int, psi: float, cols: int, scale: int, out: str,
@@ -383,13 +374,7 @@ class SamplingPanel(Panel):
         return out
 
     def _ask_path(self, title: str, name: str) -> str:
-        folder = str(self.ctx.settings.value("paths/save_dir", str(Path.home())))
-        path, _ = QFileDialog.getSaveFileName(self, title, str(Path(folder) / name), "PNG images (*.png)")
-        if path:
-            self.ctx.settings.set_value("paths/save_dir", str(Path(path).parent))
-            if not path.lower().endswith(".png"):
-                path += ".png"
-        return path
+        return ask_save(self, self.ctx.settings, title, name, "PNG images (*.png)", suffix=".png")[0]
 
     def _model_stem(self) -> str:
         return Path(self.ctx.model.name).stem if self.ctx.model else "sample"

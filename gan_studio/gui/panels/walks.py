@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from ...engine.errors import UserError
 from ...engine.export import FORMATS
@@ -20,14 +20,14 @@ from ...engine.jobs.walks import FrameCache, WalkSpec, compute_walk, export_walk
 from ...engine.latent.sampling import parse_seeds
 from ...engine.latent.state import Latent
 from ...engine.render import RenderRequest, RenderResult
-from ..state import AppContext, LoadedModel
+from ..dialogs import ask_save
+from ..state import AppContext, LoadedModel, model_ref
 from ..widgets.export_bar import ExportBar
 from ..widgets.keyframe_list import KeyframeList
 from ..widgets.walk_options import WalkOptions
 from ..widgets.walk_player import WalkPlayer
 from ..workers import TaskWorker
 from .base import Panel
-from .sampling import model_ref
 from ..theme import role_label
 
 MAX_KEYFRAMES = 64
@@ -364,13 +364,11 @@ class WalksPanel(Panel):
 
     @Slot(str)
     def _export_clicked(self, fmt: str) -> None:
-        folder = Path(str(self.ctx.settings.value("paths/save_dir", str(Path.home()))))
         stem = Path(self.ctx.model.name).stem if self.ctx.model else "walk"
-        path, _ = QFileDialog.getSaveFileName(self, "Export the walk", str(folder / f"{stem}-walk.{fmt}"),
-                                              EXPORT_FILTERS[fmt])
+        path, _ = ask_save(self, self.ctx.settings, "Export the walk", f"{stem}-walk.{fmt}", EXPORT_FILTERS[fmt],
+                           suffix=f".{fmt}")
         if path:
-            self.ctx.settings.set_value("paths/save_dir", str(Path(path).parent))
-            self.export(path if path.lower().endswith(f".{fmt}") else f"{path}.{fmt}")
+            self.export(path)
 
     # ------------------------------------------------------------ labels
     def _update_enabled(self, spec: WalkSpec) -> None:

@@ -1,0 +1,160 @@
+"""The 3D panel's work, Qt-free: a voxel model turns a seed, an image, a ModelNet10 test object (seen as `eval3d`
+sees it) or a `.npy` grid into a `Shape`; two shapes blend into interpolation frames. The GUI runs these in its
+task queue; each is a plain function of its arguments.
+"""
+from __future__ import annotations
+
+import os
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..bundle import Bundle, load_bundle
+from ..catalog import cli_ref
+from ..data.views import random_params, render_params
+from ..data.voxels import load_voxels
+from ..errors import UserError
+from ..image_input import load_view
+from ..reconstruction import VoxelModel
+from ..voxels_mesh import load_voxel_file
+
+KIND = "voxel-model"
+EVAL_SEED = 0                    # eval3d's default --seed: test object i is seen as eval3d sees it
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def modelnet_dir() -> Path | None:
+    """The ModelNet10 32³ folder: under $GAN_STUDIO_SHARED_DATA when set, else ../shared/data (from the
+    working directory, then from the repository)."""
+    env = os.environ.get("GAN_STUDIO_SHARED_DATA")
+    rel = Path("modelnet10_vox32")
+    candidates = [Path(env) / rel] if env else [Path("../shared/data") / rel, REPO_ROOT.parent / "shared/data" / rel]
+    for c in candidates:
+        if (c / "modelnet10.npz").is_file():
+            return c.resolve()
+    return None
+
+
+@dataclass
+class Shape:
+    """A shape on screen and where it came from."""
+    probs: np.ndarray                     # (32, 32, 32) float32 occupancy probabilities, [x, y, z] z up
+    z: torch.Tensor | None                # (1, z_dim) latent (None for a voxel file)
+    source: str                           # "seed" | "object" | "image" | "grid"
+    title: str
+    caption: str
+    view: np.ndarray | None = None        # (S, S) the encoder's input in [0, 1]
+    truth: np.ndarray | None = None       # (32, 32, 32) bool, the true shape of a test object
+    seed: int | None = None
+    path: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class TestSet:
+    data: object                          # VoxelDataset (test split)
+    params: object                        # ViewParams: eval3d's one view per object (seed EVAL_SEED)
+    path: Path
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def class_name(self, i: int) -> str:
+        return self.data.classes[int(self.data.labels[i])]
+
+
+def load_model_job(path: str, device) -> tuple[str, VoxelModel]:
+    return path, VoxelModel.from_bundle(load_bundle(path), device)
+
+
+def adopt_model_job(path: str, bundle: Bundle, device) -> tuple[str, VoxelModel]:
+    return path, VoxelModel.from_bundle(bundle, device)
+
+
+def load_test_set_job(folder: Path) -> TestSet:
+    data = load_voxels(folder, "test")
+    return TestSet(data, random_params(len(data), torch.Generator().manual_seed(EVAL_SEED)), folder)
+
+
+def seed_shape(model: VoxelModel, seed: int) -> Shape:
+    z = model.latent(seed)
+    return Shape(model.decode(z)[0], z, "seed", f"Seed {seed}",
+                 f"Seed {seed}: a random shape from the model's latent prior. No input image.", seed=seed)
+
+
+def image_shape(model: VoxelModel, path: str) -> Shape:
+    view = load_view(path, model.image_size)                            # (1, 1, S, S); UserError if not an image
+    z = model.encode(view)
+    name = Path(path).name
+    return Shape(model.decode(z, encoded=True)[0], z, "image", name, f"{name}, as the encoder sees it ({model.image_size}²)",
+                 view=view[0, 0].numpy(), path=str(path))
+
+
+def object_shape(model: VoxelModel, tests: TestSet, index: int) -> Shape:
+    if not 0 <= index < len(tests):
+        raise UserError(f"test object {index} does not exist (0-{len(tests) - 1})")
+    vox = tests.data.voxels[index:index + 1]                             # (1, 32, 32, 32) uint8
+    view = render_params(vox, tests.params.slice(index, index + 1), model.image_size)    # (1, 1, S, S)
+    z = model.encode(view)
+    cls = tests.class_name(index)
+    return Shape(model.decode(z, encoded=True)[0], z, "object", f"{cls.replace('_', ' ').capitalize()} · test object {index}",
+                 f"ModelNet10 test object {index} ({cls}), seen as eval3d sees it", view=view[0, 0].numpy(),
+                 truth=vox[0].numpy().astype(bool), extra={"index": index, "class": cls})
+
+
+def grid_shape(path: str) -> Shape:
+    grid = load_voxel_file(path)
+    name = Path(path).name
+    return Shape(grid, None, "grid", name, f"A voxel grid from {name}: no input image, no latent.", path=str(path))
+
+
+def make_shape(model: VoxelModel | None, request: tuple, tests: TestSet | None = None) -> Shape:
+    kind = request[0]
+    if kind == "grid":
+        return grid_shape(request[1])
+    if model is None:
+        raise UserError("open a 3D voxel model first")
+    if kind == "seed":
+        return seed_shape(model, request[1])
+    if kind == "image":
+        return image_shape(model, request[1])
+    if kind == "object":
+        if tests is None:
+            raise UserError("the ModelNet10 test objects are not loaded")
+        return object_shape(model, tests, request[1])
+    raise ValueError(f"unknown shape request {kind!r}")
+
+
+def interpolate_job(model: VoxelModel, z_a: torch.Tensor, b: tuple, steps: int, method: str,
+                    a_encoded: bool = False) -> dict:
+    """Frames from z_a to B = ("seed", n) or ("image", path): {"frames": (steps, 32, 32, 32), "b": label}.
+    `a_encoded`: z_a came from an image; when B is one too, the frames use the reconstruction statistics."""
+    if b[0] == "seed":
+        z_b, label = model.latent(b[1]), f"seed {b[1]}"
+    else:
+            z_b, label = model.encode(load_view(b[1], model.image_size)), Path(b[1]).name
+    frames = model.interpolate(z_a, z_b, steps, method, encoded=a_encoded and b[0] == "image")
+    return {"frames": frames, "b": label, "steps": steps, "method": method}
+
+
+def shape_stats(grid: np.ndarray, threshold: float, truth: np.ndarray | None = None) -> tuple[int, float | None]:
+    """(voxels above `threshold`, IoU with the true shape or None where there is none / both are empty)."""
+    solid = grid > threshold
+    if truth is None:
+        return int(solid.sum()), None
+    union = int((solid | truth).sum())
+    return int(solid.sum()), (int((solid & truth).sum()) / union if union else None)
+
+
+def shape_command(shape: Shape, model_path: Path | None, threshold: float, style: str, out: str = "shape.stl") -> str:
+    """The CLI call that writes `shape` ('' where there is none: a test object, a voxel file)."""
+    tail = f" --out {out} --threshold {threshold:g}" + (" --mesh smooth" if style == "smooth" else "")
+    ref = cli_ref(model_path)
+    if shape.source == "seed":
+        return f"gan-studio sample3d --model {ref} --seed {shape.seed}" + tail
+    if shape.source == "image":
+        return f"gan-studio reconstruct --model {ref} --image {shlex.quote(shape.path)}" + tail
+    return ""

@@ -1,0 +1,208 @@
+"""The 3D panel's left column: the voxel model, where a shape comes from (an image, a ModelNet10 test object,
+a seed) and the interpolation from the shape on screen (A) to B (a seed or an image)."""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QPushButton, QSpinBox, QToolButton, QVBoxLayout, QWidget
+
+from ...engine.jobs.shapes import EVAL_SEED
+from ..theme import role_label
+from .voxel_model_chooser import VoxelModelChooser
+
+MAX_SEED = 2**31 - 1            # what a spin box holds (the seeds of sample3d are any int, these are enough)
+
+
+def _spin(value: int, lo: int = 0, hi: int = MAX_SEED, width: int = 72) -> QSpinBox:
+    spin = QSpinBox()
+    spin.setRange(lo, hi)
+    spin.setValue(value)
+    spin.setKeyboardTracking(False)
+    spin.setMinimumWidth(width)
+    return spin
+
+
+def _row(*widgets, stretch: int = -1) -> QHBoxLayout:
+    """Widgets side by side; the one at index `stretch` takes the room."""
+    row = QHBoxLayout()
+    for i, w in enumerate(widgets):
+        row.addWidget(w, 1 if i == stretch else 0)
+    return row
+
+
+def _set_silently(spin: QSpinBox, value: int) -> None:
+    if spin.value() != value:
+        spin.blockSignals(True)
+        spin.setValue(value)
+        spin.blockSignals(False)
+
+
+class ShapeControls(QWidget):
+    """Asks for shapes; the panel does the work. Seeds and test objects ask as their boxes change."""
+
+    seed_requested = Signal(int)
+    object_requested = Signal(int)
+    image_clicked = Signal()
+    interpolate_clicked = Signal()
+    b_image_clicked = Signal()
+
+    def __init__(self, data_dir: Path | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.data_dir = data_dir
+        self.b_image: str | None = None
+        self.chooser = VoxelModelChooser()
+        inputs, interp = self._build_inputs(), self._build_interpolation()
+        self.drop_hint = role_label("Tip: drop an image, a .npy voxel grid or a voxel model file anywhere on this "
+                                    "panel.", "subtle")
+        self.drop_hint.setWordWrap(True)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 10, 0)
+        for title, part in (("VOXEL MODEL", self.chooser), ("SHAPE FROM", inputs), ("INTERPOLATE", interp)):
+            lay.addWidget(role_label(title, "section"))
+            lay.addWidget(part)
+            lay.addSpacing(12)
+        lay.addWidget(self.drop_hint)
+        lay.addStretch(1)
+        self._connect()
+
+    def _build_inputs(self) -> QWidget:
+        self.open_image_btn = QPushButton("Open image…")
+        self.open_image_btn.setToolTip("Reconstruct a shape from one image (PNG, JPEG, TIFF, BMP, GIF, WebP …) "
+                                       "or show a .npy voxel grid — or drop the file on this panel")
+        self.object_spin = _spin(0, hi=0, width=70)
+        self.object_class = role_label("", "subtle")
+        self.object_btn = QPushButton("Show")
+        self.seed_spin = _spin(1)
+        self.seed_spin.setToolTip("The seed of a random shape (the same seeds as `gan-studio sample3d --seed`)")
+        self.seed_btn = QPushButton("Show")
+        self.random_btn = QToolButton()
+        self.random_btn.setText("⟳")
+        self.random_btn.setToolTip("A random seed")
+        self.random_btn.setFixedWidth(30)
+        obj_row = _row(self.object_spin, self.object_class, self.object_btn, stretch=1)
+        form = QFormLayout()
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow("Test object", obj_row)
+        form.addRow("Seed", _row(self.seed_spin, self.random_btn, self.seed_btn, stretch=0))
+        self.object_label = form.labelForField(obj_row)
+        self._object_tips()
+        box = QWidget()
+        lay = QVBoxLayout(box)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.open_image_btn)
+        lay.addLayout(form)
+        return box
+
+    def _object_tips(self) -> None:
+        if self.data_dir is None:
+            why = ("ModelNet10 test objects need ../shared/data/modelnet10_vox32/modelnet10.npz "
+                   "(or $GAN_STUDIO_SHARED_DATA/modelnet10_vox32): not found")
+            for w in (self.object_spin, self.object_btn, self.object_class, self.object_label):
+                w.setToolTip(why)
+            self.object_class.setText("no data")
+        else:
+            tip = (f"A ModelNet10 test object from {self.data_dir}, rendered from the one view "
+                   f"`gan-studio eval3d` scores it on (seed {EVAL_SEED})")
+            for w in (self.object_spin, self.object_btn, self.object_label):
+                w.setToolTip(tip)
+
+    def _build_interpolation(self) -> QWidget:
+        self.b_box = QComboBox()
+        self.b_box.addItem("Seed", "seed")
+        self.b_box.addItem("Image", "image")
+        self.b_seed = _spin(2)
+        self.b_seed.setKeyboardTracking(True)
+        self.b_image_btn = QPushButton("Choose…")
+        self.b_image_btn.setToolTip("The image whose shape is B")
+        self.b_image_label = role_label("", "subtle")
+        self.steps_spin = _spin(10, lo=2, hi=200, width=60)
+        self.steps_spin.setKeyboardTracking(True)
+        self.method_box = QComboBox()
+        self.method_box.addItem("Slerp", "slerp")
+        self.method_box.addItem("Lerp", "lerp")
+        self.interp_btn = QPushButton("Interpolate A → B")
+        self.interp_btn.setToolTip("Blend the shape on screen (A) into B through the latent space")
+        b_row = _row(self.b_box, self.b_seed, stretch=1)
+        b_row.addWidget(self.b_image_btn, 1)
+        form = QFormLayout()
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow("B", b_row)
+        form.addRow("", self.b_image_label)
+        form.addRow("Frames", _row(self.steps_spin, self.method_box, stretch=1))
+        box = QWidget()
+        lay = QVBoxLayout(box)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addLayout(form)
+        lay.addWidget(self.interp_btn)
+        return box
+
+    def _connect(self) -> None:
+        self.open_image_btn.clicked.connect(self.image_clicked)
+        self.object_spin.valueChanged.connect(self.object_requested)
+        self.object_btn.clicked.connect(lambda: self.object_requested.emit(self.object_spin.value()))
+        self.seed_spin.valueChanged.connect(self.seed_requested)
+        self.seed_btn.clicked.connect(lambda: self.seed_requested.emit(self.seed_spin.value()))
+        self.random_btn.clicked.connect(lambda: self.seed_requested.emit(random.randint(0, 99_999)))
+        self.b_box.currentIndexChanged.connect(self._b_kind_changed)
+        self.b_image_btn.clicked.connect(self.b_image_clicked)
+        self.interp_btn.clicked.connect(self.interpolate_clicked)
+
+    # ------------------------------------------------------------ state
+    def show_seed(self, seed: int) -> None:
+        _set_silently(self.seed_spin, seed)
+
+    def show_object(self, index: int) -> None:
+        _set_silently(self.object_spin, index)
+
+    def set_test_set(self, tests) -> None:
+        """The test objects are loaded: the box covers them."""
+        self.object_spin.blockSignals(True)
+        self.object_spin.setRange(0, len(tests) - 1)
+        self.object_spin.blockSignals(False)
+        self.object_class.setText(tests.class_name(self.object_spin.value()).replace("_", " "))
+
+    def test_set_failed(self, message: str) -> None:
+        for w in (self.object_spin, self.object_btn):
+            w.setEnabled(False)
+            w.setToolTip(f"The ModelNet10 test objects could not be read: {message}")
+        self.object_class.setText("unreadable")
+
+    def set_b(self, seed: int | None = None, image: str | None = None, steps: int | None = None,
+              method: str | None = None) -> None:
+        """Set B and the frames (None: leave as is)."""
+        if seed is not None:
+            self.b_box.setCurrentIndex(0)
+            self.b_seed.setValue(int(seed))
+        if image is not None:
+            self.b_box.setCurrentIndex(1)
+            self.b_image = str(image)
+            self.b_image_label.setToolTip(self.b_image)
+            self._b_kind_changed()
+        if steps is not None:
+            self.steps_spin.setValue(int(steps))
+        if method is not None:
+            self.method_box.setCurrentIndex(max(0, self.method_box.findData(method)))
+
+    def b(self) -> tuple | None:
+        """B as ("seed", n) or ("image", path); None while B is an image not chosen yet."""
+        if self.b_box.currentData() == "seed":
+            return ("seed", self.b_seed.value())
+        return ("image", self.b_image) if self.b_image else None
+
+    @Slot()
+    def _b_kind_changed(self, *_) -> None:
+        image = self.b_box.currentData() == "image"
+        self.b_seed.setVisible(not image)
+        self.b_image_btn.setVisible(image)
+        self.b_image_label.setVisible(image)
+        self.b_image_label.setText(Path(self.b_image).name if self.b_image else "no image chosen")
+
+    def update_enabled(self, has_model: bool, has_data: bool, can_interpolate: bool) -> None:
+        for w in (self.seed_spin, self.seed_btn, self.random_btn):
+            w.setEnabled(has_model)
+        for w in (self.object_spin, self.object_btn, self.object_label):
+            w.setEnabled(has_model and has_data)
+        self._b_kind_changed()
+        self.interp_btn.setEnabled(can_interpolate)
