@@ -1,7 +1,7 @@
 """The walks panel: a latent walk through keyframes (typed seeds or samples from the sample view) or a random
 loop, played in a large view, scrubbed frame by frame, sent back to the sample view, exported as GIF/MP4/PNG.
 
-The walk's ws are computed once per change in a TaskWorker (`engine.jobs.walks.compute_walk`); frame i
+The walk's ws are computed once per change in the app's LatestQueue (`engine.jobs.walks.compute_walk`); frame i
 renders from ws[i:i+1] through the shared latest-wins renderer. One frame request is in flight at a time: a
 newer wish (scrub, play tick) waits in the player and is sent when the render lands, so a slow render drops
 frames instead of queueing them — and never starves the view. Rendered frames are cached until anything changes.
@@ -26,7 +26,7 @@ from ..widgets.export_bar import ExportBar
 from ..widgets.keyframe_list import KeyframeList
 from ..widgets.walk_options import WalkOptions
 from ..widgets.walk_player import WalkPlayer
-from ..workers import TaskWorker
+from ..workers import LatestQueue
 from .base import Panel
 from ..theme import role_label
 
@@ -53,7 +53,8 @@ class WalksPanel(Panel):
         self.ws = None                     # (frames, num_ws, w_dim) of the walk on screen, None while computing
         self.spec: WalkSpec | None = None  # the spec `ws` was made from
         self._seq = 0                      # bumped on every change: older walks and frames are stale
-        self._walk_task: TaskWorker | None = None
+        self.walks = LatestQueue(ctx.tasks, self)      # one walk computing, the newest change waiting
+        self.walks.finished.connect(self._walk_computed)
         self._inflight: tuple[int, int, int] | None = None      # (request id, seq, frame)
         self._keys_rid = 0
         self.cache = FrameCache()
@@ -213,28 +214,19 @@ class WalksPanel(Panel):
         self._update_cli()
         problem = spec.problem() if self._G is not None else "Open an image generator"
         if problem:
+            self.walks.cancel()
             self.player.set_count(0)
             self.player.show_image(None)
             self.player.set_placeholder(problem)
             self.heading.setText(spec.title() if self._G is not None and spec.keyframes else "—")
             self.info.setText("")
             return
-        if self._walk_task is None:                # else: started when the running one lands
-            self._start_walk(spec)
+        self.walks.submit("walk", compute_walk, self._seq, spec, self._G)
 
-    def _start_walk(self, spec: WalkSpec) -> None:
-        self._walk_task = TaskWorker(compute_walk, self._seq, spec, self._G)
-        self._walk_task.done.connect(self._walk_computed)
-        self.ctx.tasks.start(self._walk_task)
-
-    @Slot(object)
-    def _walk_computed(self, value) -> None:
+    @Slot(str, object)
+    def _walk_computed(self, _kind: str, value) -> None:
         seq, spec, ws, error = value
-        self._walk_task = None
-        if seq != self._seq:                       # changed meanwhile: make the newest walk
-            newest = self.current_spec()
-            if self._G is not None and not newest.problem():
-                self._start_walk(newest)
+        if seq != self._seq:                       # changed meanwhile (the queue drops most such results)
             return
         if error:
             self.player.set_count(0)
