@@ -280,7 +280,7 @@ def bench_play(app, w, seconds: float) -> None:
     set_walk(app, panel, "8,9,10", 120)
     for i in range(120):                                   # one pass renders and caches every frame
         panel.player.set_frame(i)
-        spin(app, lambda: panel.shown_frame == i)
+        spin(app, lambda i=i: panel.shown_frame == i)
     fps, _, forwards = measure_play(app, panel, seconds)
     print(f"  playing at 60 fps, cached 120-frame loop: {fps:.1f} frames painted/s (never backwards: {forwards})")
 
@@ -289,6 +289,7 @@ def compare_views(app, n: int = 500) -> None:
     """Paint cost of PixelView and a pyqtgraph ImageItem for a 28x28 frame shown at ~600 px (set + repaint)."""
     import numpy as np
     import pyqtgraph as pg
+
     from gan_studio.gui.widgets.pixel_view import PixelView
     frames = [(np.random.default_rng(i).random((28, 28, 1)) * 255).astype(np.uint8) for i in range(32)]
     pv = PixelView()
@@ -349,9 +350,10 @@ def main() -> None:
         G = w.ctx.model.generator()
         print(f"\n== {w.ctx.model.name}: {w.ctx.model.bundle.meta.get('arch')}, image {tuple(G.image_shape)}, "
               f"{sum(p.numel() for p in G.parameters()):,} parameters")
-        for part, fn in (("scrubber", lambda: bench_scrubber(app, w, args.changes, args.gap_ms)),
-                         ("psi", lambda: bench_psi(app, w, args.changes, args.gap_ms)),
-                         ("drag", lambda: check_fast_drag(app, w)), ("play", lambda: bench_play(app, w, args.play_seconds))):
+        for part, fn in (("scrubber", lambda w=w: bench_scrubber(app, w, args.changes, args.gap_ms)),
+                         ("psi", lambda w=w: bench_psi(app, w, args.changes, args.gap_ms)),
+                         ("drag", lambda w=w: check_fast_drag(app, w)),
+                         ("play", lambda w=w: bench_play(app, w, args.play_seconds))):
             if part not in skip:
                 fn()
         w.close()

@@ -34,7 +34,7 @@ def bench_model(name: str, repeats: int) -> None:
     base = None
     for bs in (1, 16, 64, 256):
         z = seeds_latents(range(bs), G.z_dim)
-        t = _median_time(lambda: generate(G, z, batch_size=bs), repeats)
+        t = _median_time(lambda z=z, bs=bs: generate(G, z, batch_size=bs), repeats)
         rate = bs / t
         base = base or rate
         print(f"batch {bs:4d}: {rate:9.0f} images/s   ({rate / base:5.1f}x batch 1)")

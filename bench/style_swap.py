@@ -102,7 +102,8 @@ def main() -> None:
                                "mixing_prob": 0.0 if args.pair == "ds" else args.mixing},
                       checkpoint_every=250, sample_every=250)
     torch.set_num_threads(1)
-    for p in train(cfg, args.out, command="python bench/style_swap.py " + " ".join(f"{k}={v}" for k, v in vars(args).items())):
+    command = "python bench/style_swap.py " + " ".join(f"{k}={v}" for k, v in vars(args).items())
+    for p in train(cfg, args.out, command=command):
         if p.step % 50 == 0:
             print(p.step, {k: round(v, 3) for k, v in p.losses.items()}, flush=True)
         if p.diversity is not None:

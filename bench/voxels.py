@@ -88,7 +88,7 @@ def main() -> None:
           f"{t_img + t_net + t_smooth:.2f} ms smooth")
     for size, n in ((64, 1), (64, 32), (128, 1)):
         p = views.fixed_params(n, 30, 20)
-        ms = _median_ms(lambda: views.render_views(grids[:n], p, size), args.repeats) / n
+        ms = _median_ms(lambda n=n, p=p, size=size: views.render_views(grids[:n], p, size), args.repeats) / n
         print(f"renderer {size}² batch {n:2d}               {ms:7.2f} ms/view")
 
 

@@ -3,9 +3,10 @@
     python bench/zoo.py --data ../shared/data/mnist [--minutes 15] [--jobs 2] [--n 5000] [--out docs/RESULTS.md]
 
 Trains a DCGAN (width 32, z 64, 28 px, batch 64, seed 0, one CPU thread per run) with each of: vanilla
-(minimax), the non-saturating GAN, WGAN (weight clipping), WGAN-GP, R1 (the non-saturating loss + R1, gamma 10), LSGAN and hinge —
-each for the same budget of its own CPU time (one thread: the wall-clock time it would take on an idle core,
-and unlike wall-clock it does not depend on what else the machine runs) — then evaluates every generator (EMA weights, as the app samples them)
+(minimax), the non-saturating GAN, WGAN (weight clipping), WGAN-GP, R1 (the non-saturating loss + R1, gamma 10),
+LSGAN and hinge — each for the same budget of its own CPU time (one thread: the wall-clock time it would take on an
+idle core, and unlike wall-clock it does not depend on what else the machine runs) — then evaluates every generator
+(EMA weights, as the app samples them)
 against the MNIST test split in the lenet-mnist features: FID, precision/recall (k 3), density/coverage (k 5),
 plain and, for vanilla / NS / WGAN / WGAN-GP / R1, with discriminator rejection sampling (`sample --drs`: the first
 n accepted seeds from 0, the critic calibrated on the train split). Writes the table to --out (markdown) and
@@ -97,7 +98,8 @@ def _markdown(rows: list[dict], args, wall: float) -> str:
         f"- **Metrics:** lenet-mnist features against the first {args.n} MNIST test images; {args.n} generated "
         "images (seeds 0… or, with DRS, the first accepted seeds from 0). FID, precision/recall (k 3), "
         "density/coverage (k 5).", "",
-        "| run | sampling | generator steps | FID ↓ | precision ↑ | recall ↑ | density ↑ | coverage ↑ | DRS acceptance |",
+        "| run | sampling | generator steps | FID ↓ | precision ↑ | recall ↑ | density ↑ | coverage ↑ "
+        "| DRS acceptance |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:

@@ -59,7 +59,7 @@ class Bundle:
         raise ModelFileError(f"{self.name}: this {self.kind} file holds no generator "
                              f"(networks: {', '.join(self.networks) or 'none'})")
 
-    def to(self, device) -> "Bundle":
+    def to(self, device) -> Bundle:
         for net in self.networks.values():
             net.to(device)
         return self
@@ -96,7 +96,7 @@ def save_bundle(path: str | Path, networks: dict[str, nn.Module], meta: dict[str
     return atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata={META_KEY: json.dumps(meta)}))
 
 
-def resave_bundle(bundle: "Bundle", meta: dict[str, Any]) -> Path:
+def resave_bundle(bundle: Bundle, meta: dict[str, Any]) -> Path:
     """Rewrite a loaded bundle's own file with new metadata, keeping its networks and their stored precision
     (a float16 file stays float16)."""
     if bundle.path is None or bundle.path.suffix != ".safetensors" or bundle.meta.get("source_format"):
@@ -108,7 +108,7 @@ def resave_bundle(bundle: "Bundle", meta: dict[str, Any]) -> Path:
 REQUIRED_ROLES = {"image-generator": [GENERATOR_ROLES], "voxel-model": [("generator",), ("encoder",)]}
 
 
-def pack_bundle(bundle: "Bundle", path: str | Path, half: bool = True, roles: list[str] | None = None) -> Path:
+def pack_bundle(bundle: Bundle, path: str | Path, half: bool = True, roles: list[str] | None = None) -> Path:
     """Write `bundle` (any loaded model, our format or a state_dict) as one of our files, optionally in half
     precision and with only some networks (e.g. generator_ema + critic for a shipped model). The metadata
     keeps everything and records what was stored and where it came from."""

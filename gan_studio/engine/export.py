@@ -5,8 +5,8 @@ by closing it; files appear atomically (written to a temporary name, renamed whe
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 import torch

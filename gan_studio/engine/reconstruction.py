@@ -28,11 +28,11 @@ class VoxelModel:
     device: torch.device = torch.device("cpu")
 
     @classmethod
-    def open(cls, name_or_path: str, device: str | torch.device = "cpu") -> "VoxelModel":
+    def open(cls, name_or_path: str, device: str | torch.device = "cpu") -> VoxelModel:
         return cls.from_bundle(open_model(str(name_or_path)), device)
 
     @classmethod
-    def from_bundle(cls, bundle: Bundle, device: str | torch.device = "cpu") -> "VoxelModel":
+    def from_bundle(cls, bundle: Bundle, device: str | torch.device = "cpu") -> VoxelModel:
         if bundle.kind != "voxel-model":
             raise UserError(f"{bundle.name} is a {bundle.kind}, not a 3D voxel model")
         missing = [r for r in ("generator", "encoder") if r not in bundle.networks]

@@ -4,7 +4,8 @@ A registry validates names: an unknown name raises a `UserError` that lists the 
 """
 from __future__ import annotations
 
-from typing import Callable, Generic, TypeVar
+from collections.abc import Callable
+from typing import Generic, TypeVar
 
 from .errors import UserError
 

@@ -4,7 +4,7 @@ A leaf module, so training (which draws its fixed sample seeds) and latent/ (whi
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import torch
 

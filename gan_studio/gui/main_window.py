@@ -8,11 +8,21 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QFrame, QLabel, QMainWindow, QMessageBox,
-                               QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFrame,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
-from ..engine.bundle import is_torchscript
-from ..engine.bundle import load_bundle
+from ..engine.bundle import is_torchscript, load_bundle
 from ..engine.catalog import MODEL_SUFFIXES, default_model, list_models, resolve_model
 from ..engine.device import available_devices
 from ..engine.errors import UserError

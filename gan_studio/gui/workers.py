@@ -17,7 +17,8 @@ import itertools
 import logging
 import threading
 import weakref
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import shiboken6
 import torch
@@ -116,7 +117,7 @@ class LatestQueue(QObject):
     superseded = Signal(str, object)
     idle = Signal()                         # nothing running and nothing waiting
 
-    def __init__(self, pool: "TaskPool", parent: QObject | None = None, drop_stale: bool = True) -> None:
+    def __init__(self, pool: TaskPool, parent: QObject | None = None, drop_stale: bool = True) -> None:
         super().__init__(parent)
         self.pool, self.drop_stale = pool, drop_stale
         self._book = LatestWins()

@@ -79,6 +79,7 @@ def test_eval3d_json_reports_iou_per_class(toy_model, capsys):
 
 def test_eval3d_write_stores_threshold_and_metrics(toy_model, tmp_path, capsys):
     import shutil
+
     from gan_studio.engine.bundle import read_metadata
     model, data = toy_model
     copy = tmp_path / "copy.safetensors"

@@ -10,8 +10,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from gan_studio.engine.bundle import (META_KEY, Bundle, load_bundle, read_metadata, save_bundle,
-                                      weights_hash)
+from gan_studio.engine.bundle import META_KEY, Bundle, load_bundle, read_metadata, save_bundle, weights_hash
 from gan_studio.engine.errors import ModelFileError
 from gan_studio.engine.latent.sampling import generate, seeds_latents
 from gan_studio.engine.models import build

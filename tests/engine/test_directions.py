@@ -4,10 +4,9 @@ import torch
 
 from gan_studio.engine.bundle import load_bundle
 from gan_studio.engine.errors import ModelFileError, UserError
-from gan_studio.engine.latent.directions import (DirectionSet, apply_shifts, discover, load_directions,
-                                                 save_directions)
+from gan_studio.engine.latent.directions import DirectionSet, apply_shifts, discover, load_directions, save_directions
 from gan_studio.engine.latent.directions.closed_form import sefa
-from gan_studio.engine.latent.directions.voynov import Deformator, PRESETS, VoynovTrainer, sample_shifts
+from gan_studio.engine.latent.directions.voynov import PRESETS, Deformator, VoynovTrainer, sample_shifts
 from tests.conftest import make_tiny_bundle
 
 
@@ -31,7 +30,8 @@ def test_ortho_deformator_stays_orthonormal_while_training():
 def test_shift_distribution():
     k, eps = sample_shifts(10000, 32, PRESETS["paper"], torch.Generator().manual_seed(0))
     assert k.min() == 0 and k.max() == 31
-    assert eps.abs().min() >= 0.5 and eps.abs().max() <= 6 and (eps > 0).float().mean().item() == pytest.approx(0.5, abs=0.03)
+    assert eps.abs().min() >= 0.5 and eps.abs().max() <= 6
+    assert (eps > 0).float().mean().item() == pytest.approx(0.5, abs=0.03)
 
 
 class _ToyG(torch.nn.Module):

@@ -10,10 +10,20 @@ from gan_studio.engine.bundle import load_bundle, save_bundle
 from gan_studio.engine.errors import UserError
 from gan_studio.engine.latent import drs
 from gan_studio.engine.latent.drs import acceptance_probability, burn_in, drs_F, drs_sample, seeds_latents_uniforms
-from gan_studio.engine.latent.drs_calibration import (AFFINE, FINETUNE, Calibration, calibration_key,
-                                                      calibration_path, critic_of, critic_scores, finetuned_path,
-                                                      fit_logistic, load_calibration, resolve_calibration,
-                                                      stored_or_default)
+from gan_studio.engine.latent.drs_calibration import (
+    AFFINE,
+    FINETUNE,
+    Calibration,
+    calibration_key,
+    calibration_path,
+    critic_of,
+    critic_scores,
+    finetuned_path,
+    fit_logistic,
+    load_calibration,
+    resolve_calibration,
+    stored_or_default,
+)
 from gan_studio.engine.latent.sampling import generate, seed_latent, seeds_latents
 from tests.conftest import make_tiny_bundle
 

@@ -8,8 +8,14 @@ import torch
 
 from gan_studio.engine.errors import UserError
 from gan_studio.engine.metrics.features import get_extractor, parse_spec
-from gan_studio.engine.metrics.inception import (ENV_VAR, WEIGHTS_FILE, FIDInceptionV3, InceptionFeatures,
-                                                 load_state, weights_path)
+from gan_studio.engine.metrics.inception import (
+    ENV_VAR,
+    WEIGHTS_FILE,
+    FIDInceptionV3,
+    InceptionFeatures,
+    load_state,
+    weights_path,
+)
 
 pytestmark = pytest.mark.slow      # a 299x299 Inception forward pass takes ~0.5 s per image on one CPU thread
 

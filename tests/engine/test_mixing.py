@@ -6,8 +6,17 @@ import torch
 
 from gan_studio.engine.bundle import load_bundle
 from gan_studio.engine.errors import UserError
-from gan_studio.engine.latent.mixing import (format_layers, grid_canvas, latents_ws, mix_ws, mixing_grid,
-                                             parse_layers, preset_bands, render_mixing, ws_resolutions)
+from gan_studio.engine.latent.mixing import (
+    format_layers,
+    grid_canvas,
+    latents_ws,
+    mix_ws,
+    mixing_grid,
+    parse_layers,
+    preset_bands,
+    render_mixing,
+    ws_resolutions,
+)
 from gan_studio.engine.latent.sampling import generate, seeds_latents, synthesize
 from gan_studio.engine.latent.state import Latent
 from gan_studio.engine.latent.walks import walk_ws

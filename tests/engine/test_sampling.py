@@ -4,8 +4,7 @@ import torch
 
 from gan_studio.engine.bundle import load_bundle
 from gan_studio.engine.errors import UserError
-from gan_studio.engine.latent.sampling import (generate, parse_seeds, seed_latent, seeds_latents,
-                                                synthesize)
+from gan_studio.engine.latent.sampling import generate, parse_seeds, seed_latent, seeds_latents, synthesize
 from gan_studio.engine.latent.state import Latent
 from gan_studio.engine.latent.walks import interpolate
 from gan_studio.engine.models import build

@@ -2,7 +2,6 @@
 same input; the stats, the equivalent command line and the errors."""
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 import torch
@@ -83,5 +82,6 @@ def test_the_command_line_names_the_input(tmp_path):
     assert cmd == (f"gan-studio sample3d --model '{tmp_path / 'my model.safetensors'}' --seed 5 --out shape.stl "
                    "--threshold 0.4 --mesh smooth")
     image = shapes.Shape(seed.probs, seed.z, "image", "a b.png", "", path="/x/a b.png")
-    assert "--image '/x/a b.png' --out s.obj --threshold 0.5" in shapes.shape_command(image, None, 0.5, "cubes", "s.obj")
+    cmd = shapes.shape_command(image, None, 0.5, "cubes", "s.obj")
+    assert "--image '/x/a b.png' --out s.obj --threshold 0.5" in cmd
     assert shapes.shape_command(shapes.Shape(seed.probs, None, "grid", "", ""), None, 0.5, "cubes") == ""

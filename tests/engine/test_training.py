@@ -33,7 +33,8 @@ def test_training_yields_progress_checkpoints_and_samples(tiny_dataset, tmp_path
     assert [p.step for p in progress] == list(range(1, 7)) and progress[-1].done
     assert [p.checkpoint is not None for p in progress] == [False, False, True, False, False, True]
     assert progress[2].samples.shape == (64, 1, 28, 28)
-    assert progress[2].diversity == pytest.approx(sample_diversity(progress[2].samples)) and progress[1].diversity is None
+    assert progress[2].diversity == pytest.approx(sample_diversity(progress[2].samples))
+    assert progress[1].diversity is None
     assert {"d_loss", "g_loss", "penalty"} <= set(progress[0].losses)
     meta = load_bundle(out).meta
     assert meta["training"]["step"] == 6 and meta["training"]["command"] == "gan-studio train (test)"

@@ -79,6 +79,7 @@ def _save(tmp_path, name, img):
 
 def test_image_modes_are_converted(tmp_path):
     from PIL import Image
+
     from gan_studio.engine.image_input import load_view
     rng = np.random.default_rng(0)
     arr16 = np.zeros((40, 60), np.uint16)
@@ -99,6 +100,7 @@ def test_image_modes_are_converted(tmp_path):
 
 def test_white_background_becomes_black(tmp_path):
     from PIL import Image
+
     from gan_studio.engine.image_input import load_view
     a = np.full((64, 64), 255, np.uint8)
     a[20:44, 20:44] = 60                                             # dark object on white
@@ -108,6 +110,7 @@ def test_white_background_becomes_black(tmp_path):
 
 def test_bad_images_are_one_clear_user_error(tmp_path):
     from PIL import Image
+
     from gan_studio.engine import image_input
     (tmp_path / "empty.png").write_bytes(b"")
     (tmp_path / "text.png").write_text("hello")
@@ -124,6 +127,7 @@ def test_bad_images_are_one_clear_user_error(tmp_path):
 
 def test_decompression_bomb_is_refused(tmp_path, monkeypatch):
     from PIL import Image
+
     from gan_studio.engine import image_input
     big = _save(tmp_path, "big.png", Image.new("L", (3000, 3000)))
     monkeypatch.setattr(image_input, "MAX_PIXELS", 1_000_000)

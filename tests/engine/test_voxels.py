@@ -209,7 +209,8 @@ def test_weight_average_is_saved_beside_the_live_weights_and_resumes(voxel_npz, 
     list(train(_cfg(voxel_npz, steps=2, options=ema), out))
     b = load_bundle(out)
     assert set(b.networks) == {"generator", "generator_recon", "critic", "encoder", "generator_live", "encoder_live"}
-    live, avg, rec = (dict(b.networks[r].named_parameters()) for r in ("generator_live", "generator", "generator_recon"))
+    roles = ("generator_live", "generator", "generator_recon")
+    live, avg, rec = (dict(b.networks[r].named_parameters()) for r in roles)
     assert all(torch.equal(avg[k], rec[k]) for k in avg)
     assert any(not torch.allclose(avg[k], live[k]) for k in avg)                        # an average, not the live G
     e_live, e_avg = (dict(b.networks[r].named_parameters()) for r in ("encoder_live", "encoder"))
@@ -331,6 +332,7 @@ def test_cubes_mesh_of_a_box_has_its_surface():
 @pytest.mark.parametrize("style", ["cubes", "smooth"])
 def test_mesh_exports_reopen_with_pyvista(tmp_path, suffix, style):
     import pyvista as pv
+
     from gan_studio.engine.voxels_mesh import build_mesh, export_voxels
     path = export_voxels(_box(), tmp_path / f"box{suffix}", 0.5, style=style)
     back = pv.read(path)

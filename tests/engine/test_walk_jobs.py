@@ -4,8 +4,15 @@ import torch
 
 from gan_studio.engine.bundle import load_bundle
 from gan_studio.engine.errors import UserError
-from gan_studio.engine.jobs.walks import (DEFAULT_FPS, DEFAULT_FRAMES, DEFAULT_SCALE, WalkSpec, seed_keyframes,
-                                          walk_frames_ws, z_keyframes)
+from gan_studio.engine.jobs.walks import (
+    DEFAULT_FPS,
+    DEFAULT_FRAMES,
+    DEFAULT_SCALE,
+    WalkSpec,
+    seed_keyframes,
+    walk_frames_ws,
+    z_keyframes,
+)
 from gan_studio.engine.latent.sampling import seeds_latents
 from gan_studio.engine.latent.walks import interpolate, random_loop
 

@@ -169,7 +169,8 @@ def test_unrolled_gradients_reach_through_the_critic_steps():
     plain, first, full = _generator_grad(r, 0), _generator_grad(r, 5, False), _generator_grad(r, 5)
     assert weights_hash(r.D) == critic_before                           # unrolling never changes the critic
     assert torch.isfinite(full).all()
-    rel = lambda a, b: float((a - b).norm() / b.norm())
+    def rel(a, b):
+        return float((a - b).norm() / b.norm())
     assert rel(full, plain) > 0.01                                      # the critic 5 steps ahead differs
     assert rel(full, first) > 0.01                                      # the second-order term is there
     assert rel(_generator_grad(r, 5), full) < 1e-5                      # and deterministic

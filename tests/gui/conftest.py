@@ -141,6 +141,7 @@ def _py_threads() -> set:
 
 def _flush(app) -> None:
     import gc
+
     from PySide6.QtCore import QCoreApplication, QEvent
     for _ in range(3):
         app.processEvents()
@@ -152,6 +153,7 @@ def _flush(app) -> None:
 def leak_check(request, qapp):
     """After the test (and after qtbot closed its widgets): no new window, no running worker, no new VTK object."""
     import time
+
     from gan_studio.gui.workers import live_workers
     if request.node.get_closest_marker("allow_leaks"):
         yield

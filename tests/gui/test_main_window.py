@@ -180,7 +180,8 @@ def test_run_gui_screenshot_end_to_end(gui_env, gui_model, tmp_path):
     out = tmp_path / "info.png"
     cmd = [sys.executable, "-m", "gan_studio.gui.app", "--screenshot", str(out), "--panel", "Info",
            "--model", str(gui_model), "--device", "cpu"]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
     assert r.returncode == 0, r.stderr
     assert Image.open(out).size == (1200, 800)
     r = subprocess.run(cmd[:-6] + ["--panel", "nope"], capture_output=True, text=True, timeout=120,

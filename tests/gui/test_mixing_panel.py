@@ -134,7 +134,7 @@ def test_sources_from_typed_seeds_and_the_sample_view(panel, qtbot):
 
 
 def test_rendering_is_latest_wins_and_off_the_ui_thread(panel, qtbot, monkeypatch):
-    import gan_studio.engine.jobs.mixing as mod          # where the panel's render job calls it
+    import gan_studio.engine.jobs.mixing as mod  # where the panel's render job calls it
     threads, real = [], mod.render_mixing
 
     def spy(*a, **kw):

@@ -7,8 +7,14 @@ from PySide6.QtCore import Qt
 
 from gan_studio.engine.bundle import load_bundle, save_bundle
 from gan_studio.engine.latent.drs import burn_in, drs_sample
-from gan_studio.engine.latent.drs_calibration import (FINETUNE, Calibration, calibration_key, critic_of,
-                                                      load_calibration, save_calibration)
+from gan_studio.engine.latent.drs_calibration import (
+    FINETUNE,
+    Calibration,
+    calibration_key,
+    critic_of,
+    load_calibration,
+    save_calibration,
+)
 from gan_studio.engine.latent.sampling import generate, seeds_latents
 from gan_studio.gui.panels.sampling_drs import DATA_KEY, DRSControl
 from tests.conftest import make_tiny_bundle

@@ -294,7 +294,8 @@ def test_test_objects_are_seen_as_eval3d_sees_them(win3d, qtbot, engine_model):
     from gan_studio.engine.data.voxels import load_voxels
     window, panel = win3d
     if panel.data_dir is None:
-        assert not panel.controls.object_spin.isEnabled() and "modelnet10" in panel.controls.object_spin.toolTip().lower()
+        spin = panel.controls.object_spin
+        assert not spin.isEnabled() and "modelnet10" in spin.toolTip().lower()
         return
     qtbot.waitUntil(lambda: panel.tests is not None, timeout=TIMEOUT)
     shape = _show(qtbot, panel, panel.show_test_object, 7)
@@ -323,7 +324,8 @@ def test_the_test_object_picker_is_disabled_without_the_data(qtbot, monkeypatch,
     qtbot.addWidget(panel)
     assert panel.data_dir is None
     assert not panel.controls.object_spin.isEnabled() and not panel.controls.object_btn.isEnabled()
-    assert "modelnet10_vox32" in panel.controls.object_spin.toolTip() and "not found" in panel.controls.object_spin.toolTip()
+    tip = panel.controls.object_spin.toolTip()
+    assert "modelnet10_vox32" in tip and "not found" in tip
     errors: list[str] = []
     ctx.error.connect(errors.append)
     panel.show_test_object(3)
@@ -441,6 +443,7 @@ def test_closing_the_window_lets_go_of_the_mesh_and_a_new_show_draws_it_again(qt
     """The view's VTK objects go with its window (the leak check counts them); the grid stays, so showing the
     window again draws the same shape."""
     from PySide6.QtWidgets import QVBoxLayout, QWidget
+
     from gan_studio.gui.widgets.voxel_view import VoxelView
     top = QWidget()
     qtbot.addWidget(top)

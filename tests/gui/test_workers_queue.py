@@ -62,8 +62,7 @@ def _blocked(gate: threading.Event, value):
 
 
 def _steps(n: int):
-    for i in range(n):
-        yield i
+    yield from range(n)
     return "done"
 
 

@@ -40,7 +40,7 @@ class ViewParams:
     def __len__(self) -> int:
         return self.azimuth.shape[0]
 
-    def slice(self, i: int, j: int) -> "ViewParams":
+    def slice(self, i: int, j: int) -> ViewParams:
         return ViewParams(self.azimuth[i:j], self.elevation[i:j], self.light[i:j], self.ambient[i:j])
 
 

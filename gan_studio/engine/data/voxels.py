@@ -35,7 +35,7 @@ class VoxelDataset:
     def __len__(self) -> int:
         return self.voxels.shape[0]
 
-    def subset(self, index) -> "VoxelDataset":
+    def subset(self, index) -> VoxelDataset:
         idx = torch.as_tensor(index, dtype=torch.long)
         return VoxelDataset(self.voxels[idx], self.labels[idx], self.classes, self.name, self.split,
                             self.license, dict(self.info, subset=int(idx.numel())))

@@ -6,8 +6,8 @@ finished step, and running the job again continues from that step.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 import torch
 

@@ -8,14 +8,22 @@ reuse it: the next seed only costs the sampling itself.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 import numpy as np
 
 from ..imaging import to_uint8
-from ..latent.drs import (DEFAULT_BURN_IN, DEFAULT_PERCENTILE, BurnIn, DRSResult, burn_in_iter, drs_iter, forward_progress,
-                                   on_device)
+from ..latent.drs import (
+    DEFAULT_BURN_IN,
+    DEFAULT_PERCENTILE,
+    BurnIn,
+    DRSResult,
+    burn_in_iter,
+    drs_iter,
+    forward_progress,
+    on_device,
+)
 from ..latent.drs_calibration import Calibration, critic_of, fit_iter, save_calibration, stored_or_default
 
 

@@ -89,8 +89,8 @@ def image_shape(model: VoxelModel, path: str) -> Shape:
     view = load_view(path, model.image_size)                            # (1, 1, S, S); UserError if not an image
     z = model.encode(view)
     name = Path(path).name
-    return Shape(model.decode(z, encoded=True)[0], z, "image", name, f"{name}, as the encoder sees it ({model.image_size}²)",
-                 view=view[0, 0].numpy(), path=str(path))
+    return Shape(model.decode(z, encoded=True)[0], z, "image", name,
+                 f"{name}, as the encoder sees it ({model.image_size}²)", view=view[0, 0].numpy(), path=str(path))
 
 
 def object_shape(model: VoxelModel, tests: TestSet, index: int) -> Shape:
@@ -100,7 +100,8 @@ def object_shape(model: VoxelModel, tests: TestSet, index: int) -> Shape:
     view = render_params(vox, tests.params.slice(index, index + 1), model.image_size)    # (1, 1, S, S)
     z = model.encode(view)
     cls = tests.class_name(index)
-    return Shape(model.decode(z, encoded=True)[0], z, "object", f"{cls.replace('_', ' ').capitalize()} · test object {index}",
+    title = f"{cls.replace('_', ' ').capitalize()} · test object {index}"
+    return Shape(model.decode(z, encoded=True)[0], z, "object", title,
                  f"ModelNet10 test object {index} ({cls}), seen as eval3d sees it", view=view[0, 0].numpy(),
                  truth=vox[0].numpy().astype(bool), extra={"index": index, "class": cls})
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 import torch
 
@@ -97,8 +97,9 @@ def command_line(cfg: TrainConfig, out: str | Path, resume: bool = False) -> str
                         ("--n-critic", cfg.n_critic), ("--max-minutes", cfg.max_minutes)):
         if value is not None:
             parts.append(f"{flag} {value:g}" if isinstance(value, float) else f"{flag} {value}")
-    parts += [flag for flag, key in (("--sn", "sn"), ("--sn-generator", "sn_generator"), ("--conditional", "conditional"),
-                                     ("--info", "info")) if getattr(cfg, key, False)]
+    switches = (("--sn", "sn"), ("--sn-generator", "sn_generator"), ("--conditional", "conditional"),
+                ("--info", "info"))
+    parts += [flag for flag, key in switches if getattr(cfg, key, False)]
     if cfg.options:
         parts.append(f"--options {q(json.dumps(cfg.options))}")
     parts.append(f"--steps {cfg.steps} --batch {cfg.batch} --seed {cfg.seed} --checkpoint-every "

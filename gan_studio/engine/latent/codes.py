@@ -5,7 +5,7 @@ A code not named stays per seed (read off z, models/codes.py). Chosen codes are 
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 

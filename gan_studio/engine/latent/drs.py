@@ -29,8 +29,8 @@ not on the batch size — and a run for N is the start of the run for N + k.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
 
 import torch
 

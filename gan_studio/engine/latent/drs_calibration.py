@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import fields
 from pathlib import Path
-from typing import Iterator
 
 import torch
 from torch import nn
@@ -40,8 +40,18 @@ from ..errors import UserError
 from ..files import atomic_write
 from ..paths import user_data_dir
 from ..registry import LOSSES
-from .drs_core import (AFFINE, CALIBRATION_SEED, DEFAULT_CALIBRATION_N, FINETUNE, IDENTITY, MIN_CALIBRATION_N,
-                       Calibration, calibration_key, critic_scores, fit_logistic)
+from .drs_core import (
+    AFFINE,
+    CALIBRATION_SEED,
+    DEFAULT_CALIBRATION_N,
+    FINETUNE,
+    IDENTITY,
+    MIN_CALIBRATION_N,
+    Calibration,
+    calibration_key,
+    critic_scores,
+    fit_logistic,
+)
 from .drs_finetune import DEFAULT_STEPS, finetune_iter, load_finetuned, save_finetuned
 from .sampling import generate
 

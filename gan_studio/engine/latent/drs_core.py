@@ -63,7 +63,7 @@ class Calibration:
             self.method, f"affine fit on {self.data}")
 
     @classmethod
-    def from_json(cls, obj: dict) -> "Calibration":
+    def from_json(cls, obj: dict) -> Calibration:
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in obj.items() if k in names})
 

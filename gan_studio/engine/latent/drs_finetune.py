@@ -18,7 +18,7 @@ model file. Everything is seeded: the same data and model give the same calibrat
 from __future__ import annotations
 
 import copy
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 import torch.nn.functional as F
@@ -28,8 +28,15 @@ from ..data import load_images
 from ..device import device_of
 from ..errors import UserError
 from ..files import atomic_write
-from .drs_core import (CALIBRATION_SEED, DEFAULT_CALIBRATION_N, MIN_CALIBRATION_N, Calibration, calibration_key,
-                       critic_scores, fit_logistic)
+from .drs_core import (
+    CALIBRATION_SEED,
+    DEFAULT_CALIBRATION_N,
+    MIN_CALIBRATION_N,
+    Calibration,
+    calibration_key,
+    critic_scores,
+    fit_logistic,
+)
 from .sampling import generate
 
 FINETUNE_SEED = 0x0D75F7      # the real-batch / latent stream of the fine-tuning (not a user seed)

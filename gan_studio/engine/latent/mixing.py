@@ -14,8 +14,8 @@ up to 8 px, fine = from min(64, R) px on (R = output resolution), middle = betwe
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import torch
 

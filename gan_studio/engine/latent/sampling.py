@@ -5,13 +5,12 @@ gives the same image in every panel and command (max |delta| <= 1e-5).
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 
 from ..device import device_of
 from ..errors import UserError
-
 from ..seeds import MAX_SEED, seed_latent, seeds_latents  # noqa: F401  (re-exported: the latent API)
 
 

@@ -35,10 +35,10 @@ class Latent:
             raise ValueError(f"unknown latent source {self.source!r}")
 
     @classmethod
-    def from_seed(cls, seed: int, z_dim: int, codes: dict[str, float] | None = None) -> "Latent":
+    def from_seed(cls, seed: int, z_dim: int, codes: dict[str, float] | None = None) -> Latent:
         return cls(z=seed_latent(seed, z_dim), source="seed", info={"seed": int(seed)}, codes=dict(codes or {}))
 
-    def with_codes(self, codes: dict[str, float]) -> "Latent":
+    def with_codes(self, codes: dict[str, float]) -> Latent:
         """The same latent with other chosen codes."""
         return Latent(z=self.z, ws=self.ws, source=self.source, info=dict(self.info), codes=dict(codes))
 

@@ -7,7 +7,7 @@ FID Inception when the user has its weights file.
 """
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 

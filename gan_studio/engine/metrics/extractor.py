@@ -12,7 +12,7 @@ class FeatureExtractor:
     def __call__(self, images: torch.Tensor) -> torch.Tensor:   # (N, C, H, W) in [-1, 1] -> (N, dim) float64
         raise NotImplementedError
 
-    def to(self, device) -> "FeatureExtractor":
+    def to(self, device) -> FeatureExtractor:
         """Run on `device` where that helps (a big network); the default stays on the CPU."""
         return self
 

@@ -12,8 +12,8 @@ A feature spec is `NAME` or `NAME:PATH` (the extractor's weights file).
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import torch
 import torch.nn.functional as F

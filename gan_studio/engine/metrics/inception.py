@@ -254,7 +254,7 @@ class InceptionFeatures(FeatureExtractor):
         self.device = torch.device(device or "cpu")
         self.net.to(self.device)
 
-    def to(self, device) -> "InceptionFeatures":
+    def to(self, device) -> InceptionFeatures:
         if device is not None and torch.device(device) != self.device:
             self.device = torch.device(device)
             self.net.to(self.device)

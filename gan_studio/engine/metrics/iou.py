@@ -11,7 +11,7 @@ training data (never the evaluated split) as the one maximising the mean IoU ove
 """
 from __future__ import annotations
 
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch

@@ -6,8 +6,8 @@ distribution (ε = 6·U(−1, 1), |ε| ≥ 0.5), scaled by the direction set's s
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import torch
 import torch.nn.functional as F

@@ -39,7 +39,8 @@ def load_scripted_generator(path: Path, z_dim: int | None = None) -> ScriptedGen
     try:
         module = torch.jit.load(str(path), map_location="cpu").eval()
     except Exception as exc:
-        raise ModelFileError(f"{path.name}: not a loadable TorchScript module ({str(exc).splitlines()[0][:200]})") from None
+        first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise ModelFileError(f"{path.name}: not a loadable TorchScript module ({first})") from None
     z_dim = z_dim or _probe_z_dim(module)
     if z_dim is None:
         raise ModelFileError(f"{path.name}: cannot tell the latent size of this TorchScript model; "

@@ -1,7 +1,7 @@
 """Endless random batches of training data: the one order every recipe draws real images in."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 

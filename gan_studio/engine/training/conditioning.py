@@ -16,7 +16,7 @@ whatever adversarial loss the run uses. λ = 1 for both kinds of code, the paper
 """
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 import torch.nn.functional as F

@@ -17,7 +17,7 @@ with EPS added before the log, as in the reproduction.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import cache
 
 import torch
 
@@ -44,7 +44,7 @@ def log_likelihood(e: torch.Tensor, means: torch.Tensor, var: float = VAR) -> to
             - 0.5 * d * math.log(2 * math.pi * var))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _mixture(d: int, var: float) -> tuple[torch.Tensor, float]:
     """Means (K, d) and lambda = the mixture's maximum. By the simplex's symmetry the maximum lies on a line from
     the centre through a vertex (at the vertex when the Gaussians are well apart, at the centre when they merge),

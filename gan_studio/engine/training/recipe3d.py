@@ -24,8 +24,8 @@ statistics are saved unchanged, so random samples stay those of the GAN.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 import torch
 import torch.nn.functional as F
@@ -40,7 +40,6 @@ from ..models.base import build
 from ..models.voxel_iwgan import kl_divergence, reparameterize
 from .recipes import RECIPES, make_optimizer, recalibrate_batchnorm, standing_batchnorm, update_ema
 from .regularizers import gradient_penalty
-
 
 CALIBRATION_OBJECTS = 512       # training objects whose seeded views calibrate the reconstruction statistics
 ENCODER_CALIBRATION_OBJECTS = 2048  # training objects whose seeded views calibrate the encoder's statistics

@@ -4,15 +4,15 @@ step, losses, regularisers, spectral norm and unrolling, with point data, a scat
 """
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import torch
 
 from ..data.points import load_points
 from ..imaging import save_png
-from .recipes import RECIPES, GANRecipe
 from .batches import batches
+from .recipes import RECIPES, GANRecipe
 
 PLOT_PX = 256
 

@@ -18,7 +18,7 @@ R1 gamma defaults to 0.1 (see DEFAULT_R1_GAMMA). Settings: `TrainConfig.reg_weig
 from __future__ import annotations
 
 import copy
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 from torch import nn
@@ -27,9 +27,9 @@ from ..data import load_images
 from ..errors import UserError
 from ..imaging import save_grid
 from ..models.base import build
+from .batches import batches
 from .recipes import RECIPES, update_ema
 from .regularizers import r1_penalty
-from .batches import batches
 
 # R1 gamma for 32 px MNIST: 0.1. stylegan2-ada's heuristic 0.0002 * res^2 / batch gives 0.0064 here and its
 # CIFAR-10 config uses 0.01 — values tuned for FID on natural images *with* adaptive augmentation. Here there

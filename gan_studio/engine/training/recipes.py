@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 import torch
 from torch import nn
@@ -26,10 +26,10 @@ from ..imaging import save_grid
 from ..models.base import build
 from ..registry import ARCHITECTURES, LOSSES, REGULARIZERS, Registry
 from . import conditioning, mdgan
+from .batches import batches
 from .losses import identity_score, training_spec
 from .spectral import add_spectral_norm, load_plain_state_dict, plain_state_dict, sn_layers
 from .unrolled import unrolled_critic
-from .batches import batches
 
 RECIPES: Registry = Registry("training recipe")
 OPTIONS = {"ema_beta": 0.999, "unroll_steps": None,   # GANRecipe's --options (None: the loss's default)

@@ -64,7 +64,7 @@ def load_plain_state_dict(net: nn.Module, sd: dict[str, torch.Tensor]) -> None:
         was_training = m.training
         m.train()
         for _ in range(POWER_ITERATIONS_ON_LOAD):       # each training-mode access runs one power iteration
-            m.weight
+            _ = m.weight
         m.train(was_training)
 
 

@@ -12,7 +12,7 @@ optimiser is not Adam). The critic network itself is never changed: it is called
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn

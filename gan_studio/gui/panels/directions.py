@@ -394,6 +394,7 @@ class DirectionsPanel(Panel):
             return "(the command line renders seeds: pick a grid tile in the Sampling tab)"
         if self.file is None:
             return "(save the directions to get the equivalent gan-studio sample call)"
-        cmd = f"gan-studio sample --model {model_ref(model)} --seed {base.seed} --directions {shlex.quote(str(self.file))}"
+        cmd = (f"gan-studio sample --model {model_ref(model)} --seed {base.seed} "
+               f"--directions {shlex.quote(str(self.file))}")
         cmd += "".join(f" --shift {k}:{eps:g}" for k, eps in shifts.items())
         return cmd + f" --out seed{base.seed}-edit.png"

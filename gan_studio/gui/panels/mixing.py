@@ -13,8 +13,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit,
-                               QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 from superqt import QLabeledDoubleSlider, QLabeledSlider
 
 from ...engine.errors import UserError
@@ -26,11 +25,11 @@ from ...engine.latent.state import Latent
 from ...engine.render import Renderer
 from ..dialogs import ask_save
 from ..state import AppContext, LoadedModel, model_ref
+from ..theme import role_label
 from ..widgets.image_grid import ImageGrid
 from ..widgets.layer_picker import LayerPicker
 from ..workers import LatestQueue
 from .base import Panel
-from ..theme import role_label
 
 MAX_SOURCES = 12
 NOISE_MODES = ("const", "random", "none")

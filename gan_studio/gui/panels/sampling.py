@@ -28,12 +28,12 @@ from ...engine.models.codes import layout_of
 from ...engine.render import RenderRequest, RenderResult
 from ..dialogs import ask_save
 from ..state import AppContext, LoadedModel, model_ref
+from ..theme import role_label
 from ..widgets.code_controls import CodeControls
 from ..widgets.image_grid import ImageGrid
 from ..widgets.sample_view import SampleView
 from .base import Panel
 from .sampling_drs import DRSControl
-from ..theme import role_label
 
 MAX_SEED = 2**31 - 1
 

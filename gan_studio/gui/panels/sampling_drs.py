@@ -11,11 +11,11 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QCheckBox, QFileDialog, QLabel, QWidget
 
+from ...engine.jobs.drs import DRSJob, DRSOutcome, run_drs_job
 from ...engine.latent.drs import DEFAULT_BURN_IN, DEFAULT_PERCENTILE
 from ...engine.latent.drs_calibration import has_critic
 from ..state import AppContext, LoadedModel
 from ..workers import LatestQueue
-from ...engine.jobs.drs import DRSJob, DRSOutcome, run_drs_job
 
 DATA_KEY = "drs/data_dir"
 TIP_ON = ("Discriminator rejection sampling (Azadi et al. 2019): try seeds S, S+1, … and keep the ones the "

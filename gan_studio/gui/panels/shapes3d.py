@@ -20,8 +20,19 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QWidget
 
-from ...engine.jobs.shapes import (KIND, Shape, TestSet, adopt_model_job, interpolate_job, load_model_job,
-                                   load_test_set_job, make_shape, modelnet_dir, shape_command, shape_stats)
+from ...engine.jobs.shapes import (
+    KIND,
+    Shape,
+    TestSet,
+    adopt_model_job,
+    interpolate_job,
+    load_model_job,
+    load_test_set_job,
+    make_shape,
+    modelnet_dir,
+    shape_command,
+    shape_stats,
+)
 from ..state import AppContext, LoadedModel
 from ..widgets.shape_controls import ShapeControls
 from ..widgets.shape_stage import ShapeStage

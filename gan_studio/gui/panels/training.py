@@ -11,21 +11,39 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QMessageBox, QProgressBar, QPushButton, QScrollArea,
-                               QSizePolicy, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ...engine.errors import UserError
 from ...engine.imaging import to_uint8
-from ...engine.jobs.training import (TrainingJob, check_dataset, command_line, default_output, fid_unavailable,
-                                     run_training, unique_path)
+from ...engine.jobs.training import (
+    TrainingJob,
+    check_dataset,
+    command_line,
+    default_output,
+    fid_unavailable,
+    run_training,
+    unique_path,
+)
 from ..state import AppContext, LoadedModel
+from ..theme import role_label
 from ..widgets.discovery_bar import duration
 from ..widgets.image_grid import ImageGrid
 from ..widgets.loss_curves import LossCurves
 from ..widgets.training_form import TrainingForm
 from ..workers import LatestQueue, TaskWorker
 from .base import Panel
-from ..theme import role_label
 from .training_fid import FIDScheduler
 
 STOP_GRACE_MS = 120_000          # closing the window waits this long for the checkpoint to be written

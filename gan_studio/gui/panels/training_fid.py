@@ -6,9 +6,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from ...engine.jobs.training import FIDJob, run_fid
 from ..state import AppContext
 from ..workers import LatestQueue
-from ...engine.jobs.training import FIDJob, run_fid
 
 
 class FIDScheduler(QObject):

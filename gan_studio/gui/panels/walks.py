@@ -22,13 +22,13 @@ from ...engine.latent.state import Latent
 from ...engine.render import RenderRequest, RenderResult
 from ..dialogs import ask_save
 from ..state import AppContext, LoadedModel, model_ref
+from ..theme import role_label
 from ..widgets.export_bar import ExportBar
 from ..widgets.keyframe_list import KeyframeList
 from ..widgets.walk_options import WalkOptions
 from ..widgets.walk_player import WalkPlayer
 from ..workers import LatestQueue
 from .base import Panel
-from ..theme import role_label
 
 MAX_KEYFRAMES = 64
 DEFAULT_SEEDS = "1,2,3"
@@ -373,7 +373,7 @@ class WalksPanel(Panel):
         self.send_btn.setEnabled(False)
 
     def _update_titles(self) -> None:
-        spec, (c, h, w) = self.spec, self._G.image_shape
+        spec, (_, h, w) = self.spec, self._G.image_shape
         how = ("great circle" if spec.random == "circle" else "periodic noise") if spec.random else \
             f"{spec.method or ('slerp' if all(k.z is not None for k in spec.keyframes) else 'lerp')} · {spec.easing}"
         self.heading.setText(spec.title())

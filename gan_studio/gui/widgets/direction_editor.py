@@ -41,7 +41,8 @@ def base_point(G, ds: DirectionSet, latent: Latent) -> tuple[str, torch.Tensor]:
 
 
 @torch.no_grad()
-def chart_latents(G, ds: DirectionSet, latent: Latent, rows: list[int], shifts: list[float]) -> tuple[str, torch.Tensor]:
+def chart_latents(G, ds: DirectionSet, latent: Latent, rows: list[int],
+                  shifts: list[float]) -> tuple[str, torch.Tensor]:
     """The chart's latents, row-major: direction rows[r] shifted by shifts[s] -> (R*S, ...) in z or ws."""
     kind, point = base_point(G, ds, latent)
     dirs = ds.directions[rows]                                          # (R, dim)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget
+
 from ..theme import role_label
 
 METHOD_TIPS = ("voynov: trained matrix A + reconstructor (Voynov & Babenko 2020) · ganspace: PCA (Härkönen "

@@ -6,8 +6,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from .pixel_view import PixelView
 from ..theme import role_label
+from .pixel_view import PixelView
 
 UPSCALES = (1, 2, 4, 8, 16)
 

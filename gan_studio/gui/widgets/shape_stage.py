@@ -5,8 +5,18 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider,
-                               QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSlider,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 from superqt import QLabeledDoubleSlider
 
 from ..theme import role_label
@@ -152,7 +162,8 @@ class ShapeStage(QWidget):
     def _build_buttons(self) -> QHBoxLayout:
         self.reset_camera_btn = _button("Reset camera")
         self.screenshot_btn = _button("Screenshot…", "Save the 3D view as a PNG")
-        self.export_btn = _button("Export…", "Save the shape on screen as an STL, OBJ or PLY mesh, or a .npy voxel grid")
+        self.export_btn = _button("Export…",
+                                  "Save the shape on screen as an STL, OBJ or PLY mesh, or a .npy voxel grid")
         bar = QHBoxLayout()
         bar.addWidget(self.reset_camera_btn)
         bar.addStretch(1)

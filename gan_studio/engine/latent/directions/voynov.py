@@ -8,8 +8,8 @@ by how much (ε). G stays frozen.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import Iterator
 
 import torch
 import torch.nn.functional as F
