@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 TORCH  ?= torch==2.13.0
 DEBS   := xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxkbcommon-x11-0 libxcb-image0 libxcb-render-util0 libxcb-xinerama0 libxcb-randr0 libxcb-shape0
 
-.PHONY: setup app test debs bench screenshots clean
+.PHONY: setup app test lint debs bench screenshots clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,9 +32,13 @@ debs:
 	fi
 
 test: setup debs
+	$(PY) -m ruff check .
 	@if command -v xvfb-run >/dev/null 2>&1; then \
 	  xvfb-run -a -s "-screen 0 1280x1024x24" $(PY) -m pytest -q -ra; \
 	else $(PY) -m pytest -q -ra; fi
+
+lint: setup
+	$(PY) -m ruff check .
 
 bench: setup
 	$(PY) bench/sampling.py
