@@ -11,6 +11,7 @@ import sys
 import time
 
 from ..engine.catalog import open_model
+from ..engine.config import options_of
 from ..engine.device import choose_device
 from ..engine.errors import UserError
 
@@ -48,6 +49,67 @@ def _load_generator(args):
     if choice.message:
         print(f"gan-studio: {choice.message}", file=sys.stderr)
     return bundle, bundle.generator().to(choice.device).eval(), choice.device
+
+
+def config_args(sp: argparse.ArgumentParser, cls: type, names: str) -> None:
+    """Add the arguments for the Config fields `names` (space-separated, in this order) of `cls`, built from the
+    fields' defaults, types and help (`engine.config.option`): a bool is a store_true flag, a dict a JSON value."""
+    table = options_of(cls)
+    for name in names.split():
+        o = table[name]
+        if o.cli.get("flag") is False:
+            raise ValueError(f"{cls.__name__}.{name} has no command-line flag")
+        kw: dict = {} if o.help is None else {"help": o.help}
+        if o.type is bool:
+            kw["action"] = "store_true"
+        else:
+            if o.type in (int, float):
+                kw["type"] = o.type
+            if o.cli.get("required"):
+                kw["required"] = True
+            else:
+                kw["default"] = json.dumps(o.default) if o.type is dict else o.default
+        sp.add_argument(o.flag, **kw)
+
+
+def config_values(args, cls: type) -> dict:
+    """The values of every command-line Config field of `cls` in `args` (JSON ones parsed), for `cls.from_dict`."""
+    out = {}
+    for o in options_of(cls).values():
+        if o.cli.get("flag") is not False:
+            val = getattr(args, o.name)
+            out[o.name] = _json_arg(val, o.flag) if o.type is dict else val
+    return out
+
+
+def _code_args(sp, what: str = "image"):
+    sp.add_argument("--class", dest="klass", type=int, default=None, metavar="K",
+                    help=f"a conditional model's class for every {what} (default: per seed, from its latent)")
+    sp.add_argument("--code", action="append", default=[], metavar="NAME=VALUE",
+                    help=f"an InfoGAN code for every {what}, e.g. cat=3 or c0=0.5 (repeatable; others: per seed)")
+
+
+def _sample_codes(G, args) -> dict:
+    """--class / --code as checked codes for G (one clear line for a model without them)."""
+    from ..engine.latent.codes import check_codes, parse_codes
+    return check_codes(G, parse_codes(args.code, args.klass))
+
+
+def _load_z(path: str, z_dim: int):
+    """Latents (N, z_dim) from a .npy file (--z), checked: one line for anything wrong with the file."""
+    import numpy as np
+    import torch
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except Exception as exc:
+        raise UserError(f"cannot read latents {path}: {str(exc).splitlines()[0]}") from None
+    if arr.ndim == 1:
+        arr = arr[None]
+    if arr.ndim != 2 or arr.shape[1] != z_dim or not np.issubdtype(arr.dtype, np.number):
+        raise UserError(f"{path}: latents must be a numeric (N, {z_dim}) array, not {arr.dtype} {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise UserError(f"{path}: latents contain NaN or infinity")
+    return torch.from_numpy(arr.astype(np.float32))
 
 
 def _progress_line(p) -> str:

@@ -4,13 +4,21 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import commands
+from . import commands, commands3d, commands_files, commands_style, commands_train, commands_walk  # noqa: F401
+from .common import COMMANDS
+
+# The order `gan-studio --help` lists the commands in (whatever order the modules above register them in);
+# a command not named here follows, in registration order.
+HELP_ORDER = ("train", "models", "info", "sample", "evaluate", "train-classifier", "gui", "walk", "mix", "render3d",
+              "reconstruct", "sample3d", "eval3d", "train3d", "pack", "discover", "rca")
 
 
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="gan-studio", description="Explore what GANs have learned.")
     sub = ap.add_subparsers(dest="command")
-    for name, (add_args, _run, help_) in commands.COMMANDS.items():
+    order = {name: i for i, name in enumerate(HELP_ORDER)}
+    for name in sorted(COMMANDS, key=lambda n: order.get(n, len(order))):
+        add_args, _run, help_ = COMMANDS[name]
         sp = sub.add_parser(name, help=help_, description=help_)
         add_args(sp)
     return ap
@@ -25,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         args = ap.parse_args(["gui"] + argv)
     from ..engine.errors import UserError
     try:
-        return int(commands.COMMANDS[name][1](args) or 0)
+        return int(COMMANDS[name][1](args) or 0)
     except UserError as exc:
         print(f"gan-studio {name}: error: {exc}", file=sys.stderr)
         return 2

@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterator
 import torch
 
 from ..bundle import load_bundle, save_bundle
-from ..config import Config
+from ..config import Config, option
 from ..device import choose_device
 from ..errors import TrainingDiverged, UserError
 from ..registry import ARCHITECTURES, LOSSES
@@ -35,28 +35,53 @@ RANK_SEED_STRIDE = 1_000_003    # data order and noise differ per rank: seed + s
 
 @dataclass
 class TrainConfig(Config):
-    data: str = ""
-    arch: str = "dcgan"
-    arch_config: dict = field(default_factory=dict)
-    loss: str = "wgan-gp"
-    reg: str | None = None             # None: the loss's default
-    reg_weight: float | None = None
-    steps: int = 1000                  # generator steps
-    batch: int = 64
-    seed: int = 0
-    lr: float | None = None
-    n_critic: int | None = None
-    split: str = "train"
-    checkpoint_every: int = 500
-    sample_every: int = 500
-    max_minutes: float | None = None   # wall-clock budget; stops (and saves) when spent
-    device: str = "auto"
-    threads: int | None = None
-    options: dict = field(default_factory=dict)   # recipe-specific settings (e.g. the 3D model's loss weights)
-    sn: bool = False                   # spectral normalisation of the critic's conv / linear layers
-    sn_generator: bool = False         # ... and of the generator's
-    conditional: bool = False          # class-conditional on the dataset's labels (projection critic)
-    info: bool = False                 # InfoGAN codes + Q head (options info_cat, info_cont, info_lambda)
+    """The training settings, with their help: the one table from which `gan-studio train`'s arguments and the
+    training form's starting values and tooltips are built (see `config.option`)."""
+    data: str = option("", required=True,
+                       help="MNIST folder or IDX file, image folder, .npy/.npz; for --arch mlp2d: toy:ring8 or an "
+                            "(N, 2) .npy",
+                       tip="An MNIST-format folder or IDX file, a folder of images, or a .npy/.npz array")
+    arch: str = option("dcgan")
+    arch_config: dict = option(default_factory=dict, help='JSON, e.g. \'{"width": 64, "z_dim": 64}\'')
+    loss: str = option("wgan-gp", required=True,
+                       help="vanilla, ns, lsgan, hinge, wgan (weight clipping), wgan-gp, mdgan, unrolled; each brings "
+                            "its paper's optimiser, lr, n_critic and regulariser. --loss wgan --reg gp switches "
+                            "clipping off and trains exactly as --loss wgan-gp (Adam 1e-4 (0, 0.9), lambda 10)")
+    reg: str | None = option(None, help="regulariser (default: the loss's own): none, gp, r1")   # None: the loss's
+    reg_weight: float | None = option(None, help="regulariser weight (gp: lambda, r1: gamma; default: the recipe's)",
+                                      tip="Regulariser weight (gp: λ, r1: γ)")
+    steps: int = option(1000, required=True, help="generator steps",
+                        tip="Generator steps in all (resuming continues up to this)")
+    batch: int = option(64, tip="Images per batch")
+    seed: int = option(0, tip="Seeds the networks' initialisation and the data order")
+    lr: float | None = option(None, tip="Adam learning rate (default: the loss's)")
+    n_critic: int | None = option(None, tip="Critic steps per generator step (default: the loss's)")
+    split: str = option("train", flag=False)           # not on the command line
+    checkpoint_every: int = option(500, tip="Write the output file every N steps (and at the end)")
+    sample_every: int = option(500, tip="Refresh the fixed-seed sample grid every N steps")
+    max_minutes: float | None = option(None, help="stop (and save) after this wall-clock time",   # wall-clock budget
+                                       tip="Stop (and save) after this much training time; pauses do not count")
+    device: str = option("auto")
+    threads: int | None = option(None, help="CPU threads for torch")
+    options: dict = option(default_factory=dict,    # recipe-specific settings (e.g. the 3D model's loss weights)
+                           help='recipe options as JSON, e.g. \'{"unroll_steps": 5}\' (unrolled critic steps, any '
+                                'loss), \'{"ema_beta": 0}\', or \'{"mixing_prob": 0.9}\' for --arch stylegan2')
+    sn: bool = option(False,                       # spectral normalisation of the critic's conv / linear layers
+                      help="spectral normalisation of every conv / linear layer of the critic (Miyato et al. 2018); "
+                           "the model file holds the normalised weights")
+    sn_generator: bool = option(False, help="spectral normalisation of the generator too")
+    conditional: bool = option(False,              # class-conditional on the dataset's labels (projection critic)
+                               help="class-conditional GAN on the dataset's labels (MNIST: 10 classes): the class "
+                                    "one-hot joins the generator's input, the critic is a projection discriminator; "
+                                    "sample --class K picks one",
+                               tip="Class-conditional on the dataset's labels (MNIST: 10 digits): the sampling view "
+                                   "can then choose the class. Needs a labelled dataset")
+    info: bool = option(False,                     # InfoGAN codes + Q head (options info_cat, info_cont, info_lambda)
+                        help="InfoGAN: a categorical and continuous codes in the generator's input, a Q head on the "
+                             "critic recovering them; --options info_cat (10), info_cont (2), info_lambda (1); "
+                             "sample --code",
+                        tip="InfoGAN (Chen et al. 2016): a categorical code (10 values) and 2 continuous codes the "
+                            "model learns to use; they become a chooser and sliders in the sampling view")
 
     def __post_init__(self) -> None:
         if self.steps < 1 or self.batch < 1:
@@ -117,6 +142,48 @@ def _resume(out: Path, recipe, cfg: TrainConfig) -> tuple[int, float, list]:
     return int(done.get("step", 0)), float(done.get("seconds", 0.0)), history
 
 
+def _make_recipe(cfg: TrainConfig, rank_cfg: TrainConfig, device):
+    """The recipe for cfg's architecture (its own, else its kind's), refusing options it does not support."""
+    recipe_class = RECIPES.get(cfg.arch) if cfg.arch in RECIPES else RECIPES.get(ARCHITECTURES.get(cfg.arch).kind)
+    if (cfg.sn or cfg.sn_generator) and not getattr(recipe_class, "supports_sn", False):
+        raise UserError(f"--sn / --sn-generator are not available for architecture {cfg.arch!r}")
+    if (cfg.conditional or cfg.info) and not getattr(recipe_class, "supports_codes", False):
+        raise UserError(f"--conditional / --info are not available for architecture {cfg.arch!r}")
+    return recipe_class(rank_cfg, device)
+
+
+def _base_metadata(recipe, cfg: TrainConfig, rank_cfg: TrainConfig, world, command: str | None,
+                   extra_meta: dict[str, Any] | None, history: list) -> dict:
+    """The output bundle's metadata, less the step and seconds each checkpoint adds."""
+    command = command or " ".join(shlex.quote(a) for a in ["gan-studio"] + sys.argv[1:])
+    meta = recipe.metadata(command) | (extra_meta or {})
+    if history:
+        meta["training"] = dict(meta["training"], history=history)
+    if world.distributed:
+        meta["training"] = dict(meta["training"], batch=cfg.batch, processes=world.size,
+                                batch_per_process=rank_cfg.batch)
+    return meta
+
+
+def _check_step(world, cfg: TrainConfig, losses: dict, elapsed: float, step: int, last_ckpt: str | None) -> bool:
+    """Raise TrainingDiverged on a non-finite loss; return whether the wall-clock budget is spent. Every rank
+    agrees on both, so all stop at the same step."""
+    diverged, over_budget = distributed.agree(
+        world, not all(math.isfinite(v) for v in losses.values()),
+        cfg.max_minutes is not None and elapsed >= cfg.max_minutes * 60)
+    if diverged:
+        raise TrainingDiverged(f"training diverged at step {step + 1} (losses {losses}); the last good "
+                               f"checkpoint is {last_ckpt or 'not written yet'}")
+    return over_budget
+
+
+def _add_samples(p: Progress, recipe, z_fixed: torch.Tensor, out: Path) -> None:
+    """The fixed-z sample grid into p (with its diversity) and next to the output file."""
+    p.samples = recipe.sample(z_fixed)
+    p.diversity = sample_diversity(p.samples)
+    recipe.save_samples(out.with_name(out.stem + ".samples.png"), p.samples)
+
+
 def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str | None = None,
           extra_meta: dict[str, Any] | None = None, clock: Callable[[], float] = time.perf_counter,
           ) -> Iterator[Progress]:
@@ -133,12 +200,7 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str 
         yield Progress(0, cfg.steps, message=choice.message)
     rank_cfg = replace(cfg, batch=distributed.local_batch(cfg.batch, world)) if world.distributed else cfg
     torch.manual_seed(cfg.seed)                      # network initialisation (the same on every rank)
-    recipe_class = RECIPES.get(cfg.arch) if cfg.arch in RECIPES else RECIPES.get(ARCHITECTURES.get(cfg.arch).kind)
-    if (cfg.sn or cfg.sn_generator) and not getattr(recipe_class, "supports_sn", False):
-        raise UserError(f"--sn / --sn-generator are not available for architecture {cfg.arch!r}")
-    if (cfg.conditional or cfg.info) and not getattr(recipe_class, "supports_codes", False):
-        raise UserError(f"--conditional / --info are not available for architecture {cfg.arch!r}")
-    recipe = recipe_class(rank_cfg, device)
+    recipe = _make_recipe(cfg, rank_cfg, device)
     distributed.init(world, device)                  # after the recipe's optimisers (see distributed.init)
     start, seconds_before, history = 0, 0.0, []
     if resume and out.exists():
@@ -148,23 +210,15 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str 
         raise UserError(f"{out} exists: pass --resume to continue it, or choose another --out")
     distributed.make_data_parallel(recipe, world)
     torch.manual_seed(cfg.seed + start + RANK_SEED_STRIDE * world.rank)
-    gen = torch.Generator().manual_seed(cfg.seed + start + RANK_SEED_STRIDE * world.rank)
-    stream = recipe.batches(gen)
+    stream = recipe.batches(torch.Generator().manual_seed(cfg.seed + start + RANK_SEED_STRIDE * world.rank))
     z_fixed = seeds_latents(SAMPLE_SEEDS, recipe.z_dim).to(device)
-    command = command or " ".join(shlex.quote(a) for a in ["gan-studio"] + sys.argv[1:])
-    meta_base = recipe.metadata(command) | (extra_meta or {})
-    if history:
-        meta_base["training"] = dict(meta_base["training"], history=history)
-    if world.distributed:
-        meta_base["training"] = dict(meta_base["training"], batch=cfg.batch, processes=world.size,
-                                     batch_per_process=rank_cfg.batch)
+    meta_base = _base_metadata(recipe, cfg, rank_cfg, world, command, extra_meta, history)
     t0, step, last_ckpt = clock(), start, None
 
     def checkpoint() -> str:               # reads the current `step` (closure)
         meta = dict(meta_base)
         meta["name"] = meta.get("name") or out.stem
-        meta["training"] = dict(meta["training"], step=step,
-                                seconds=round(seconds_before + clock() - t0, 1))
+        meta["training"] = dict(meta["training"], step=step, seconds=round(seconds_before + clock() - t0, 1))
         save_bundle(out, recipe.networks(), meta)
         return str(out)
 
@@ -172,19 +226,11 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str 
         while step < cfg.steps:
             losses = recipe.train_step(stream)
             elapsed = clock() - t0
-            diverged, over_budget = distributed.agree(     # every rank stops at the same step
-                world, not all(math.isfinite(v) for v in losses.values()),
-                cfg.max_minutes is not None and elapsed >= cfg.max_minutes * 60)
-            if diverged:
-                raise TrainingDiverged(f"training diverged at step {step + 1} (losses {losses}); the last good "
-                                       f"checkpoint is {last_ckpt or 'not written yet'}")
+            over_budget = _check_step(world, cfg, losses, elapsed, step, last_ckpt)
             step += 1
-            p = Progress(step, cfg.steps, losses, elapsed, start=start)
-            p.done = step == cfg.steps or over_budget
+            p = Progress(step, cfg.steps, losses, elapsed, start=start, done=step == cfg.steps or over_budget)
             if world.is_main and (step % cfg.sample_every == 0 or p.done):
-                p.samples = recipe.sample(z_fixed)
-                p.diversity = sample_diversity(p.samples)
-                recipe.save_samples(out.with_name(out.stem + ".samples.png"), p.samples)
+                _add_samples(p, recipe, z_fixed, out)
             if world.is_main and (step % cfg.checkpoint_every == 0 or p.done):
                 last_ckpt = p.checkpoint = checkpoint()
             if over_budget:

@@ -3,7 +3,9 @@ hyper-parameters, schedule and output file — turned into the engine's `TrainCo
 
 Architectures, losses and regularisers come from the engine's registries when the form is built, and the
 hyper-parameters are re-filled with the chosen loss's defaults (a value equal to the default is passed as
-None, so the engine — and the equivalent CLI call — use the loss's or the recipe's own setting).
+None, so the engine — and the equivalent CLI call — use the loss's or the recipe's own setting). The other
+boxes start at `TrainConfig`'s defaults (the same table `gan-studio train` is built from; `FORM_DEFAULTS` names
+the few the form starts differently) and show its fields' tooltips.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGridLayout,
                                QHBoxLayout, QLabel, QLineEdit, QMenu, QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
+from ...engine.config import options_of
 from ...engine.errors import UserError
 from ...engine.registry import ARCHITECTURES, LOSSES, REGULARIZERS
 from ...engine.training.loop import TrainConfig
@@ -28,10 +31,19 @@ SIZE_FIELDS = ("width", "z_dim", "w_dim", "mapping_layers", "channel_max")   # s
 GUI_DEFAULTS = {"dcgan": {"width": 32, "z_dim": 64}}                          # small enough for a CPU
 RESOLUTIONS = (8, 16, 28, 32, 64, 128, 256)
 DATA_FILTER = "Datasets (*.npz *.npy *.gz *idx*);;All files (*)"
-CODE_OPTIONS = (("conditional", "Conditional", "Class-conditional on the dataset's labels (MNIST: 10 digits): the "
-                 "sampling view can then choose the class. Needs a labelled dataset"),
-                ("info", "InfoGAN", "InfoGAN (Chen et al. 2016): a categorical code (10 values) and 2 continuous "
-                 "codes the model learns to use; they become a chooser and sliders in the sampling view"))
+CODE_OPTIONS = (("conditional", "Conditional"), ("info", "InfoGAN"))     # tooltips: the TrainConfig fields'
+TRAIN_OPTIONS = options_of(TrainConfig)
+FORM_DEFAULTS = {"steps": 5000, "sample_every": 100}    # the form starts a longer run with a livelier sample grid
+
+
+def form_default(name: str):
+    """The form's starting value of a TrainConfig setting: TrainConfig's default unless FORM_DEFAULTS has one."""
+    return FORM_DEFAULTS[name] if name in FORM_DEFAULTS else TRAIN_OPTIONS[name].default
+
+
+def form_tip(name: str) -> str:
+    """The tooltip of a TrainConfig setting (its field's `tip`, else its help)."""
+    return TRAIN_OPTIONS[name].tooltip if name in TRAIN_OPTIONS else ""
 
 
 def image_architectures() -> list[str]:
@@ -97,7 +109,7 @@ class TrainingForm(QWidget):
     def _build_data(self) -> QVBoxLayout:
         self.data_edit = QLineEdit()
         self.data_edit.setPlaceholderText("MNIST folder, image folder, .npy / .npz")
-        self.data_edit.setToolTip("An MNIST-format folder or IDX file, a folder of images, or a .npy/.npz array")
+        self.data_edit.setToolTip(form_tip("data"))
         self.browse_btn = QToolButton()
         self.browse_btn.setText("Browse")
         self.browse_btn.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -121,7 +133,7 @@ class TrainingForm(QWidget):
     def _build_model(self) -> QFormLayout:
         self.arch_box = QComboBox()
         self.arch_box.addItems(image_architectures())
-        self.arch_box.setCurrentText("dcgan")
+        self.arch_box.setCurrentText(form_default("arch"))
         self.size_grid = QGridLayout()
         self.size_grid.setContentsMargins(0, 0, 0, 0)
         self.size_grid.setHorizontalSpacing(6)
@@ -131,10 +143,11 @@ class TrainingForm(QWidget):
         for i, name in enumerate(LOSSES.names()):
             self.loss_box.addItem(name)
             self.loss_box.setItemData(i, getattr(LOSSES.get(name), "description", ""), 3)   # ToolTipRole
-        self.loss_box.setCurrentText("wgan-gp" if "wgan-gp" in LOSSES else self.loss_box.itemText(0))
+        loss = form_default("loss")
+        self.loss_box.setCurrentText(loss if loss in LOSSES else self.loss_box.itemText(0))
         self.reg_box = QComboBox()
         self.reg_box.addItems(REGULARIZERS.names())
-        self.reg_weight = _dspin(0.0, 10_000.0, 10.0, 4, 1.0, "Regulariser weight (gp: λ, r1: γ)")
+        self.reg_weight = _dspin(0.0, 10_000.0, 10.0, 4, 1.0, form_tip("reg_weight"))    # 10.0 until the loss's
         reg_row = QHBoxLayout()
         reg_row.addWidget(self.reg_box, 1)
         reg_row.addWidget(QLabel("weight"))
@@ -157,10 +170,10 @@ class TrainingForm(QWidget):
             form.addRow("Spectral norm", sn_row)
         self.code_boxes: dict[str, QCheckBox] = {}
         code_row = QHBoxLayout()
-        for key, text, tip in CODE_OPTIONS:
+        for key, text in CODE_OPTIONS:
             if has_option(key):
                 box = self.code_boxes[key] = QCheckBox(text)
-                box.setToolTip(tip)
+                box.setToolTip(form_tip(key))
                 box.toggled.connect(self.changed)
                 code_row.addWidget(box)
         if self.code_boxes:
@@ -172,15 +185,16 @@ class TrainingForm(QWidget):
         return form
 
     def _build_hyper(self) -> QGridLayout:
-        self.lr_box = _dspin(1e-6, 1.0, 2e-4, 6, 1e-4, "Adam learning rate (default: the loss's)")
-        self.n_critic_box = _spin(1, 100, 1, tip="Critic steps per generator step (default: the loss's)")
-        self.batch_box = _spin(1, 4096, 64, 8, "Images per batch")
-        self.steps_box = _spin(1, 10_000_000, 5000, 500, "Generator steps in all (resuming continues up to this)")
-        self.seed_box = _spin(0, 2**31 - 1, 0, tip="Seeds the networks' initialisation and the data order")
-        self.sample_box = _spin(1, 1_000_000, 100, 50, "Refresh the fixed-seed sample grid every N steps")
-        self.ckpt_box = _spin(1, 1_000_000, 500, 100, "Write the output file every N steps (and at the end)")
-        self.minutes_box = _dspin(0.0, 100_000.0, 0.0, 1, 5.0, "Stop (and save) after this much training time; "
-                                  "pauses do not count")
+        # lr and n_critic start at placeholders that _reg_changed replaces with the loss's own at once
+        self.lr_box = _dspin(1e-6, 1.0, 2e-4, 6, 1e-4, form_tip("lr"))
+        self.n_critic_box = _spin(1, 100, 1, tip=form_tip("n_critic"))
+        self.batch_box = _spin(1, 4096, form_default("batch"), 8, form_tip("batch"))
+        self.steps_box = _spin(1, 10_000_000, form_default("steps"), 500, form_tip("steps"))
+        self.seed_box = _spin(0, 2**31 - 1, form_default("seed"), tip=form_tip("seed"))
+        self.sample_box = _spin(1, 1_000_000, form_default("sample_every"), 50, form_tip("sample_every"))
+        self.ckpt_box = _spin(1, 1_000_000, form_default("checkpoint_every"), 100, form_tip("checkpoint_every"))
+        self.minutes_box = _dspin(0.0, 100_000.0, form_default("max_minutes") or 0.0, 1, 5.0,
+                                  form_tip("max_minutes"))
         self.minutes_box.setSpecialValueText("none")
         self.fid_box = _spin(0, 1_000_000, 2000, 500, "Measure FID every N steps on the latest checkpoint, "
                              "in the background (0: off)")

@@ -1,0 +1,118 @@
+"""Training and measuring subcommands: `gan-studio train` (its arguments built from `TrainConfig`'s table of
+defaults and help), `evaluate` (FID, precision/recall, …) and `train-classifier` (the lenet-mnist features)."""
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import sys
+
+from ..engine.training.loop import TrainConfig
+from .common import _arguments, _load_generator, _model_args, command, config_args, config_values, print_training
+
+# ------------------------------------------------------------------ train
+
+def _train_args(sp):
+    config_args(sp, TrainConfig, "arch arch_config loss reg reg_weight sn sn_generator conditional info options "
+                                 "data steps batch")
+    sp.add_argument("--out", required=True, help="output .safetensors (also the checkpoint)")
+    config_args(sp, TrainConfig, "seed")
+    sp.add_argument("--resume", action="store_true", help="continue from --out")
+    config_args(sp, TrainConfig, "lr n_critic checkpoint_every sample_every max_minutes threads device")
+    sp.add_argument("--quiet", action="store_true")
+
+
+@command("train", "train a GAN on a dataset, with checkpoints and resume")
+@_arguments(_train_args)
+def cmd_train(args) -> int:
+    from ..engine.training.loop import train
+    cfg = TrainConfig.from_dict(config_values(args, TrainConfig))
+    cmd = "gan-studio " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["train"] else None
+    main_rank = os.environ.get("RANK", "0") == "0"         # under torchrun only rank 0 reports and writes
+    print_training(train(cfg, args.out, resume=args.resume, command=cmd), args.quiet or not main_rank)
+    if main_rank:
+        print(f"wrote {args.out}")
+    return 0
+
+
+# ------------------------------------------------------------------ evaluate
+
+def _evaluate_args(sp):
+    _model_args(sp)
+    sp.add_argument("--data", required=True)
+    sp.add_argument("--split", default="test", choices=["train", "test"])
+    sp.add_argument("--n", type=int, default=10000)
+    sp.add_argument("--truncation", type=float, default=1.0)
+    sp.add_argument("--features", default="lenet-mnist",
+                    help="feature network: lenet-mnist (shipped; MNIST-like digits), or inception:PATH for the "
+                         "standard FID Inception-v3 of pytorch-fid, given its weights file "
+                         "pt_inception-2015-12-05-6726825d.pth (not shipped, never downloaded: "
+                         "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/"
+                         "pt_inception-2015-12-05-6726825d.pth); plain `inception` reads the path from "
+                         "$GAN_STUDIO_INCEPTION. Inception FIDs are comparable with published ones (only with "
+                         "that exact file) but slow on a CPU: 299x299 inputs")
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--write", action="store_true", help="store the result in the model file's metadata")
+
+
+@command("evaluate", "FID, precision/recall, density/coverage against real data")
+@_arguments(_evaluate_args)
+def cmd_evaluate(args) -> int:
+    from ..engine.metrics.evaluate import evaluate_iter
+    bundle, G, device = _load_generator(args)
+    result = None
+    for p in evaluate_iter(G, args.data, split=args.split, n=args.n, features=args.features,
+                           truncation_psi=args.truncation, device=device):
+        result = p.get("result", result)
+        if not args.json and "stage" in p and p["stage"] != "done":
+            print(f"{p['stage']}: {p['done']}/{p['total']}", end="\r", file=sys.stderr, flush=True)
+    if args.write:
+        _store_metrics(bundle, result, " ".join(["gan-studio"] + [shlex.quote(a) for a in sys.argv[1:]]))
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"\nFID {result['fid']:.3f}  precision {result['precision']:.3f}  recall {result['recall']:.3f}  "
+              f"density {result['density']:.3f}  coverage {result['coverage']:.3f}  "
+              f"({result['features']} features, n={result['n']}, {result['split']} split)")
+    return 0
+
+
+def _store_metrics(bundle, result: dict, command_line: str) -> None:
+    from ..engine.bundle import resave_bundle
+    meta = dict(bundle.meta)
+    meta["metrics"] = dict(meta.get("metrics") or {}, **{result["split"]: dict(result, command=command_line)})
+    resave_bundle(bundle, meta)
+
+
+# ------------------------------------------------------------------ train-classifier
+
+def _classifier_args(sp):
+    sp.add_argument("--data", required=True, help="an MNIST-format folder (train and test files)")
+    sp.add_argument("--out", required=True)
+    sp.add_argument("--epochs", type=int, default=2)
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--threads", type=int, default=None)
+
+
+@command("train-classifier", "train the lenet-mnist feature network used by FID and precision/recall")
+@_arguments(_classifier_args)
+def cmd_train_classifier(args) -> int:
+    import torch
+    from ..engine.data import load_images
+    from ..engine.metrics.features import save_lenet, train_lenet
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    train, test = load_images(args.data, "train"), load_images(args.data, "test")
+    final = None
+    for p in train_lenet(train, test, epochs=args.epochs, seed=args.seed):
+        if p.get("done"):
+            final = p
+        else:
+            print(f"epoch {p['epoch']} step {p['step']} loss {p['loss']:.4f}", end="\r", file=sys.stderr)
+    cmd = "gan-studio " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    save_lenet(args.out, final["net"], {
+        "name": "lenet-mnist", "dataset": {"name": train.name, "path": args.data, "n": len(train)},
+        "license": train.license, "training": {"command": cmd, "seed": args.seed, "epochs": args.epochs},
+        "metrics": {"test_accuracy": final["accuracy"]}})
+    print(f"\nwrote {args.out} (test accuracy {final['accuracy']:.4f})")
+    return 0

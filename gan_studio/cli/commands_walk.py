@@ -1,0 +1,146 @@
+"""Latent-walk and direction subcommands: `gan-studio walk` (the Walks tab's path: a `WalkSpec` made into frames
+by `walk_frames_ws`, with the tab's defaults and help), `discover` and `rca`."""
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from ..engine.errors import UserError
+from ..engine.jobs.walks import (DEFAULT_EASING, DEFAULT_FPS, DEFAULT_PSI, DEFAULT_SCALE, HELP, RANDOM_LOOPS,
+                                 WalkSpec, seed_keyframes, walk_frames_ws, z_keyframes)
+from ..engine.latent.walks import EASINGS, METHODS
+from .common import _arguments, _code_args, _load_generator, _load_z, _model_args, _sample_codes, command
+
+# ------------------------------------------------------------------ walk
+
+def _walk_args(sp):
+    _model_args(sp)
+    src = sp.add_mutually_exclusive_group(required=True)
+    src.add_argument("--seeds", help="keyframe seeds, e.g. 1,2,3 (one seed with --random-loop)")
+    src.add_argument("--z", help="(K, z_dim) .npy of keyframe latents")
+    sp.add_argument("--frames", type=int, required=True, help=HELP["frames"])
+    sp.add_argument("--method", default=None, choices=list(METHODS),
+                    help="interpolation (default: slerp in z, lerp in w)")
+    sp.add_argument("--space", default="z", choices=["z", "w"], help="interpolate z, or ws (style generators)")
+    sp.add_argument("--easing", default=DEFAULT_EASING, choices=list(EASINGS), help=HELP["easing"])
+    sp.add_argument("--loop", action="store_true", help="close the walk: the last frame leads back to the first")
+    sp.add_argument("--random-loop", choices=list(RANDOM_LOOPS), default=None,
+                    help="a smooth random closed walk from the first seed instead of keyframes")
+    sp.add_argument("--truncation", type=float, default=DEFAULT_PSI, help=HELP["psi"])
+    _code_args(sp, "frame")
+    sp.add_argument("--out", required=True, help=".gif, .mp4, .npy (float32 (N, C, H, W)) or NAME.png (frames)")
+    sp.add_argument("--fps", type=float, default=float(DEFAULT_FPS), help=HELP["fps"])
+    sp.add_argument("--scale", type=int, default=DEFAULT_SCALE, help="nearest-neighbour upscale for GIF/MP4/PNG")
+
+
+def walk_spec(G, args) -> WalkSpec:
+    """The walk the arguments describe, as the Walks tab would capture it: seed or --z keyframes, or a random
+    loop from the first seed (no keyframes)."""
+    from ..engine.latent.sampling import parse_seeds
+    if args.random_loop:
+        if not args.seeds:
+            raise UserError("--random-loop needs --seeds S (its first seed starts the loop)")
+        return WalkSpec([], args.frames, psi=args.truncation, random=args.random_loop,
+                        random_seed=parse_seeds(args.seeds)[0])
+    keys = z_keyframes(_load_z(args.z, G.z_dim)) if args.z else seed_keyframes(parse_seeds(args.seeds), G.z_dim)
+    return WalkSpec(keys, args.frames, method=args.method, loop=args.loop, easing=args.easing, psi=args.truncation,
+                    space=args.space)
+
+
+def walk_latents(G, args):
+    """The walk's ws (frames, num_ws, w_dim) on the CPU (`walk_frames_ws`, the Walks tab's path), with --class /
+    --code then held fixed on every frame."""
+    from ..engine.latent.codes import apply_codes
+    return apply_codes(G, walk_frames_ws(G, walk_spec(G, args)), _sample_codes(G, args))
+
+
+@command("walk", "render a latent walk through keyframes (or a random loop) to GIF, MP4, PNG frames or .npy")
+@_arguments(_walk_args)
+def cmd_walk(args) -> int:
+    from ..engine.export import FORMATS, export_frames
+    from ..engine.latent.sampling import synthesize
+    if Path(args.out).suffix.lower() not in FORMATS:
+        raise UserError(f"--out must end in {', '.join(FORMATS)}, not {Path(args.out).name!r}")
+    bundle, G, device = _load_generator(args)
+    images = synthesize(G, walk_latents(G, args), device=device)
+    for done, total in export_frames(images, images.shape[0], args.out, fps=args.fps, scale=args.scale):
+        print(f"frame {done}/{total}", end="\r", file=sys.stderr, flush=True)
+    print(f"\nwrote {args.out} ({images.shape[0]} frames from {bundle.name})")
+    return 0
+
+
+# ------------------------------------------------------------------ directions
+
+def _threads_and_generator(args):
+    """discover and rca: apply --threads, then load --model (as `_load_generator`)."""
+    if args.threads:
+        import torch
+        torch.set_num_threads(args.threads)
+    return _load_generator(args)
+
+
+def _discover_args(sp):
+    _model_args(sp)
+    sp.add_argument("--method", required=True, choices=["voynov", "ganspace", "sefa", "random", "coordinate"])
+    sp.add_argument("--k", type=int, default=32, help="number of directions")
+    sp.add_argument("--steps", type=int, default=3000, help="training steps (voynov)")
+    sp.add_argument("--preset", default="fast", choices=["fast", "paper"], help="voynov hyper-parameters")
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--rca", action="store_true", help="also measure RCA and store it in the file")
+    sp.add_argument("--threads", type=int, default=None)
+    sp.add_argument("--out", required=True, help="directions .safetensors")
+    sp.add_argument("--json", action="store_true")
+
+
+@command("discover", "discover K latent directions (Voynov & Babenko, GANSpace, SeFa, random, coordinate)")
+@_arguments(_discover_args)
+def cmd_discover(args) -> int:
+    from ..engine.latent.directions import discover, save_directions
+    from ..engine.metrics.rca import rca
+    bundle, G, device = _threads_and_generator(args)
+    ds, last = None, 0.0
+    for p in discover(G, args.method, args.k, steps=args.steps, seed=args.seed, preset=args.preset):
+        ds = p.get("result", ds)
+        if "step" in p and not args.json and (time.perf_counter() - last > 1 or p["step"] == p["total"]):
+            last = time.perf_counter()
+            print(f"step {p['step']}/{p['total']} loss {p['loss']:.3f} accuracy {p['accuracy']:.3f} "
+                  f"eta {p['eta']:.0f} s", end="\r", file=sys.stderr, flush=True)
+    ds.extra["command"] = "gan-studio " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    ds.extra["model"] = bundle.name
+    if args.rca:
+        ds.rca = rca(G, ds)["rca"]
+    save_directions(args.out, ds)
+    summary = {"out": args.out, "method": ds.method, "k": ds.k, "space": ds.space, "steps": ds.steps,
+               "seconds": ds.extra.get("seconds"), "rca": ds.rca}
+    print(json.dumps(summary) if args.json else f"\nwrote {args.out}: {summary}")
+    return 0
+
+
+def _rca_args(sp):
+    _model_args(sp)
+    sp.add_argument("--directions", required=True)
+    sp.add_argument("--steps", type=int, default=6000, help="reconstructor training steps (the fixed budget)")
+    sp.add_argument("--schedule", default="cosine", choices=["cosine", "constant"],
+                    help="reconstructor learning-rate schedule (part of the budget)")
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--threads", type=int, default=None)
+    sp.add_argument("--json", action="store_true")
+
+
+@command("rca", "reconstructor classification accuracy of a directions file (fixed budget)")
+@_arguments(_rca_args)
+def cmd_rca(args) -> int:
+    from ..engine.latent.directions import load_directions
+    from ..engine.metrics.rca import RCABudget, rca_iter
+    bundle, G, device = _threads_and_generator(args)
+    ds = load_directions(args.directions, G)
+    t = time.perf_counter()
+    for p in rca_iter(G, ds, RCABudget(steps=args.steps, schedule=args.schedule), seed=args.seed):
+        if p["stage"] == "training" and not args.json:
+            print(f"training reconstructor {p['step']}/{p['total']}", end="\r", file=sys.stderr, flush=True)
+    p["seconds"] = round(time.perf_counter() - t, 1)
+    print(json.dumps(p) if args.json else f"\nRCA {p['rca']:.3f} (K={p['k']}, {p['method']}; {p['budget']})")
+    return 0
