@@ -110,6 +110,7 @@ def _parse_shifts(items: list[str]) -> dict[int, float]:
 def _shifted_images(G, z, args, device, codes: dict | None = None):
     """Images for latents z, with --directions/--shift edits and the chosen class / codes applied."""
     import torch
+
     from ..engine.latent.codes import apply_codes
     from ..engine.latent.directions import apply_shifts, load_directions
     from ..engine.latent.sampling import generate, synthesize
@@ -135,6 +136,7 @@ def _shifted_images(G, z, args, device, codes: dict | None = None):
 @_arguments(_sample_args)
 def cmd_sample(args) -> int:
     import numpy as np
+
     from ..engine.imaging import save_grid
     from ..engine.latent.sampling import seed_range, seeds_latents
     out = Path(args.out)

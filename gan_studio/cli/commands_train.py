@@ -98,6 +98,7 @@ def _classifier_args(sp):
 @_arguments(_classifier_args)
 def cmd_train_classifier(args) -> int:
     import torch
+
     from ..engine.data import load_images
     from ..engine.metrics.features import save_lenet, train_lenet
     if args.threads:

@@ -9,8 +9,18 @@ import time
 from pathlib import Path
 
 from ..engine.errors import UserError
-from ..engine.jobs.walks import (DEFAULT_EASING, DEFAULT_FPS, DEFAULT_PSI, DEFAULT_SCALE, HELP, RANDOM_LOOPS,
-                                 WalkSpec, seed_keyframes, walk_frames_ws, z_keyframes)
+from ..engine.jobs.walks import (
+    DEFAULT_EASING,
+    DEFAULT_FPS,
+    DEFAULT_PSI,
+    DEFAULT_SCALE,
+    HELP,
+    RANDOM_LOOPS,
+    WalkSpec,
+    seed_keyframes,
+    walk_frames_ws,
+    z_keyframes,
+)
 from ..engine.latent.walks import EASINGS, METHODS
 from .common import _arguments, _code_args, _load_generator, _load_z, _model_args, _sample_codes, command
 
