@@ -80,6 +80,7 @@ def _render3d_args(sp):
 @_arguments(_render3d_args)
 def cmd_render3d(args) -> int:
     import torch
+
     from ..engine.data.views import render_voxels
     from ..engine.imaging import save_png
     from ..engine.voxels_mesh import load_voxel_file

@@ -27,6 +27,7 @@ def _mix_args(sp):
 @_arguments(_mix_args)
 def cmd_mix(args) -> int:
     import numpy as np
+
     from ..engine.imaging import save_png
     from ..engine.latent.mixing import format_layers, grid_canvas, parse_layers, render_mixing, ws_resolutions
     from ..engine.latent.sampling import parse_seeds

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import shlex
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 import torch

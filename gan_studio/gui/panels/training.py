@@ -14,14 +14,8 @@ from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QMessageBox,
-    QProgressBar,
-    QPushButton,
     QScrollArea,
-    QSizePolicy,
-    QSplitter,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -39,9 +33,8 @@ from ...engine.jobs.training import (
 from ..state import AppContext, LoadedModel
 from ..theme import role_label
 from ..widgets.discovery_bar import duration
-from ..widgets.image_grid import ImageGrid
-from ..widgets.loss_curves import LossCurves
 from ..widgets.training_form import TrainingForm
+from ..widgets.training_stage import TrainingStage
 from ..workers import LatestQueue, TaskWorker
 from .base import Panel
 from .training_fid import FIDScheduler
@@ -95,48 +88,13 @@ class TrainingPanel(Panel):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFixedWidth(max(self.form.minimumSizeHint().width(), 340)    # the whole form, never clipped
                              + scroll.verticalScrollBar().sizeHint().width() + 4)
-        self.start_btn, self.pause_btn, self.stop_btn = QPushButton("Start"), QPushButton("Pause"), QPushButton("Stop")
-        self.open_btn = QPushButton("Open in Sampling")
-        self.start_btn.setToolTip("Train with these settings (an existing output file can be resumed)")
-        self.pause_btn.setToolTip("Hold training after the current step; Resume goes on from there")
-        self.stop_btn.setToolTip("Stop after the current step and save the model file")
-        self.open_btn.setToolTip("Open the model file in the Sampling tab")
-        self.status = _label("Choose a dataset and press Start")
-        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)   # never widens the panel
-        self.status.setWordWrap(True)
-        self.status.setMinimumHeight(2 * self.status.fontMetrics().height() + 2)
-        self.progress = QProgressBar()
-        self.progress.setFormat("")
-        self.progress.setFixedHeight(22)
-        self.curves = LossCurves()
-        self.curves.setMinimumHeight(180)
-        self.grid = ImageGrid(8, 8)
-        self.grid.setMinimumSize(240, 240)
-        self.grid.clear("The fixed-seed samples (seeds 0–63) appear here while training")
-        self.cli = QLineEdit()
-        self.cli.setReadOnly(True)
-        self.cli.setToolTip("The equivalent command line (also recorded in the model file)")
-        bar = QHBoxLayout()
-        for w in (self.start_btn, self.pause_btn, self.stop_btn):
-            bar.addWidget(w)
-        bar.addStretch(1)
-        bar.addWidget(self.open_btn)
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.curves)
-        split.addWidget(self.grid)
-        split.setStretchFactor(0, 2)
-        split.setStretchFactor(1, 3)
-        split.setChildrenCollapsible(False)
-        right = QVBoxLayout()
-        right.addLayout(bar)
-        right.addWidget(self.progress)
-        right.addWidget(self.status)
-        right.addWidget(split, 1)
-        right.addWidget(self.cli)
+        self.stage = TrainingStage()
+        for name in ("start_btn", "pause_btn", "stop_btn", "open_btn", "status", "progress", "curves", "grid", "cli"):
+            setattr(self, name, getattr(self.stage, name))      # the panel drives these directly
         lay = QHBoxLayout(self)
         lay.setContentsMargins(8, 8, 8, 8)
         lay.addWidget(scroll)
-        lay.addLayout(right, 1)
+        lay.addWidget(self.stage, 1)
         self._timer = QTimer(self)
         self._timer.setInterval(100)         # labels and the grid: at most 10 updates a second
         self._timer.timeout.connect(self._draw_progress)

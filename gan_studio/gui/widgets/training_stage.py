@@ -1,0 +1,65 @@
+"""The Training tab's right side: Start / Pause / Stop / Open in Sampling, the progress bar and status line, the
+loss curves over the fixed-seed sample grid, and the equivalent command line. The panel drives them."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..theme import role_label
+from .image_grid import ImageGrid
+from .loss_curves import LossCurves
+
+
+class TrainingStage(QWidget):
+    """What a training run shows while it runs."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.start_btn, self.pause_btn, self.stop_btn = QPushButton("Start"), QPushButton("Pause"), QPushButton("Stop")
+        self.open_btn = QPushButton("Open in Sampling")
+        self.start_btn.setToolTip("Train with these settings (an existing output file can be resumed)")
+        self.pause_btn.setToolTip("Hold training after the current step; Resume goes on from there")
+        self.stop_btn.setToolTip("Stop after the current step and save the model file")
+        self.open_btn.setToolTip("Open the model file in the Sampling tab")
+        self.status = role_label("Choose a dataset and press Start", "subtle")
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)   # never widens the panel
+        self.status.setWordWrap(True)
+        self.status.setMinimumHeight(2 * self.status.fontMetrics().height() + 2)
+        self.progress = QProgressBar()
+        self.progress.setFormat("")
+        self.progress.setFixedHeight(22)
+        self.curves = LossCurves()
+        self.curves.setMinimumHeight(180)
+        self.grid = ImageGrid(8, 8)
+        self.grid.setMinimumSize(240, 240)
+        self.grid.clear("The fixed-seed samples (seeds 0–63) appear here while training")
+        self.cli = QLineEdit()
+        self.cli.setReadOnly(True)
+        self.cli.setToolTip("The equivalent command line (also recorded in the model file)")
+        bar = QHBoxLayout()
+        for w in (self.start_btn, self.pause_btn, self.stop_btn):
+            bar.addWidget(w)
+        bar.addStretch(1)
+        bar.addWidget(self.open_btn)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.curves)
+        split.addWidget(self.grid)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 3)
+        split.setChildrenCollapsible(False)
+        right = QVBoxLayout(self)
+        right.setContentsMargins(0, 0, 0, 0)
+        right.addLayout(bar)
+        right.addWidget(self.progress)
+        right.addWidget(self.status)
+        right.addWidget(split, 1)
+        right.addWidget(self.cli)
