@@ -1,0 +1,79 @@
+"""The generator of an NVlabs network pickle, behind GAN Studio's generator interface (`models/base.py`).
+
+The mapping network is the same in stylegan2-ada-pytorch and stylegan3: z (and c, embedded) normalised to
+unit second moment, `num_layers` FC + lrelu layers (lr multiplier folded into the stored gains), broadcast to
+`num_ws`, truncation towards `w_avg` by ψ on the first `truncation_cutoff` ws (all when None).
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ...errors import ModelFileError, UserError
+from ..base import NOISE_MODES, ImageGenerator
+from .ops import FullyConnected, attr, child, normalize_2nd_moment, tensor
+from .unpickle import PersistentRecord
+
+
+class MappingNetwork(nn.Module):
+    def __init__(self, rec: PersistentRecord):
+        super().__init__()
+        self.z_dim, self.c_dim = int(attr(rec, "z_dim")), int(attr(rec, "c_dim", 0))
+        self.w_dim, self.num_ws = int(attr(rec, "w_dim")), int(attr(rec, "num_ws"))
+        self.num_layers = int(attr(rec, "num_layers"))
+        self.embed = FullyConnected(child(rec, "embed")) if self.c_dim > 0 else None
+        self.fcs = nn.ModuleList(FullyConnected(child(rec, f"fc{i}")) for i in range(self.num_layers))
+        self.register_buffer("w_avg", tensor(rec, "w_avg"))
+
+    def forward(self, z: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:   # -> (N, num_ws, w_dim)
+        x = normalize_2nd_moment(z.float()) if self.z_dim > 0 else None
+        if self.c_dim > 0:
+            if c is None:
+                raise UserError(f"this model is conditional: it needs a class label vector c of {self.c_dim}")
+            y = normalize_2nd_moment(self.embed(c.float().to(z.device)))
+            x = y if x is None else torch.cat([x, y], 1)
+        for fc in self.fcs:
+            x = fc(x)
+        return x.unsqueeze(1).repeat(1, self.num_ws, 1)
+
+
+class NVLabsGenerator(ImageGenerator):
+    """mapping / synthesis as in the original; `synthesis` returns the raw (unclamped) image."""
+
+    def __init__(self, rec: PersistentRecord, synthesis: nn.Module, family: str):
+        super().__init__()
+        self.family = family
+        self.mapping_net = MappingNetwork(child(rec, "mapping"))
+        self.synthesis_net = synthesis
+        self.z_dim, self.c_dim = int(attr(rec, "z_dim")), int(attr(rec, "c_dim", 0))
+        self.w_dim = int(attr(rec, "w_dim"))
+        self.img_resolution, self.img_channels = int(attr(rec, "img_resolution")), int(attr(rec, "img_channels"))
+        self.num_ws = int(attr(rec, "num_ws"))
+        if self.mapping_net.num_ws != self.num_ws or synthesis.num_ws != self.num_ws:
+            raise ModelFileError(f"mapping, synthesis and generator disagree on num_ws ({self.mapping_net.num_ws}, "
+                                 f"{synthesis.num_ws}, {self.num_ws})")
+        self.ws_resolutions: list[int] = list(synthesis.ws_resolutions)
+
+    @property
+    def w_avg(self) -> torch.Tensor:
+        return self.mapping_net.w_avg
+
+    def mapping(self, z: torch.Tensor, c: torch.Tensor | None = None, truncation_psi: float = 1.0,
+                truncation_cutoff: int | None = None) -> torch.Tensor:
+        if z.ndim != 2 or z.shape[1] != self.z_dim:
+            raise UserError(f"latents must have shape (N, {self.z_dim}), not {tuple(z.shape)}")
+        ws = self.mapping_net(z, c)
+        if truncation_psi != 1:
+            ws[:, :truncation_cutoff] = self.w_avg.lerp(ws[:, :truncation_cutoff], truncation_psi)
+        return ws
+
+    def synthesis(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
+        if noise_mode not in NOISE_MODES:
+            raise UserError(f"unknown noise mode {noise_mode!r} (choose from {', '.join(NOISE_MODES)})")
+        if ws.ndim != 3 or ws.shape[1:] != (self.num_ws, self.w_dim):
+            raise UserError(f"ws must have shape (N, {self.num_ws}, {self.w_dim}), not {tuple(ws.shape)}")
+        return self.synthesis_net(ws, noise_mode=noise_mode)
+
+    def sefa_weight(self) -> torch.Tensor:
+        """Every style affine's weight (with its gain) stacked: what first maps w, for SeFa."""
+        return torch.cat([m.weight * m.weight_gain for m in self.synthesis_net.style_affines()], 0)

@@ -1,0 +1,201 @@
+"""Plain-PyTorch building blocks for the NVlabs networks (CPU-friendly, no custom CUDA ops).
+
+Written from the documented behaviour of stylegan2-ada-pytorch's `upfirdn2d`, `bias_act`, `conv2d_resample`
+and `FullyConnectedLayer`: upsample by inserting zeros, pad (or crop), convolve with a FIR filter, keep every
+`down`-th pixel; bias + activation + gain + clamp; resampling convolutions as transposed / strided convs
+around a FIR filter. Every size and gain is read from the unpickled record, never assumed.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ...errors import ModelFileError
+from .unpickle import PersistentRecord
+
+SQRT2 = math.sqrt(2.0)
+ACT_GAINS = {"linear": 1.0, "lrelu": SQRT2, "relu": SQRT2}
+
+
+def as_float(v) -> float:
+    if isinstance(v, torch.Tensor | np.ndarray | np.generic):
+        return float(np.asarray(v.detach().cpu() if isinstance(v, torch.Tensor) else v).reshape(-1)[0])
+    return float(v)
+
+
+def as_int_list(v) -> list[int]:
+    if isinstance(v, torch.Tensor):
+        v = v.tolist()
+    return [int(x) for x in np.asarray(v).reshape(-1)]
+
+
+def attr(rec: PersistentRecord, name: str, default=...):
+    """A plain attribute of the record; a ModelFileError naming it when it is missing and has no default."""
+    if name in rec.state:
+        return rec.state[name]
+    if default is ...:
+        raise ModelFileError(f"a {rec.class_name} without {name!r}: not a network this reader knows")
+    return default
+
+
+def tensor(rec: PersistentRecord, name: str, required: bool = True) -> torch.Tensor | None:
+    """A parameter or buffer, detached, float32 when it is floating point (fp16 layers run in fp32 here)."""
+    t = rec.tensor(name)
+    if t is None:
+        if required:
+            raise ModelFileError(f"a {rec.class_name} without its {name!r} tensor")
+        return None
+    if not isinstance(t, torch.Tensor):
+        raise ModelFileError(f"{rec.class_name}.{name} is not a tensor")
+    t = t.detach().clone()
+    return t.float() if t.is_floating_point() else t
+
+
+def child(rec: PersistentRecord, name: str) -> PersistentRecord:
+    c = rec.child(name)
+    if not isinstance(c, PersistentRecord):
+        raise ModelFileError(f"a {rec.class_name} without its {name!r} layer")
+    return c
+
+
+def _pad4(padding) -> list[int]:
+    if isinstance(padding, int):
+        return [padding] * 4
+    p = [int(x) for x in padding]
+    return p * 2 if len(p) == 2 else p
+
+
+def upfirdn2d(x: torch.Tensor, f: torch.Tensor | None, up: int = 1, down: int = 1, padding=0,
+              gain: float = 1.0, flip_filter: bool = False) -> torch.Tensor:
+    """Upsample (zeros), pad/crop [x0, x1, y0, y1], FIR filter (2-D, or 1-D applied separably), downsample."""
+    n, c, h, w = x.shape
+    px0, px1, py0, py1 = _pad4(padding)
+    if up > 1:
+        x = x.reshape(n, c, h, 1, w, 1)
+        x = F.pad(x, [0, up - 1, 0, 0, 0, up - 1]).reshape(n, c, h * up, w * up)
+    x = F.pad(x, [max(px0, 0), max(px1, 0), max(py0, 0), max(py1, 0)])
+    x = x[:, :, max(-py0, 0): x.shape[2] - max(-py1, 0), max(-px0, 0): x.shape[3] - max(-px1, 0)]
+    if f is None:
+        f = torch.ones(1, 1, dtype=x.dtype, device=x.device)
+    f = f.to(x.dtype) * (gain ** (f.ndim / 2))
+    if not flip_filter:
+        f = f.flip(list(range(f.ndim)))
+    if f.ndim == 2:
+        x = F.conv2d(x, f[None, None].expand(c, 1, *f.shape), groups=c)
+    else:
+        k = f[None, None].expand(c, 1, f.shape[0])
+        x = F.conv2d(F.conv2d(x, k.unsqueeze(2), groups=c), k.unsqueeze(3), groups=c)
+    return x[:, :, ::down, ::down] if down > 1 else x
+
+
+def filter_size(f: torch.Tensor | None) -> tuple[int, int]:
+    if f is None:
+        return 1, 1
+    return (int(f.shape[-1]), int(f.shape[0]))
+
+
+def upsample2d(x: torch.Tensor, f: torch.Tensor, up: int = 2) -> torch.Tensor:
+    fw, fh = filter_size(f)
+    p = [(fw + up - 1) // 2, (fw - up) // 2, (fh + up - 1) // 2, (fh - up) // 2]
+    return upfirdn2d(x, f, up=up, padding=p, gain=up * up)
+
+
+def downsample2d(x: torch.Tensor, f: torch.Tensor, down: int = 2) -> torch.Tensor:
+    fw, fh = filter_size(f)
+    p = [(fw - down + 1) // 2, (fw - down) // 2, (fh - down + 1) // 2, (fh - down) // 2]
+    return upfirdn2d(x, f, down=down, padding=p)
+
+
+def bias_act(x: torch.Tensor, b: torch.Tensor | None, act: str = "linear", gain: float | None = None,
+             clamp: float | None = None, alpha: float = 0.2, dim: int = 1) -> torch.Tensor:
+    """x + b (broadcast on `dim`), activation, * gain (the activation's default when None), clamp to ±clamp."""
+    if b is not None:
+        x = x + b.reshape([-1 if i == dim else 1 for i in range(x.ndim)])
+    if act == "lrelu":
+        x = F.leaky_relu(x, alpha)
+    elif act == "relu":
+        x = F.relu(x)
+    elif act != "linear":
+        raise ModelFileError(f"activation {act!r} is not supported")
+    gain = ACT_GAINS[act] if gain is None else gain
+    if gain != 1:
+        x = x * gain
+    if clamp is not None and clamp >= 0:
+        x = x.clamp(-clamp, clamp)
+    return x
+
+
+def conv2d_resample(x: torch.Tensor, w: torch.Tensor, f: torch.Tensor | None = None, up: int = 1, down: int = 1,
+                    padding: int = 0, groups: int = 1, flip_weight: bool = True) -> torch.Tensor:
+    """A convolution with FIR up/down-sampling around it (the filter's padding folded into the conv's)."""
+    cout, cin_g, kh, kw = w.shape
+    fw, fh = filter_size(f)
+    px0 = px1 = py0 = py1 = padding
+    if up > 1:
+        px0, px1 = px0 + (fw + up - 1) // 2, px1 + (fw - up) // 2
+        py0, py1 = py0 + (fh + up - 1) // 2, py1 + (fh - up) // 2
+    if down > 1:
+        px0, px1 = px0 + (fw - down + 1) // 2, px1 + (fw - down) // 2
+        py0, py1 = py0 + (fh - down + 1) // 2, py1 + (fh - down) // 2
+    if not flip_weight and up == 1:
+        w = w.flip([2, 3])
+    if kw == 1 and kh == 1 and down > 1 and up == 1:
+        x = upfirdn2d(x, f, down=down, padding=[px0, px1, py0, py1])
+        return F.conv2d(x, w, groups=groups)
+    if kw == 1 and kh == 1 and up > 1 and down == 1:
+        x = F.conv2d(x, w if flip_weight else w.flip([2, 3]), groups=groups)
+        return upfirdn2d(x, f, up=up, padding=[px0, px1, py0, py1], gain=up * up)
+    if down > 1 and up == 1:
+        x = upfirdn2d(x, f, padding=[px0, px1, py0, py1])
+        return F.conv2d(x, w, stride=down, groups=groups)
+    if up > 1:
+        return _conv_up(x, w, f, up, down, [px0, px1, py0, py1], groups, flip_weight)
+    if px0 == px1 and py0 == py1 and px0 >= 0 and py0 >= 0:
+        return F.conv2d(x, w, padding=[py0, px0], groups=groups)
+    x = upfirdn2d(x, None, padding=[px0, px1, py0, py1])
+    return F.conv2d(x, w, groups=groups)
+
+
+def _conv_up(x, w, f, up, down, pad, groups, flip_weight):
+    """Upsampling conv: a stride-`up` transposed conv, then the FIR filter with gain up²."""
+    cout, cin_g, kh, kw = w.shape
+    if groups == 1:
+        w = w.transpose(0, 1)
+    else:
+        w = w.reshape(groups, cout // groups, cin_g, kh, kw).transpose(1, 2).reshape(groups * cin_g, cout // groups,
+                                                                                      kh, kw)
+    px0, px1, py0, py1 = pad[0] - (kw - 1), pad[1] - (kw - up), pad[2] - (kh - 1), pad[3] - (kh - up)
+    pxt, pyt = max(min(-px0, -px1), 0), max(min(-py0, -py1), 0)
+    if flip_weight:        # conv_transpose2d convolves; the caller asked for correlation
+        w = w.flip([2, 3])
+    x = F.conv_transpose2d(x, w, stride=up, padding=[pyt, pxt], groups=groups)
+    x = upfirdn2d(x, f, padding=[px0 + pxt, px1 + pxt, py0 + pyt, py1 + pyt], gain=up * up)
+    return upfirdn2d(x, f, down=down) if down > 1 else x
+
+
+class FullyConnected(nn.Module):
+    """NVlabs' FullyConnectedLayer: x W^T * weight_gain + b * bias_gain, then the activation."""
+
+    def __init__(self, rec: PersistentRecord):
+        super().__init__()
+        self.weight = nn.Parameter(tensor(rec, "weight"), requires_grad=False)
+        b = tensor(rec, "bias", required=False)
+        self.bias = None if b is None else nn.Parameter(b, requires_grad=False)
+        self.activation = str(attr(rec, "activation", "linear"))
+        self.weight_gain = as_float(attr(rec, "weight_gain", 1.0 / math.sqrt(self.weight.shape[1])))
+        self.bias_gain = as_float(attr(rec, "bias_gain", 1.0))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        w = self.weight * self.weight_gain
+        b = None if self.bias is None else (self.bias * self.bias_gain if self.bias_gain != 1 else self.bias)
+        if self.activation == "linear" and b is not None:
+            return torch.addmm(b.unsqueeze(0), x, w.t())
+        return bias_act(x.matmul(w.t()), b, act=self.activation)
+
+
+def normalize_2nd_moment(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    return x * (x.square().mean(1, keepdim=True) + eps).rsqrt()
