@@ -112,10 +112,12 @@ class VoxelView(QWidget):
         if self._window is None:                    # closing the window lets go of GL and VTK (shutdown)
             self._window = self.window()
             self._window.installEventFilter(self)
+        remesh = self.grid is not None and self.mesh is None   # let go of when the window closed (shutdown)
+        if remesh:
+            self._remesh()
         if not self._tried:
-            self.ensure_interactor()
-        elif self.grid is not None and self.mesh is None:
-            self.mesh = shape_mesh(self.grid, self.threshold, self.style)
+            self.ensure_interactor()                # draws
+        elif remesh:
             self._redraw()
 
     def ensure_interactor(self) -> bool:
@@ -147,8 +149,6 @@ class VoxelView(QWidget):
         self.plotter = plotter
         plotter.installEventFilter(self)
         self._pending_reset = True
-        if self.grid is not None and self.mesh is None:       # shut down before: the mesh was let go
-            self.mesh = shape_mesh(self.grid, self.threshold, self.style)
         self._redraw()
         return True
 
@@ -207,7 +207,7 @@ class VoxelView(QWidget):
         if colour is not None:
             self.colour = bool(colour)
         self._pending_reset = self._pending_reset or reset_camera
-        self.mesh = shape_mesh(self.grid, self.threshold, self.style)
+        self._remesh()
         self._redraw()
 
     def set_options(self, threshold: float | None = None, style: str | None = None,
@@ -222,8 +222,11 @@ class VoxelView(QWidget):
         if self.grid is None or not (rebuild or recolour):
             return
         if rebuild:
-            self.mesh = shape_mesh(self.grid, self.threshold, self.style)
+            self._remesh()
         self._redraw()
+
+    def _remesh(self) -> None:
+        self.mesh = shape_mesh(self.grid, self.threshold, self.style)
 
     def n_cells(self) -> int:
         return int(self.mesh.n_cells) if self.mesh is not None else 0
