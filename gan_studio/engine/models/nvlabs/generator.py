@@ -19,22 +19,24 @@ class MappingNetwork(nn.Module):
     def __init__(self, rec: PersistentRecord):
         super().__init__()
         self.z_dim, self.c_dim = int(attr(rec, "z_dim")), int(attr(rec, "c_dim", 0))
-        self.w_dim, self.num_ws = int(attr(rec, "w_dim")), int(attr(rec, "num_ws"))
+        num_ws = attr(rec, "num_ws")                   # None: the discriminator's label mapping (no broadcast)
+        self.w_dim, self.num_ws = int(attr(rec, "w_dim")), None if num_ws is None else int(num_ws)
         self.num_layers = int(attr(rec, "num_layers"))
         self.embed = FullyConnected(child(rec, "embed")) if self.c_dim > 0 else None
         self.fcs = nn.ModuleList(FullyConnected(child(rec, f"fc{i}")) for i in range(self.num_layers))
-        self.register_buffer("w_avg", tensor(rec, "w_avg"))
+        self.register_buffer("w_avg", tensor(rec, "w_avg", required=self.num_ws is not None))
 
-    def forward(self, z: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:   # -> (N, num_ws, w_dim)
+    def forward(self, z: torch.Tensor | None, c: torch.Tensor | None) -> torch.Tensor:
+        """-> (N, num_ws, w_dim), or (N, w_dim) when num_ws is None; z is None when z_dim is 0."""
         x = normalize_2nd_moment(z.float()) if self.z_dim > 0 else None
         if self.c_dim > 0:
             if c is None:
                 raise UserError(f"this model is conditional: it needs a class label vector c of {self.c_dim}")
-            y = normalize_2nd_moment(self.embed(c.float().to(z.device)))
+            y = normalize_2nd_moment(self.embed(c.float().to(self.embed.weight.device)))
             x = y if x is None else torch.cat([x, y], 1)
         for fc in self.fcs:
             x = fc(x)
-        return x.unsqueeze(1).repeat(1, self.num_ws, 1)
+        return x if self.num_ws is None else x.unsqueeze(1).repeat(1, self.num_ws, 1)
 
 
 class NVLabsGenerator(ImageGenerator):
