@@ -70,6 +70,10 @@ def _sample_args(sp):
     sp.add_argument("--z", default=None, help="(N, z_dim) .npy of latents instead of seeds")
     sp.add_argument("--out", required=True, help=".png (a grid) or .npy (float32 (N, C, H, W) in [-1, 1])")
     sp.add_argument("--truncation", type=float, default=1.0, help="truncation psi")
+    sp.add_argument("--cutoff", type=int, default=None,
+                    help="truncate only the first CUTOFF ws (style generators; default: all)")
+    sp.add_argument("--noise", default="const", choices=["const", "random", "none"],
+                    help="noise inputs of a style generator (default const: the same image every time)")
     sp.add_argument("--cols", type=int, default=None, help="grid columns (PNG)")
     sp.add_argument("--scale", type=int, default=1, help="nearest-neighbour upscale of the PNG")
     _code_args(sp)
@@ -114,22 +118,24 @@ def _shifted_images(G, z, args, device, codes: dict | None = None):
     from ..engine.latent.codes import apply_codes
     from ..engine.latent.directions import apply_shifts, load_directions
     from ..engine.latent.sampling import generate, synthesize
+    psi, cutoff, noise = args.truncation, getattr(args, "cutoff", None), getattr(args, "noise", "const")
+    if cutoff is not None and not 0 < cutoff <= G.num_ws:
+        raise UserError(f"--cutoff must be between 1 and {G.num_ws} (this model's number of ws), not {cutoff}")
     if not args.directions:
         if args.shift:
             raise UserError("--shift needs --directions FILE")
         if not codes:
-            return generate(G, z, truncation_psi=args.truncation, device=device)
+            return generate(G, z, truncation_psi=psi, truncation_cutoff=cutoff, noise_mode=noise, device=device)
         with torch.no_grad():
-            ws = G.mapping(z.to(device), truncation_psi=args.truncation)
-        return synthesize(G, apply_codes(G, ws, codes), device=device)
+            ws = G.mapping(z.to(device), truncation_psi=psi, truncation_cutoff=cutoff)
+        return synthesize(G, apply_codes(G, ws, codes), noise_mode=noise, device=device)
     ds = load_directions(args.directions, G)
     with torch.no_grad():
-        kind, lat = apply_shifts(G, ds, z=z.to(device), shifts=_parse_shifts(args.shift),
-                                 truncation_psi=args.truncation)
+        kind, lat = apply_shifts(G, ds, z=z.to(device), shifts=_parse_shifts(args.shift), truncation_psi=psi)
         if kind == "z" and not codes:
-            return generate(G, lat, truncation_psi=args.truncation, device=device)
-        ws = G.mapping(lat, truncation_psi=args.truncation) if kind == "z" else lat
-        return synthesize(G, apply_codes(G, ws, codes or {}), device=device)
+            return generate(G, lat, truncation_psi=psi, truncation_cutoff=cutoff, noise_mode=noise, device=device)
+        ws = G.mapping(lat, truncation_psi=psi, truncation_cutoff=cutoff) if kind == "z" else lat
+        return synthesize(G, apply_codes(G, ws, codes or {}), noise_mode=noise, device=device)
 
 
 @command("sample", "render images for seeds or latents to a PNG grid or a .npy array")

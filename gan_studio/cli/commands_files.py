@@ -31,3 +31,36 @@ def cmd_pack(args) -> int:
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB from {before / 1e6:.1f} MB; "
           f"{'float32' if args.float32 else 'float16'}; networks: {', '.join(roles or bundle.networks)})")
     return 0
+
+
+def _import_args(sp):
+    sp.add_argument("file", help="an NVlabs StyleGAN2-ADA / StyleGAN3 network pickle (network-snapshot-*.pkl)")
+    sp.add_argument("--out", default=None,
+                    help="the new .safetensors file (default: NAME.safetensors in your model folder, so that "
+                         "`--model NAME` and the app find it)")
+    sp.add_argument("--half", action="store_true", help="store float16 weights (half the size; renders in float32)")
+    sp.add_argument("--force", action="store_true", help="replace --out when it exists")
+
+
+@command("import", "convert an NVlabs StyleGAN2-ADA / StyleGAN3 network pickle into a GAN Studio model file, "
+                   "without running any code from it")
+@_arguments(_import_args)
+def cmd_import(args) -> int:
+    from ..engine.bundle import load_bundle, save_imported
+    from ..engine.catalog import user_dir
+    from ..engine.models.nvlabs.importer import summary
+    src = Path(args.file).expanduser()
+    bundle = load_bundle(src)
+    if bundle.meta.get("source_format") != "nvlabs-pickle":
+        raise UserError(f"{src.name} is not an NVlabs network pickle (use `gan-studio pack` for other models)")
+    out = Path(args.out).expanduser() if args.out else user_dir() / f"{src.stem}.safetensors"
+    if out.suffix.lower() != ".safetensors":
+        raise UserError(f"--out must end in .safetensors, not {out.name!r}")
+    if out.exists() and not args.force:
+        raise UserError(f"{out} exists; pass --force to replace it")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_imported(bundle, out, half=args.half)
+    print(summary(bundle.meta))
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB from {src.stat().st_size / 1e6:.1f} MB; "
+          f"{'float16' if args.half else 'float32'}; sha256 of the source recorded)")
+    return 0

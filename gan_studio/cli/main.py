@@ -10,7 +10,7 @@ from .common import COMMANDS
 # The order `gan-studio --help` lists the commands in (whatever order the modules above register them in);
 # a command not named here follows, in registration order.
 HELP_ORDER = ("train", "models", "info", "sample", "evaluate", "train-classifier", "gui", "walk", "mix", "render3d",
-              "reconstruct", "sample3d", "eval3d", "train3d", "pack", "discover", "rca")
+              "reconstruct", "sample3d", "eval3d", "train3d", "pack", "import", "discover", "rca")
 
 
 def build_parser() -> argparse.ArgumentParser:

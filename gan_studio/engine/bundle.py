@@ -14,6 +14,7 @@ every failure is one `ModelFileError`.
 """
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import pickle
@@ -28,6 +29,7 @@ from torch import nn
 from .errors import ModelFileError, UserError
 from .files import atomic_write
 from .models.base import build
+from .models.nvlabs.importer import looks_like_network_pickle, read_network_pickle
 from .models.scripted import load_scripted_generator
 from .registry import ARCHITECTURES
 
@@ -128,6 +130,20 @@ def pack_bundle(bundle: Bundle, path: str | Path, half: bool = True, roles: list
                                       "networks": sorted(bundle.networks)}}
     return save_bundle(path, {r: bundle.networks[r] for r in roles}, meta, half=half)
 
+
+
+def save_imported(bundle: Bundle, path: str | Path, half: bool = False) -> Path:
+    """Write a model read from another format (an NVlabs network pickle) as one of our files, once: the same
+    networks and metadata, plus when and in what precision it was converted. The next open needs no pickle."""
+    if not bundle.meta.get("source_format"):
+        raise UserError(f"{bundle.name} is already a GAN Studio file; use `gan-studio pack` to copy it")
+    meta = dict(bundle.meta)
+    fmt = meta.pop("source_format")
+    meta["imported"] = {"format": fmt, "file": bundle.path.name if bundle.path else None,
+                        "precision": "float16" if half else "float32",
+                        "date": datetime.date.today().isoformat()}
+    meta["stored"] = {"precision": "float16" if half else "float32", "networks": sorted(bundle.networks)}
+    return save_bundle(path, {r: n.cpu() for r, n in bundle.networks.items()}, meta, half=half)
 
 # ---------------------------------------------------------------- loading
 
@@ -278,10 +294,13 @@ def load_bundle(path: str | Path, trust_code: bool = False, arch: str | None = N
                                      f"load it only if you trust its source (--trust-code)")
             return _load_torchscript(path, z_dim)
         return _load_state_dict_file(path, arch)
-    if head[:1] == b"\x80":  # a legacy raw pickle: torch.load(weights_only=True) still refuses code
-        return _load_state_dict_file(path, arch)
-    raise ModelFileError(f"{path.name}: not a model file GAN Studio can read "
-                         f"(expected .safetensors, a PyTorch state_dict, or TorchScript)")
+    if head[:1] == b"\x80":
+        if looks_like_network_pickle(path):    # NVlabs' StyleGAN2-ADA / StyleGAN3: our allow-list unpickler
+            nets, meta = read_network_pickle(path)
+            return Bundle(meta, nets, path)
+        return _load_state_dict_file(path, arch)   # a legacy raw pickle: torch.load(weights_only=True) refuses code
+    raise ModelFileError(f"{path.name}: not a model file GAN Studio can read (expected .safetensors, a PyTorch "
+                         f"state_dict, an NVlabs network pickle, or TorchScript)")
 
 
 def _looks_like_safetensors(path: Path, head: bytes) -> bool:

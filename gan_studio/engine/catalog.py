@@ -9,7 +9,7 @@ from .bundle import Bundle, load_bundle, read_metadata
 from .errors import ModelFileError, UserError
 from .paths import RESOURCES, resources_dir, user_models_dir  # noqa: F401  (RESOURCES: the default shipped folder)
 
-MODEL_SUFFIXES = (".safetensors", ".pt", ".pth")
+MODEL_SUFFIXES = (".safetensors", ".pt", ".pth", ".pkl")
 
 
 DEFAULT_MODEL = "mnist-wgan-gp"      # what the GUI opens first (no model asked for, none open last time)

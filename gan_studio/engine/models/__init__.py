@@ -4,6 +4,7 @@ from . import (  # noqa: F401  (registration side effects)
     dcgan,
     lenet,
     mlp2d,  # noqa: F401  (registers "mlp2d", the 2-D point toy)
+    nvlabs,
     stylegan,
     voxel_iwgan,  # noqa: F401  (registers "voxel-iwgan")
 )
