@@ -71,25 +71,58 @@ def _pad4(padding) -> list[int]:
 
 def upfirdn2d(x: torch.Tensor, f: torch.Tensor | None, up: int = 1, down: int = 1, padding=0,
               gain: float = 1.0, flip_filter: bool = False) -> torch.Tensor:
-    """Upsample (zeros), pad/crop [x0, x1, y0, y1], FIR filter (2-D, or 1-D applied separably), downsample."""
-    n, c, h, w = x.shape
+    """Upsample (zeros), pad/crop [x0, x1, y0, y1], FIR filter (2-D, or 1-D applied separably), downsample.
+
+    A 1-D filter (or none) runs one pass per axis (width, then height): upsample, pad, filter and downsample
+    along that axis only (the same result as the 2-D sequence, at a fraction of the work); a 2-D filter runs as
+    one strided conv. Either way only the kept samples are computed."""
     px0, px1, py0, py1 = _pad4(padding)
+    if f is None or f.ndim == 1:
+        k = None if f is None else _oriented(f.to(x.dtype) * gain ** 0.5, flip_filter)
+        x = _fir_axis(_fir_axis(x, k, up, down, px0, px1, 3), k, up, down, py0, py1, 2)
+        return x * gain if (f is None and gain != 1) else x
+    c = x.shape[1]
+    x = _fir_axis(_fir_axis(x, None, up, 1, px0, px1, 3), None, up, 1, py0, py1, 2)
+    k = _oriented(f.to(x.dtype) * gain, flip_filter)
+    return F.conv2d(x, k[None, None].expand(c, 1, *k.shape), stride=down, groups=c)
+
+
+def _oriented(f: torch.Tensor, flip_filter: bool) -> torch.Tensor:
+    """NVlabs' filters convolve unless flip_filter; conv2d correlates, so flip them for it."""
+    return f if flip_filter else f.flip(list(range(f.ndim)))
+
+
+def _fir_axis(x: torch.Tensor, k: torch.Tensor | None, up: int, down: int, p0: int, p1: int,
+              dim: int) -> torch.Tensor:
+    """Along one axis (3 = width, 2 = height): insert up-1 zeros after each sample, pad (negative: crop) by p0 / p1,
+    correlate with the 1-D kernel k (None: identity), keep every down-th sample. With a kernel and up > 1 this
+    is a window of the stride-`up` transposed conv (the zeros are never multiplied)."""
+    n, c, h, w = x.shape
+    if k is not None and up > 1:
+        size, taps = x.shape[dim] * up + p0 + p1 - k.shape[0] + 1, k.shape[0]
+        shape, stride = ((1, taps), (1, up)) if dim == 3 else ((taps, 1), (up, 1))
+        x = F.conv_transpose2d(x, k.flip(0).reshape(1, 1, *shape).expand(c, 1, *shape), stride=stride, groups=c)
+        x = _pad_axis(x, p0 - (taps - 1), size - (x.shape[dim] - (taps - 1 - p0)), dim)
+        return x if down == 1 else (x[:, :, :, ::down] if dim == 3 else x[:, :, ::down, :])
     if up > 1:
-        x = x.reshape(n, c, h, 1, w, 1)
-        x = F.pad(x, [0, up - 1, 0, 0, 0, up - 1]).reshape(n, c, h * up, w * up)
-    x = F.pad(x, [max(px0, 0), max(px1, 0), max(py0, 0), max(py1, 0)])
-    x = x[:, :, max(-py0, 0): x.shape[2] - max(-py1, 0), max(-px0, 0): x.shape[3] - max(-px1, 0)]
-    if f is None:
-        f = torch.ones(1, 1, dtype=x.dtype, device=x.device)
-    f = f.to(x.dtype) * (gain ** (f.ndim / 2))
-    if not flip_filter:
-        f = f.flip(list(range(f.ndim)))
-    if f.ndim == 2:
-        x = F.conv2d(x, f[None, None].expand(c, 1, *f.shape), groups=c)
-    else:
-        k = f[None, None].expand(c, 1, f.shape[0])
-        x = F.conv2d(F.conv2d(x, k.unsqueeze(2), groups=c), k.unsqueeze(3), groups=c)
-    return x[:, :, ::down, ::down] if down > 1 else x
+        if dim == 3:
+            x = F.pad(x.reshape(n, c, h, w, 1), [0, up - 1]).reshape(n, c, h, w * up)
+        else:
+            x = F.pad(x.reshape(n, c, h, 1, w), [0, 0, 0, up - 1]).reshape(n, c, h * up, w)
+    x = _pad_axis(x, p0, p1, dim)
+    if k is None:
+        return x if down == 1 else (x[:, :, :, ::down] if dim == 3 else x[:, :, ::down, :])
+    shape, stride = ((1, k.shape[0]), (1, down)) if dim == 3 else ((k.shape[0], 1), (down, 1))
+    return F.conv2d(x, k.reshape(1, 1, *shape).expand(c, 1, *shape), stride=stride, groups=c)
+
+
+def _pad_axis(x: torch.Tensor, p0: int, p1: int, dim: int) -> torch.Tensor:
+    """Zero-pad one axis by p0 before and p1 after; a negative amount crops."""
+    if p0 > 0 or p1 > 0:
+        x = F.pad(x, [max(p0, 0), max(p1, 0)] if dim == 3 else [0, 0, max(p0, 0), max(p1, 0)])
+    if p0 < 0 or p1 < 0:
+        x = x.narrow(dim, max(-p0, 0), x.shape[dim] - max(-p0, 0) - max(-p1, 0))
+    return x
 
 
 def filter_size(f: torch.Tensor | None) -> tuple[int, int]:
