@@ -22,6 +22,7 @@ from ..engine.jobs.walks import (
     z_keyframes,
 )
 from ..engine.latent.walks import EASINGS, METHODS
+from ..engine.metrics.rca import RCABudget, rca_iter
 from .common import _arguments, _code_args, _load_generator, _load_z, _model_args, _sample_codes, command
 
 # ------------------------------------------------------------------ walk
@@ -135,6 +136,8 @@ def _rca_args(sp):
     sp.add_argument("--steps", type=int, default=6000, help="reconstructor training steps (the fixed budget)")
     sp.add_argument("--schedule", default="cosine", choices=["cosine", "constant"],
                     help="reconstructor learning-rate schedule (part of the budget)")
+    sp.add_argument("--eval-pairs", type=int, default=RCABudget.eval_pairs,
+                    help="held-out image pairs the accuracy is measured on (part of the budget)")
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--threads", type=int, default=None)
     sp.add_argument("--json", action="store_true")
@@ -144,11 +147,11 @@ def _rca_args(sp):
 @_arguments(_rca_args)
 def cmd_rca(args) -> int:
     from ..engine.latent.directions import load_directions
-    from ..engine.metrics.rca import RCABudget, rca_iter
     bundle, G, device = _threads_and_generator(args)
     ds = load_directions(args.directions, G)
     t = time.perf_counter()
-    for p in rca_iter(G, ds, RCABudget(steps=args.steps, schedule=args.schedule), seed=args.seed):
+    budget = RCABudget(steps=args.steps, schedule=args.schedule, eval_pairs=args.eval_pairs)
+    for p in rca_iter(G, ds, budget, seed=args.seed):
         if p["stage"] == "training" and not args.json:
             print(f"training reconstructor {p['step']}/{p['total']}", end="\r", file=sys.stderr, flush=True)
     p["seconds"] = round(time.perf_counter() - t, 1)
