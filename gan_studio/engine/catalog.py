@@ -99,3 +99,25 @@ def resolve_model(name_or_path: str) -> Path:
 
 def open_model(name_or_path: str, trust_code: bool = False, **kw) -> Bundle:
     return load_bundle(resolve_model(name_or_path), trust_code=trust_code, **kw)
+
+
+def source_sha256(meta: dict) -> str | None:
+    """The sha256 of the file an imported model was converted from (None for our own models)."""
+    return ((meta.get("config") or {}).get("source") or {}).get("sha256") if isinstance(meta, dict) else None
+
+
+def converted_copy(bundle: Bundle, folder: Path | None = None) -> tuple[Path, bool]:
+    """Where the converted copy of a model read from another format goes (the user's model folder, named
+    after the source file), and whether that copy is already there (a file converted from the same bytes)."""
+    folder = folder or user_dir()
+    sha, stem = source_sha256(bundle.meta), bundle.path.stem if bundle.path else bundle.name
+    for i in range(1, 1000):
+        p = folder / (f"{stem}.safetensors" if i == 1 else f"{stem}-{i}.safetensors")
+        if not p.exists():
+            return p, False
+        try:
+            if sha is not None and source_sha256(read_metadata(p)) == sha:
+                return p, True
+        except ModelFileError:
+            continue
+    raise UserError(f"{folder} already holds a thousand models named {stem}; rename the file")

@@ -23,9 +23,10 @@ from PySide6.QtWidgets import (
 )
 
 from ..engine.bundle import is_torchscript, load_bundle
-from ..engine.catalog import MODEL_SUFFIXES, default_model, list_models, resolve_model
+from ..engine.catalog import MODEL_SUFFIXES, converted_copy, default_model, list_models, resolve_model
 from ..engine.device import available_devices
 from ..engine.errors import UserError
+from .import_dialog import CANCEL, SAVE, ask_import, convert_and_load
 from .panels.base import Panel
 from .panels.directions import DirectionsPanel
 from .panels.info import InfoPanel
@@ -47,14 +48,19 @@ TRUST_WARNING = ("{name} is a TorchScript file. TorchScript is code, not just we
                  "a program from the file.\n\nOnly open files you trust. Open it?")
 
 
-def _load_model(path: Path, trust_code: bool, seq: int):
-    """Runs in a worker thread: (seq, path, bundle or None, error message)."""
+def _load_model(path: Path, trust_code: bool, seq: int, offer_import: bool = True):
+    """Runs in a worker thread: (seq, path, bundle or None, error message, where a converted copy would go).
+    A file in another format whose converted copy is already in the user's folder opens that copy."""
     try:
-        return seq, path, load_bundle(path, trust_code=trust_code), ""
+        bundle = load_bundle(path, trust_code=trust_code)
+        if bundle.meta.get("source_format") != "nvlabs-pickle" or not offer_import:
+            return seq, path, bundle, "", None
+        dest, there = converted_copy(bundle)
+        return (seq, dest, load_bundle(dest), "", None) if there else (seq, path, bundle, "", dest)
     except UserError as exc:
-        return seq, path, None, str(exc)
+        return seq, path, None, str(exc), None
     except OSError as exc:
-        return seq, path, None, f"{path.name}: cannot read the file ({exc.strerror or exc})"
+        return seq, path, None, f"{path.name}: cannot read the file ({exc.strerror or exc})", None
 
 
 class MainWindow(QMainWindow):
@@ -187,13 +193,13 @@ class MainWindow(QMainWindow):
         """Open --model, else the remembered last model, else the first shipped model."""
         if model:
             try:
-                return self.open_path(resolve_model(model))
+                return self.open_path(resolve_model(model), offer_import=False)
             except UserError as exc:
                 self.show_error(str(exc))
                 return False
         last = self.settings.last_model
         if last and Path(last).is_file():
-            return self.open_path(last)
+            return self.open_path(last, offer_import=False)
         entry = default_model()
         return self.open_path(entry.path) if entry else False
 
@@ -204,8 +210,14 @@ class MainWindow(QMainWindow):
                                      QMessageBox.StandardButton.Cancel)
         return answer == QMessageBox.StandardButton.Open
 
-    def open_path(self, path: str | Path, trust_code: bool = False) -> bool:
-        """Start loading a model file in the background; False when nothing was started."""
+    def confirm_import(self, path: Path, bundle, dest: Path) -> str:
+        """Ask what to do with a network pickle: SAVE a converted copy, open it ONCE, or CANCEL (tests replace this)."""
+        return ask_import(self, path, bundle, dest)
+
+    def open_path(self, path: str | Path, trust_code: bool = False, offer_import: bool = True) -> bool:
+        """Start loading a model file in the background; False when nothing was started. A network pickle is
+        offered for conversion into the user's model folder unless `offer_import` is False (--model on the
+        command line: the user named the file to open)."""
         p = Path(path).expanduser()
         if not p.is_file():
             self.show_error(f"{p}: {'a folder, not a model file' if p.is_dir() else 'no such file'}")
@@ -221,7 +233,7 @@ class MainWindow(QMainWindow):
             trusted = True
         self.loading = True
         self.statusBar().showMessage(f"Opening {p.name}…")
-        self.loads.submit("model", _load_model, p, trusted, 0)     # a newer open supersedes this one
+        self.loads.submit("model", _load_model, p, trusted, 0, offer_import)   # a newer open supersedes this one
         return True
 
     @Slot(str)
@@ -239,8 +251,10 @@ class MainWindow(QMainWindow):
 
     @Slot(str, object)
     def _on_loaded(self, _kind: str, value) -> None:
-        _seq, path, bundle, error = value
+        _seq, path, bundle, error, dest = value
         self.loading = False
+        if dest is not None and not error and not self._imported(Path(path), bundle, dest):
+            return
         if error:
             self.show_error(error)
             self.statusBar().clearMessage()
@@ -262,6 +276,21 @@ class MainWindow(QMainWindow):
         self.model_label.setText(f"{model.name}  ({bundle.meta.get('arch', '?')})")
         self.statusBar().showMessage(f"Opened {model.path}", 4000)
         self.model_loaded.emit(model)
+
+    def _imported(self, path: Path, bundle, dest: Path) -> bool:
+        """After a network pickle was read: True to show it as it is; False when it is being converted (its copy
+        opens when written) or the user cancelled."""
+        answer = self.confirm_import(path, bundle, dest)
+        if answer == SAVE:
+            self.loading = True
+            self.statusBar().showMessage(f"Converting {path.name} into {dest.name}…")
+            self.loads.submit("model", convert_and_load, bundle, dest, 0)
+            return False
+        if answer == CANCEL:
+            self.statusBar().clearMessage()
+            self.banner.show_info(f"{path.name} was not opened")
+            return False
+        return True
 
     @Slot(str, str)
     def _on_load_failed(self, _kind: str, message: str) -> None:

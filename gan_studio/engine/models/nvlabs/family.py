@@ -32,10 +32,10 @@ MAX_ATTR_TENSOR = 4096           # a tensor kept as a plain attribute (not a par
 
 def _plain(v: Any, where: str) -> Any:
     """A JSON value for a plain attribute; ModelFileError for anything that is not plain data."""
-    if v is None or isinstance(v, bool | int | float | str):
-        return v
-    if isinstance(v, np.generic):
+    if isinstance(v, np.generic):            # before float: np.float64 is a float subclass
         return v.item()
+    if v is None or isinstance(v, bool | int | float | str):
+        return type(v)(v) if v is not None else None
     if isinstance(v, np.ndarray):
         if v.dtype.hasobject:
             raise ModelFileError(f"{where}: an array of Python objects")
