@@ -80,6 +80,11 @@ def test_tabs_on_an_imported_model(window, qtbot, monkeypatch):
     mixing = window.select_panel("mixing")
     qtbot.waitUntil(mixing.is_ready, timeout=30_000)
     assert mixing.picker.resolutions == list(G.ws_resolutions) and len(G.ws_resolutions) == G.num_ws == 8
+    fields = window.select_panel("info").fields()
+    src = window.ctx.model.bundle.meta["config"]["source"]
+    assert fields["Model/Source sha256"] == src["sha256"] and fields["Model/Networks from"].startswith("G_ema")
+    assert fields["Model/Config"].startswith("NVlabs/stylegan2-ada-pytorch") and "channel_base=2048" in \
+        fields["Model/Config"]
 
 
 def test_sefa_sliders_on_an_imported_stylegan3(qtbot, tmp_path):

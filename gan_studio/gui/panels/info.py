@@ -50,6 +50,27 @@ def codes_text(meta: dict) -> str:
     return " · ".join(parts) or "none"
 
 
+def _config_text(m: dict) -> str:
+    """The config; for a model imported from another format, the original constructor's arguments (the stored
+    config is the networks' skeleton, which the metadata tree shows in full)."""
+    cfg = m.get("config") or {}
+    src = cfg.get("source") if isinstance(cfg, dict) else None
+    if isinstance(src, dict):
+        role = next(iter(src.get("roles") or {}), None)
+        kwargs = (src.get("init_kwargs") or {}).get((src.get("roles") or {}).get(role), {})
+        return f"{src.get('original_code', '?')}: {_fmt(kwargs)}"
+    return _fmt(cfg)
+
+
+def _source_rows(m: dict) -> list[tuple[str, str]]:
+    src = (m.get("config") or {}).get("source") if isinstance(m.get("config"), dict) else None
+    if not isinstance(src, dict):
+        return []
+    roles = ", ".join(f"{key} → {role}" for role, key in (src.get("roles") or {}).items())
+    return [("Imported from", f"{src.get('file', '?')} ({(src.get('bytes') or 0) / 1e6:.1f} MB)"),
+            ("Source sha256", _fmt(src.get("sha256"))), ("Networks from", roles)]
+
+
 def summary_rows(model: LoadedModel) -> list[tuple[str, list[tuple[str, str]]]]:
     """Sections of (label, text) rows for the form: what a reader wants to know about a model."""
     m = model.bundle.meta
@@ -58,7 +79,8 @@ def summary_rows(model: LoadedModel) -> list[tuple[str, list[tuple[str, str]]]]:
         ("Model", [("File", str(model.path) if model.path else "—"),
                    ("Format", m.get("source_format", "GAN Studio safetensors")),
                    ("Kind", _fmt(m.get("kind"))), ("Architecture", _fmt(m.get("arch"))),
-                   ("Config", _fmt(m.get("config"))), ("Latent size", _fmt(m.get("z_dim"))),
+                   *_source_rows(m),
+                   ("Config", _config_text(m)), ("Latent size", _fmt(m.get("z_dim"))),
                    ("Image shape", _fmt(m.get("image_shape"))), ("Codes", codes_text(m)),
                    ("Networks", _fmt(m.get("networks")))]),
         ("Data", [("Dataset", _fmt(data.get("name") if isinstance(data, dict) else data)),

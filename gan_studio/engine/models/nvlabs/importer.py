@@ -118,5 +118,6 @@ def summary(meta: dict) -> str:
     nets = ", ".join(f"{src.get('roles', {}).get(role, role)} → {role} ({n / 1e6:.2f} M)"
                      for role, n in (meta.get("parameters") or {}).items())
     cond = f"conditional, c_dim {meta['c_dim']}" if meta.get("c_dim") else "unconditional"
+    no_d = "" if "critic" in (meta.get("parameters") or {}) else "\nno discriminator in the file: no DRS"
     return (f"{arch}: {r}×{r}, {c} channel{'s' if c != 1 else ''}, z_dim {meta.get('z_dim')}, "
-            f"w_dim {meta.get('w_dim')}, {meta.get('num_ws')} ws, {cond}\nnetworks: {nets}")
+            f"w_dim {meta.get('w_dim')}, {meta.get('num_ws')} ws, {cond}\nnetworks: {nets}{no_d}")
