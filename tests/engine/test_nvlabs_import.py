@@ -169,3 +169,61 @@ def test_payload_in_a_reduce_is_refused_by_name(tmp_path):
     r = _plain_unpickle_in_subprocess(p, tmp_path)
     assert r.returncode == 0, r.stderr
     assert marker.read_text() == "ran"
+
+
+# ---------------------------------------------------------------- a conditional generator (c_dim > 0)
+
+def _conditional_record(c_dim=3):
+    """The fixture's G_ema made conditional as stylegan2-ada's constructor would: an `embed` FC layer (c_dim ->
+    w_dim), the first mapping layer taking [normalised z, normalised embedding] (z_dim + w_dim inputs)."""
+    import copy
+
+    from gan_studio.engine.models.nvlabs.unpickle import PersistentRecord
+    g = copy.deepcopy(load_bundle_records()["G_ema"])
+    m = g.child("mapping")
+    w_dim = int(m.state["w_dim"])
+    torch.manual_seed(0)
+    g.state["c_dim"] = m.state["c_dim"] = c_dim
+    m.state["_modules"]["embed"] = PersistentRecord("FullyConnectedLayer", {
+        "in_features": c_dim, "out_features": w_dim, "activation": "linear", "lr_multiplier": 1.0,
+        "weight_gain": 1 / np.sqrt(c_dim), "bias_gain": 1.0,
+        "_parameters": {"weight": torch.randn(w_dim, c_dim), "bias": torch.randn(w_dim) * 0.1}, "_buffers": {},
+        "_modules": {}})
+    fc0 = m.child("fc0")
+    w = fc0.params["weight"]
+    fc0.state["_parameters"]["weight"] = torch.cat([w, torch.randn(w.shape[0], w_dim)], 1)
+    fc0.state["in_features"] = w.shape[1] + w_dim
+    fc0.state["weight_gain"] = fc0.state["weight_gain"] * np.sqrt(w.shape[1] / (w.shape[1] + w_dim))
+    return g
+
+
+def load_bundle_records():
+    from gan_studio.engine.models.nvlabs.unpickle import load_network_pickle
+    return load_network_pickle(FIX / "stylegan2-ada-32-rgb.pkl")
+
+
+@needs_fix
+def test_conditional_generator_takes_classes_and_round_trips(tmp_path):
+    from gan_studio.engine.bundle import Bundle, save_bundle
+    from gan_studio.engine.errors import UserError
+    from gan_studio.engine.models.nvlabs.family import generator_from_record, record_to_tree
+    g = _conditional_record(3)
+    G = generator_from_record(g)
+    z = torch.randn(4, G.z_dim)
+    with torch.no_grad():
+        default, by_id = G(z), G(z, torch.tensor([0, 0, 0, 0]))
+        one_hot = G(z, torch.nn.functional.one_hot(torch.tensor([2, 1, 0, 2]), 3).float())
+        ids = G(z, torch.tensor([2, 1, 0, 2]))
+    assert torch.equal(default, by_id) and torch.equal(one_hot, ids)
+    assert (ids[0] - default[0]).abs().max() > 1e-3 and torch.equal(ids[2], default[2])
+    for bad in (torch.tensor([0, 1, 2, 3]), torch.zeros(4, 2)):
+        with pytest.raises(UserError, match="class"):
+            G.mapping(z, bad)
+    meta = {"kind": "image-generator", "arch": "stylegan2-ada", "name": "cond", "z_dim": G.z_dim,
+            "config": {"generator": record_to_tree(g), "critic": None, "source": {}}}
+    out = save_bundle(tmp_path / "cond.safetensors", {"generator_ema": G}, meta)
+    G2 = load_bundle(out).generator()
+    assert G2.c_dim == 3
+    with torch.no_grad():
+        assert torch.equal(G2(z, torch.tensor([2, 1, 0, 2])), ids)
+    assert isinstance(Bundle(meta, {"generator_ema": G}).generator(), type(G))

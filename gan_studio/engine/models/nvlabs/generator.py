@@ -60,11 +60,31 @@ class NVLabsGenerator(ImageGenerator):
     def w_avg(self) -> torch.Tensor:
         return self.mapping_net.w_avg
 
+    def labels(self, c, n: int) -> torch.Tensor | None:
+        """The mapping's label input (n, c_dim) float: class ids (an int or (n,)) or rows (n, c_dim) as given;
+        None picks class 0 (the app has no class chooser for these models yet). None for an unconditional model."""
+        if self.c_dim == 0:
+            if c is not None and torch.as_tensor(c).numel():
+                raise UserError("this generator is not conditional: it takes no class")
+            return None
+        c = torch.zeros(n, dtype=torch.long) if c is None else torch.as_tensor(c)
+        if c.ndim == 2 and c.shape == (n, self.c_dim):
+            return c.float()
+        if c.ndim == 0:
+            c = c.expand(n)
+        if c.ndim != 1 or c.shape[0] != n or c.is_floating_point() and not torch.equal(c, c.round()):
+            raise UserError(f"classes must be {n} ids or rows ({n}, {self.c_dim}), not shape {tuple(c.shape)}")
+        c = c.long()
+        if ((c < 0) | (c >= self.c_dim)).any():
+            raise UserError(f"class must be between 0 and {self.c_dim - 1}")
+        return torch.nn.functional.one_hot(c, self.c_dim).float()
+
     def mapping(self, z: torch.Tensor, c: torch.Tensor | None = None, truncation_psi: float = 1.0,
                 truncation_cutoff: int | None = None) -> torch.Tensor:
         if z.ndim != 2 or z.shape[1] != self.z_dim:
             raise UserError(f"latents must have shape (N, {self.z_dim}), not {tuple(z.shape)}")
-        ws = self.mapping_net(z, c)
+        labels = self.labels(c, z.shape[0])
+        ws = self.mapping_net(z, None if labels is None else labels.to(z.device))
         if truncation_psi != 1:
             ws[:, :truncation_cutoff] = self.w_avg.lerp(ws[:, :truncation_cutoff], truncation_psi)
         return ws
