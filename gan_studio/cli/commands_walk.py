@@ -99,6 +99,8 @@ def _discover_args(sp):
     sp.add_argument("--k", type=int, default=32, help="number of directions")
     sp.add_argument("--steps", type=int, default=3000, help="training steps (voynov)")
     sp.add_argument("--preset", default="fast", choices=["fast", "paper"], help="voynov hyper-parameters")
+    sp.add_argument("--space", default=None, choices=["z", "w"],
+                    help="voynov: where the directions live (default: w for style generators, z otherwise)")
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--rca", action="store_true", help="also measure RCA and store it in the file")
     sp.add_argument("--threads", type=int, default=None)
@@ -113,7 +115,8 @@ def cmd_discover(args) -> int:
     from ..engine.metrics.rca import rca
     bundle, G, device = _threads_and_generator(args)
     ds, last = None, 0.0
-    for p in discover(G, args.method, args.k, steps=args.steps, seed=args.seed, preset=args.preset):
+    for p in discover(G, args.method, args.k, steps=args.steps, seed=args.seed, preset=args.preset,
+                      space=args.space):
         ds = p.get("result", ds)
         if "step" in p and not args.json and (time.perf_counter() - last > 1 or p["step"] == p["total"]):
             last = time.perf_counter()

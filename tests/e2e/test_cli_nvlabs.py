@@ -57,8 +57,13 @@ def test_walk_mix_and_directions_on_an_imported_model(tmp_path):
         run("sample", "--model", SG2, "--seed", 5, "--directions", out, "--shift", "0:3", "--out", tmp_path / "e.npy")
         run("sample", "--model", SG2, "--seed", 5, "--out", tmp_path / "p.npy")
         assert np.abs(np.load(tmp_path / "e.npy") - np.load(tmp_path / "p.npy")).mean() > 1e-3
-    out = tmp_path / "voynov.safetensors"
-    run("discover", "--model", SG3, "--method", "voynov", "--k", 2, "--steps", 3, "--threads", 1, "--out", out)
+    for space in ("z", "w"):                          # Voynov in z or in w
+        out = tmp_path / f"voynov-{space}.safetensors"
+        r = run("discover", "--model", SG3, "--method", "voynov", "--k", 2, "--steps", 3, "--threads", 1,
+                "--space", space, "--out", out, "--json")
+        assert json.loads(r.stdout.strip().splitlines()[-1])["space"] == space
+    assert_user_error(run("discover", "--model", SG3, "--method", "sefa", "--space", "z", "--out", out,
+                          check=False), "voynov")
     r = run("rca", "--model", SG3, "--directions", out, "--steps", 3, "--eval-pairs", 8, "--threads", 1, "--json")
     assert 0 <= json.loads(r.stdout.strip().splitlines()[-1])["rca"] <= 1
 

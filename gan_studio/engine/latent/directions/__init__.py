@@ -7,23 +7,25 @@ from collections.abc import Iterator
 from ...bundle import weights_hash
 from ...errors import UserError
 from .closed_form import baseline, ganspace, sefa
-from .core import DirectionSet, apply_shifts, load_directions, save_directions  # noqa: F401
+from .core import DirectionSet, apply_shifts, latent_space, load_directions, save_directions  # noqa: F401
 from .voynov import PRESETS, VoynovTrainer  # noqa: F401
 
 METHODS = ("voynov", "ganspace", "sefa", "random", "coordinate")
 
 
 def discover(G, method: str, k: int, steps: int = 3000, seed: int = 0, preset: str = "fast",
-             **overrides) -> Iterator[dict]:
+             space: str | None = None, **overrides) -> Iterator[dict]:
     """Yields progress dicts; the last one holds {"result": DirectionSet}. Closed-form methods yield once."""
     if method not in METHODS:
         raise UserError(f"unknown method {method!r} (choose from {', '.join(METHODS)})")
     ident = weights_hash(G)
     t = time.perf_counter()
     if method == "voynov":
-        trainer = VoynovTrainer(G, preset, steps=steps, seed=seed, k=k, **overrides)
+        trainer = VoynovTrainer(G, preset, steps=steps, seed=seed, k=k, space=space, **overrides)
         yield from trainer.run()
         ds = trainer.result(ident)
+    elif space is not None and space != latent_space(G):
+        raise UserError(f"{method} finds directions in {latent_space(G)} for this model; --space is for voynov")
     elif method == "ganspace":
         ds = ganspace(G, k, seed=seed)
     elif method == "sefa":

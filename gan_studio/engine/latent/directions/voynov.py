@@ -137,12 +137,15 @@ def estimate_shift_scale(G, space: str, n: int = 2000, seed: int = 0) -> float:
 
 
 class VoynovTrainer:
-    def __init__(self, G, preset: VoynovPreset | str = "fast", steps: int = 3000, seed: int = 0, **overrides):
+    def __init__(self, G, preset: VoynovPreset | str = "fast", steps: int = 3000, seed: int = 0,
+                 space: str | None = None, **overrides):
         preset = PRESETS[preset] if isinstance(preset, str) else preset
         self.preset = replace(preset, **overrides) if overrides else preset
         self.G = G.eval().requires_grad_(False)
         self.device = device_of(G)
-        self.space = latent_space(G)
+        if space not in (None, "z", "w"):
+            raise UserError(f"directions live in z or w, not {space!r}")
+        self.space = space or latent_space(G)           # default: w for style generators, z otherwise
         self.dim = latent_dim(G, self.space)
         self.steps, self.step, self.seed = steps, 0, seed
         torch.manual_seed(seed)
