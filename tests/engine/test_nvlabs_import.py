@@ -227,3 +227,13 @@ def test_conditional_generator_takes_classes_and_round_trips(tmp_path):
     with torch.no_grad():
         assert torch.equal(G2(z, torch.tensor([2, 1, 0, 2])), ids)
     assert isinstance(Bundle(meta, {"generator_ema": G}).generator(), type(G))
+
+
+def test_a_tensorflow_stylegan_pickle_is_named(tmp_path):
+    p = tmp_path / "karras2019stylegan-ffhq-1024x1024.pkl"
+    # what a TF network pickle starts with: a global from dnnlib.tflib.network (never resolved here)
+    p.write_bytes(b"\x80\x04\x95\x20\x00\x00\x00\x00\x00\x00\x00\x8c\x16dnnlib.tflib.network\x94\x8c\x07Network\x94"
+                  b"\x93\x94)\x81\x94.")
+    with pytest.raises(ModelFileError, match="TensorFlow StyleGAN pickle") as err:
+        load_bundle(p)
+    assert "\n" not in str(err.value)

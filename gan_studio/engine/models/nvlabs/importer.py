@@ -33,12 +33,16 @@ def file_sha256(path: Path) -> str:
 
 
 def looks_like_network_pickle(path: Path) -> bool:
-    """A raw pickle that names torch_utils.persistence near its start (NVlabs' persistent networks)."""
+    """A raw pickle that names torch_utils.persistence near its start (NVlabs' persistent networks). A pickle of
+    the TensorFlow StyleGAN / StyleGAN2 (dnnlib.tflib networks) is refused here with what to do instead."""
     try:
         with open(path, "rb") as fh:
             head = fh.read(1 << 16)
     except OSError:
         return False
+    if head[:1] == b"\x80" and b"dnnlib.tflib" in head:
+        raise ModelFileError(f"{path.name}: a TensorFlow StyleGAN pickle (dnnlib.tflib); GAN Studio reads the PyTorch "
+                             f"pickles of stylegan2-ada-pytorch / stylegan3 (their legacy.py converts TF files)")
     return head[:1] == b"\x80" and b"torch_utils.persistence" in head
 
 
