@@ -5,10 +5,16 @@
 A request says everything needed to draw; the result echoes its id and tag and carries either images
 or an error message. `render` never raises: a bad request becomes `RenderResult.error`, so a GUI worker
 can hand the result to the view as is. Latest-wins scheduling lives in the GUI worker, not here.
+
+A big request renders in parts (`render_plan`: chunks within a memory budget, short ones for a slow model):
+`Renderer.next_stop(req, start)` says where the next part ends, `slice_request` cuts it out, and the part's result
+says where it lies (`start`, `total`); `merge_results` joins the parts. Every render measures the generator's
+speed (`Renderer.seconds_per_image`).
 """
 from __future__ import annotations
 
 import copy
+import dataclasses
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -24,6 +30,7 @@ from .imaging import to_uint8
 from .latent.codes import apply_row_codes
 from .latent.sampling import synthesize
 from .latent.state import Latent
+from .render_plan import SpeedBook, chunk_size
 
 
 @dataclass
@@ -40,6 +47,7 @@ class RenderRequest:
     request_id: int = 0
     tag: str = ""                                   # which view asked (e.g. "sampling.grid"); echoed
     want_pixels: bool = True                        # also return (N, H, W, C) uint8
+    progressive: bool = False                       # the GUI worker emits each part as it lands (else one result)
 
 
 @dataclass
@@ -51,10 +59,29 @@ class RenderResult:
     error: str = ""
     seconds: float = 0.0
     extra: dict = field(default_factory=dict)
+    start: int = 0                                  # a part: where its images lie in the whole request
+    total: int = 0                                  # images in the whole request (0: just these)
 
     @property
     def ok(self) -> bool:
         return not self.error and self.images is not None
+
+    @property
+    def count(self) -> int:
+        return 0 if self.images is None else int(self.images.shape[0])
+
+    @property
+    def stop(self) -> int:
+        return self.start + self.count
+
+    @property
+    def done(self) -> bool:
+        """The last part of its request (or a failed one: nothing more comes)."""
+        return bool(self.error) or self.stop >= self.total
+
+    @property
+    def seconds_per_image(self) -> float | None:
+        return self.seconds / self.count if self.count else None
 
 
 class Renderer:
@@ -63,6 +90,19 @@ class Renderer:
     def __init__(self, cache_size: int = 2) -> None:
         self._placed: OrderedDict[tuple[int, str], tuple[Any, Any]] = OrderedDict()
         self._cache_size = cache_size
+        self.speeds = SpeedBook()
+
+    def seconds_per_image(self, G, device=None) -> float | None:
+        """G's measured render time per image on `device` (None: where G is), or None before its first render."""
+        return self.speeds.get(G, _device_key(G, device))
+
+    def next_stop(self, req: RenderRequest, start: int = 0) -> int:
+        """Where the part of `req` that starts at `start` should end (render_plan.chunk_size)."""
+        n = request_size(req)
+        shape = getattr(req.generator, "image_shape", None)
+        if n <= start + 1 or shape is None:
+            return max(n, start + 1)
+        return start + chunk_size(n - start, shape, self.seconds_per_image(req.generator, req.device))
 
     def place(self, G, device) -> Any:
         """G itself when it already lives on `device`, else a cached copy moved there."""
@@ -97,7 +137,53 @@ class Renderer:
             first = str(exc).strip().splitlines()
             out.error = f"render failed: {type(exc).__name__}: {first[0][:300] if first else ''}"
         out.seconds = time.perf_counter() - t0
+        out.total = out.count
+        if out.ok:
+            self.speeds.record(req.generator, _device_key(req.generator, req.device), out.count, out.seconds)
         return out
+
+
+def _device_key(G, device) -> str:
+    try:
+        return str(torch.device(device) if device is not None else device_of(G))
+    except Exception:                     # no such device, or not a module: the render reports it
+        return str(device)
+
+
+def request_size(req: RenderRequest) -> int:
+    """How many images the request asks for (1 for a malformed one: its render reports the problem)."""
+    given = [x for x in (req.latents, req.z, req.ws) if x is not None]
+    if len(given) != 1:
+        return 1
+    x = given[0]
+    return len(x) if not isinstance(x, torch.Tensor) else (int(x.shape[0]) if x.ndim else 1)
+
+
+def slice_request(req: RenderRequest, start: int, stop: int) -> RenderRequest:
+    """The same request for images start..stop-1 only (the whole request when it has no such part)."""
+    if (start, stop) == (0, request_size(req)):
+        return req
+    if req.latents is not None:
+        return dataclasses.replace(req, latents=list(req.latents)[start:stop])
+    if req.z is not None:
+        return dataclasses.replace(req, z=req.z[start:stop])
+    return dataclasses.replace(req, ws=req.ws[start:stop])
+
+
+def merge_results(parts: Sequence[RenderResult]) -> RenderResult:
+    """One result from the parts of a request, in order (the first failed part's error when one failed)."""
+    last = parts[-1]
+    out = RenderResult(request_id=last.request_id, tag=last.tag, seconds=sum(p.seconds for p in parts),
+                       extra={k: v for p in parts for k, v in p.extra.items()})
+    failed = next((p for p in parts if p.error), None)
+    if failed is not None:
+        out.error = failed.error
+        return out
+    out.images = torch.cat([p.images for p in parts], 0) if len(parts) > 1 else last.images
+    if all(p.pixels is not None for p in parts):
+        out.pixels = np.concatenate([p.pixels for p in parts], 0) if len(parts) > 1 else last.pixels
+    out.total = out.count
+    return out
 
 
 @torch.no_grad()

@@ -143,7 +143,7 @@ class MixingGrid:
 
 @torch.no_grad()
 def mixing_grid(G, row_ws: torch.Tensor, col_ws: torch.Tensor, layers: Sequence[int],
-                noise_mode: str = "const", batch_size: int = 64) -> MixingGrid:
+                noise_mode: str = "const", batch_size: int | None = None) -> MixingGrid:
     """Render a mixing grid through the generator interface. row_ws (R, num_ws, w_dim), col_ws (K, ...)."""
     for name, ws in (("row", row_ws), ("column", col_ws)):
         if ws.ndim != 3 or ws.shape[1:] != (G.num_ws, G.w_dim):

@@ -1,7 +1,8 @@
 """Seeds mean the same everywhere: seed S is `torch.randn(1, z_dim, generator=Generator("cpu").manual_seed(S))`.
 
 Rendering goes one latent at a time through the same code path whatever the batch size, so the same seed
-gives the same image in every panel and command (max |delta| <= 1e-5).
+gives the same image in every panel and command (max |delta| <= 1e-5). Batches stay within a memory budget
+(`render_plan.max_batch`: 64 images of a small model, one at a time at 1024²).
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import torch
 
 from ..device import device_of
 from ..errors import UserError
+from ..render_plan import max_batch
 from ..seeds import MAX_SEED, seed_latent, seeds_latents  # noqa: F401  (re-exported: the latent API)
 
 
@@ -46,10 +48,12 @@ def parse_seeds(text: str) -> list[int]:
 
 
 @torch.no_grad()
-def synthesize(G, ws: torch.Tensor, noise_mode: str = "const", batch_size: int = 64,
+def synthesize(G, ws: torch.Tensor, noise_mode: str = "const", batch_size: int | None = None,
                device: torch.device | str | None = None) -> torch.Tensor:
-    """ws (N, num_ws, w_dim) -> images (N, C, H, W) float32 on the CPU, clamped to [-1, 1]."""
+    """ws (N, num_ws, w_dim) -> images (N, C, H, W) float32 on the CPU, clamped to [-1, 1]; batches of
+    `batch_size` (None: as many as the memory budget allows, at most 64)."""
     device = torch.device(device) if device is not None else device_of(G)
+    batch_size = batch_size or max_batch(G.image_shape)
     outs = []
     for i in range(0, ws.shape[0], max(1, batch_size)):
         img = G.synthesis(ws[i:i + batch_size].to(device), noise_mode=noise_mode)
@@ -61,7 +65,7 @@ def synthesize(G, ws: torch.Tensor, noise_mode: str = "const", batch_size: int =
 
 @torch.no_grad()
 def generate(G, z: torch.Tensor, truncation_psi: float = 1.0, truncation_cutoff: int | None = None,
-             noise_mode: str = "const", batch_size: int = 64, c: torch.Tensor | None = None,
+             noise_mode: str = "const", batch_size: int | None = None, c: torch.Tensor | None = None,
              device: torch.device | str | None = None) -> torch.Tensor:
     """z (N, z_dim) -> images (N, C, H, W) on the CPU."""
     if z.ndim != 2 or z.shape[1] != G.z_dim:
