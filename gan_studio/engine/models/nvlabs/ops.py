@@ -210,6 +210,109 @@ def _conv_up(x, w, f, up, down, pad, groups, flip_weight):
     return upfirdn2d(x, f, down=down) if down > 1 else x
 
 
+# ---------------------------------------------------------------- the fast path (inference)
+#
+# The same filters as `upfirdn2d`, as depthwise (transposed) convolutions that only compute kept samples and never
+# multiply inserted zeros; in-place activations on the fresh tensors they make; weight-derived constants cached.
+
+CHANNELS_LAST = torch.channels_last
+
+
+def cached(owner: nn.Module, name: str, sources: tuple, make):
+    """make() computed once and kept on `owner` until a source tensor changes (another storage, or an in-place write:
+    load_state_dict, .to(), .data = ...). Never cached: while a source takes part in autograd, or is an inference
+    tensor (no version counter). The kept value holds its sources' storages, so an address is never reused under it."""
+    if any(t is not None and (t.is_inference() or (t.requires_grad and torch.is_grad_enabled())) for t in sources):
+        return make()
+    key = tuple(None if t is None else (t.data_ptr(), t._version, t.dtype, t.device, t.shape) for t in sources)
+    store = owner.__dict__.setdefault("_derived", {})
+    hit = store.get(name)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    with torch.inference_mode(False):
+        value = make()
+    store[name] = (key, value, [None if t is None else t.detach() for t in sources])
+    return value
+
+
+def fresh(x: torch.Tensor) -> bool:
+    """Whether ops may write into x (a tensor this code just made): not while autograd records it."""
+    return not x.requires_grad
+
+
+def fir_kernels(f: torch.Tensor, channels: int, gain: float = 1.0, transposed: bool = False,
+                flip_filter: bool = False) -> list[torch.Tensor]:
+    """Depthwise weights for a FIR filter `f` (1-D: [width pass, height pass]; 2-D: one (1, fh, fw) pass) times
+    `gain`. NVlabs' filters convolve unless flip_filter: conv_transpose2d convolves, conv2d correlates."""
+    f = f.float()
+    if (not flip_filter) != transposed:
+        f = f.flip(list(range(f.ndim)))
+    if f.ndim == 1:
+        k = f * (gain ** 0.5)
+        return [k.reshape(1, 1, 1, -1).repeat(channels, 1, 1, 1), k.reshape(1, 1, -1, 1).repeat(channels, 1, 1, 1)]
+    return [(f * gain).reshape(1, 1, *f.shape).repeat(channels, 1, 1, 1)]
+
+
+def _crop(x: torch.Tensor, dim: int, start: int, end: int) -> torch.Tensor:
+    """Drop `start` samples before and `end` after along dim (negative: zero-pad instead)."""
+    if start > 0 or end > 0:
+        x = x.narrow(dim, max(start, 0), x.shape[dim] - max(start, 0) - max(end, 0))
+    if start < 0 or end < 0:
+        p = [max(-start, 0), max(-end, 0)]
+        x = F.pad(x, p if dim == 3 else [0, 0, *p])
+    return x
+
+
+def _conv_t(x: torch.Tensor, k: torch.Tensor, up: tuple[int, int], pads: tuple[int, int, int, int]) -> torch.Tensor:
+    """Zero-insert by up = (uy, ux), pad [x0, x1, y0, y1] (negative crops), convolve with depthwise k: one
+    stride-`up` conv_transpose2d, whose padding / output_padding do the crop wherever they can."""
+    (uy, ux), (kh, kw) = up, k.shape[2:]
+    starts = (kh - 1 - pads[2], kw - 1 - pads[0])
+    ends = (kh - uy - pads[3], kw - ux - pads[1])
+    pad, out_pad, crop = [0, 0], [0, 0], []
+    for i, u in enumerate((uy, ux)):
+        s, e = starts[i], ends[i]
+        if s >= 0 and 0 <= s - e < u:
+            pad[i], out_pad[i] = s, s - e
+        else:
+            crop.append((i + 2, s, e))
+    x = F.conv_transpose2d(x, k, stride=(uy, ux), padding=pad, output_padding=out_pad, groups=x.shape[1])
+    for dim, s, e in crop:
+        x = _crop(x, dim, s, e)
+    return x
+
+
+def fir_up(x: torch.Tensor, ks: list[torch.Tensor], up: int, padding) -> torch.Tensor:
+    """upfirdn2d(x, f, up=up, padding=padding) with kernels from fir_kernels(..., transposed=True)."""
+    px0, px1, py0, py1 = _pad4(padding)
+    if len(ks) == 1:
+        return _conv_t(x, ks[0], (up, up), (px0, px1, py0, py1))
+    x = _conv_t(x, ks[0], (1, up), (px0, px1, 0, 0))
+    return _conv_t(x, ks[1], (up, 1), (0, 0, py0, py1))
+
+
+def fir_down(x: torch.Tensor, ks: list[torch.Tensor], down: int, padding=0) -> torch.Tensor:
+    """upfirdn2d(x, f, down=down, padding=padding) with kernels from fir_kernels(...): strided depthwise convs."""
+    px0, px1, py0, py1 = _pad4(padding)
+    if px0 != px1 or py0 != py1 or min(px0, py0) < 0:
+        x, px0, py0 = upfirdn2d(x, None, padding=[px0, px1, py0, py1]), 0, 0
+    c = x.shape[1]
+    if len(ks) == 1:
+        return F.conv2d(x, ks[0], stride=down, padding=[py0, px0], groups=c)
+    x = F.conv2d(x, ks[0], stride=(1, down), padding=[0, px0], groups=c)
+    return F.conv2d(x, ks[1], stride=(down, 1), padding=[py0, 0], groups=c)
+
+
+def lrelu_clamp_(x: torch.Tensor, slope: float, clamp: float | None) -> torch.Tensor:
+    """leaky ReLU (slope 1: none), then clamp to +-clamp (None: none), in place where x may be written."""
+    if fresh(x):
+        if slope != 1:
+            F.leaky_relu_(x, slope)
+        return x if clamp is None or clamp < 0 else x.clamp_(-clamp, clamp)
+    x = x if slope == 1 else F.leaky_relu(x, slope)
+    return x if clamp is None or clamp < 0 else x.clamp(-clamp, clamp)
+
+
 class FullyConnected(nn.Module):
     """NVlabs' FullyConnectedLayer: x W^T * weight_gain + b * bias_gain, then the activation."""
 

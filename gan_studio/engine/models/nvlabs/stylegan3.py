@@ -30,7 +30,23 @@ import torch.nn.functional as F
 from torch import nn
 
 from ...errors import ModelFileError
-from .ops import FullyConnected, as_float, as_int_list, attr, bias_act, child, filter_size, tensor, upfirdn2d
+from .ops import (
+    FullyConnected,
+    as_float,
+    as_int_list,
+    attr,
+    bias_act,
+    cached,
+    child,
+    filter_size,
+    fir_down,
+    fir_kernels,
+    fir_up,
+    fresh,
+    lrelu_clamp_,
+    tensor,
+    upfirdn2d,
+)
 from .unpickle import PersistentRecord
 
 
@@ -99,30 +115,51 @@ class SynthesisInput(nn.Module):
         return x.permute(0, 3, 1, 2)
 
 
-def modulated_conv2d(x: torch.Tensor, weight: torch.Tensor, styles: torch.Tensor, demodulate: bool,
-                     padding: int, input_gain: torch.Tensor) -> torch.Tensor:
-    """The per-sample conv with weights W * s (pre-normalised and demodulated when asked) on x * input_gain,
-    computed batched as (x * s) -> conv(W) -> * d: same result, independent of the batch."""
+def modulated_conv2d(x: torch.Tensor, weight: torch.Tensor, wsq: torch.Tensor | None, styles: torch.Tensor,
+                     padding: int, input_gain: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The per-sample conv with weights W * s (demodulated when wsq, the pre-normalised weight's squares summed over
+    the kernel, is given) on x * input_gain -> (conv output, the demodulation coefficients (N, O) still to apply,
+    or None). Batched as (x * s) -> conv(W), d left to the caller; a single sample whose weight is smaller than
+    its input folds s and d into the weight instead. Either way the result does not depend on the batch."""
     n = x.shape[0]
-    if demodulate:
-        weight = weight * weight.square().mean([1, 2, 3], keepdim=True).rsqrt()
+    dcoefs = None
+    if wsq is not None:
         styles = styles * styles.square().mean(1, keepdim=True).rsqrt()
-        dcoefs = (styles.square() @ weight.square().sum([2, 3]).t() + 1e-8).rsqrt()     # (N, O)
-    x = x * (styles * input_gain).reshape(n, -1, 1, 1)
-    x = F.conv2d(x, weight, padding=padding)
-    if demodulate:
-        x = x * dcoefs.reshape(n, -1, 1, 1)
-    return x
+        dcoefs = (styles.square() @ wsq.t()).add_(1e-8).rsqrt_()                         # (N, O)
+    styles = styles * input_gain
+    if n == 1 and weight.numel() < x[0].numel():
+        scale = styles if dcoefs is None else dcoefs.t() * styles                          # (1, I) or (O, I)
+        return F.conv2d(x, weight * scale[:, :, None, None], padding=padding), None
+    return F.conv2d(x * styles.reshape(n, -1, 1, 1), weight, padding=padding), dcoefs
 
 
-def filtered_lrelu(x: torch.Tensor, fu: torch.Tensor | None, fd: torch.Tensor | None, b: torch.Tensor,
-                   up: int, down: int, padding: list[int], gain: float, slope: float,
-                   clamp: float | None) -> torch.Tensor:
+def filtered_lrelu_reference(x: torch.Tensor, fu: torch.Tensor | None, fd: torch.Tensor | None, b: torch.Tensor,
+                             up: int, down: int, padding: list[int], gain: float, slope: float,
+                             clamp: float | None) -> torch.Tensor:
     """+ bias, upsample through fu (gain up²) with padding [x0, x1, y0, y1], lrelu * gain, clamp, fd, downsample."""
     x = bias_act(x, b)
     x = upfirdn2d(x, fu, up=up, padding=padding, gain=up * up)
     x = bias_act(x, None, act="lrelu", alpha=slope, gain=gain, clamp=clamp)
     return upfirdn2d(x, fd, down=down)
+
+
+def add_bias(x: torch.Tensor, b: torch.Tensor, dcoefs: torch.Tensor | None) -> torch.Tensor:
+    """x * dcoefs (per sample and channel, when given) + b (per channel): one pass, in place where allowed."""
+    b = b.reshape(1, -1, 1, 1)
+    if dcoefs is None:
+        return x.add_(b) if fresh(x) else x + b
+    d = dcoefs.reshape(x.shape[0], -1, 1, 1)
+    return torch.addcmul(b, x, d, out=x) if fresh(x) else torch.addcmul(b, x, d)
+
+
+CHUNK_BYTES = 4 << 20            # the filtered lrelu's upsampled intermediate per pass: about 4 MiB (cache-sized)
+
+
+def _chunk(x: torch.Tensor, up: int) -> int:
+    """Samples per pass of the filtered lrelu: its upsampled intermediate (x's size times up²) kept near CHUNK_BYTES,
+    so that it stays in cache and its memory is reused, not faulted in afresh for every layer."""
+    per_sample = x[0].numel() * x.element_size() * up * up
+    return max(1, CHUNK_BYTES // max(per_sample, 1))
 
 
 class SynthesisLayer(nn.Module):
@@ -174,14 +211,45 @@ class SynthesisLayer(nn.Module):
             raise ModelFileError(f"a SynthesisLayer whose filters and padding give {ow}x{oh}, not its out_size "
                                  f"{self.out_size[0]}x{self.out_size[1]}")
 
+    def _weights(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The conv weight pre-normalised per output channel and its squares summed over the kernel (demodulating
+        layers), or the stored weight and None (ToRGB)."""
+        if self.is_torgb:
+            return self.weight, None
+        w = self.weight * self.weight.square().mean([1, 2, 3], keepdim=True).rsqrt()
+        return w, w.square().sum([2, 3])
+
+    def _filters(self, channels: int) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """Depthwise kernels of up_filter (gain up², times the activation gain: lrelu is positively homogeneous)
+        and down_filter."""
+        return (fir_kernels(self.up_filter, channels, self.up_factor ** 2 * self.act_gain, transposed=True),
+                fir_kernels(self.down_filter, channels))
+
+    def _fast(self) -> bool:
+        """Both filters (every official non-ToRGB layer), or neither with no resampling and no padding (ToRGB)."""
+        if self.up_filter is not None and self.down_filter is not None:
+            return True
+        return (self.up_filter is None and self.down_filter is None and self.up_factor == self.down_factor == 1
+                and not any(self.padding))
+
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         styles = self.affine(w)
         if self.is_torgb:
             styles = styles * self.weight_gain
-        x = modulated_conv2d(x, self.weight, styles, demodulate=not self.is_torgb, padding=self.conv_kernel - 1,
-                             input_gain=self.magnitude_ema.rsqrt())
-        return filtered_lrelu(x, self.up_filter, self.down_filter, self.bias, self.up_factor, self.down_factor,
-                              self.padding, self.act_gain, self.slope, self.conv_clamp)
+        weight, wsq = cached(self, "weights", (self.weight,), self._weights)
+        x, dcoefs = modulated_conv2d(x, weight, wsq, styles, self.conv_kernel - 1, self.magnitude_ema.rsqrt())
+        if not self._fast():
+            if dcoefs is not None:
+                x = x * dcoefs.reshape(x.shape[0], -1, 1, 1)
+            return filtered_lrelu_reference(x, self.up_filter, self.down_filter, self.bias, self.up_factor,
+                                            self.down_factor, self.padding, self.act_gain, self.slope, self.conv_clamp)
+        x = add_bias(x, self.bias, dcoefs)
+        if self.up_filter is None:
+            return lrelu_clamp_(x * self.act_gain if self.act_gain != 1 else x, self.slope, self.conv_clamp)
+        ku, kd = cached(self, "filters", (self.up_filter, self.down_filter), lambda: self._filters(self.out_channels))
+        parts = [fir_down(lrelu_clamp_(fir_up(p, ku, self.up_factor, self.padding), self.slope, self.conv_clamp),
+                          kd, self.down_factor) for p in x.split(_chunk(x, self.up_factor))]
+        return parts[0] if len(parts) == 1 else torch.cat(parts)
 
 
 class SynthesisNetwork(nn.Module):
@@ -217,8 +285,8 @@ class SynthesisNetwork(nn.Module):
         for i, layer in enumerate(self.layers()):
             x = layer(x, ws[:, i + 1])
         if self.output_scale != 1:
-            x = x * self.output_scale
-        return x
+            x = x.mul_(self.output_scale) if fresh(x) else x * self.output_scale
+        return x.contiguous()
 
     def style_affines(self) -> list[FullyConnected]:
         """Every affine that maps w: the input's (rotation / translation, 4 rows) and each layer's styles."""
