@@ -1,6 +1,9 @@
-"""Background work, latest-wins: one bookkeeping (`LatestWins`) behind the render thread and the task queue.
+"""Background work, latest-wins: one bookkeeping (`LatestWins`, latest_wins.py) behind the render thread and the
+task queue.
 
-- `RenderWorker`: a persistent thread that renders interactive requests (one waiting per view tag).
+- `RenderWorker`: a persistent thread that renders interactive requests (one waiting per view tag), a big
+  request in parts (engine `render_plan`): between two parts other views' requests go first, a newer request of
+  the same tag drops the rest, and a `progressive` request has each part emitted as it lands.
 - `LatestQueue`: one TaskWorker at a time for a panel's jobs (one waiting per kind), stale results dropped.
 - `TaskWorker`: runs an engine function or generator (progress, pause, stop at the next yield); `TaskPool`
   keeps workers alive until their thread ends and stops them all at shutdown.
@@ -13,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-import itertools
 import logging
 import threading
 import weakref
@@ -26,7 +28,16 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from ..engine.errors import UserError
 from ..engine.jobs.pause import PauseGate
-from ..engine.render import Renderer, RenderRequest, RenderResult, warm_up
+from ..engine.render import (
+    Renderer,
+    RenderRequest,
+    RenderResult,
+    merge_results,
+    request_size,
+    slice_request,
+    warm_up,
+)
+from .latest_wins import LatestWins
 
 log = logging.getLogger(__name__)
 _LIVE: weakref.WeakSet = weakref.WeakSet()      # every worker thread made here (see live_workers)
@@ -49,54 +60,6 @@ def _own_torch_threads(n: int) -> None:
     helper = threading.Thread(target=torch.set_num_threads, args=(prev,), name="torch-threads-restore")
     helper.start()
     helper.join()
-
-
-class LatestWins:
-    """The bookkeeping of latest-wins scheduling, shared by `RenderWorker` and `LatestQueue`.
-
-    Each key (a view's tag, a job's kind) holds at most one waiting request; a new request of that key replaces
-    the waiting one and is queued at the end (after anything it may depend on). Every request gets a ticket;
-    a result is current while its ticket is the newest of its key. Not thread-safe: callers hold their lock.
-    """
-
-    def __init__(self) -> None:
-        self._waiting: dict[str, Any] = {}
-        self._newest: dict[str, int] = {}
-        self._tickets = itertools.count(1)
-
-    def put(self, key: str, item: Any) -> int:
-        """Queue `item` as the newest request of `key` (replacing a waiting one); returns its ticket."""
-        ticket = next(self._tickets)
-        self._waiting.pop(key, None)
-        self._waiting[key] = (ticket, item)
-        self._newest[key] = ticket
-        return ticket
-
-    def take(self) -> tuple[str, int, Any] | None:
-        """The oldest waiting request as (key, ticket, item), or None: fair between keys."""
-        if not self._waiting:
-            return None
-        key = next(iter(self._waiting))
-        ticket, item = self._waiting.pop(key)
-        return key, ticket, item
-
-    def cancel(self, key: str | None = None) -> None:
-        """Forget the waiting request of `key` (every key: None) and make results in flight stale."""
-        for k in list(self._newest) if key is None else [key]:
-            self._waiting.pop(k, None)
-            self._newest[k] = next(self._tickets)
-
-    def clear(self) -> None:
-        self._waiting.clear()
-
-    def is_current(self, key: str, ticket: int) -> bool:
-        return ticket == self._newest.get(key, 0)
-
-    def newest(self, key: str) -> int:
-        return self._newest.get(key, 0)
-
-    def waiting(self, key: str | None = None) -> bool:
-        return bool(self._waiting) if key is None else key in self._waiting
 
 
 class LatestQueue(QObject):
@@ -197,6 +160,14 @@ class LatestQueue(QObject):
             self._next()
 
 
+@dataclasses.dataclass
+class _RenderJob:
+    """A request being rendered in parts: where its next part starts, and the parts done (unless progressive)."""
+    request: RenderRequest
+    start: int = 0
+    parts: list = dataclasses.field(default_factory=list)
+
+
 class RenderWorker(QThread):
     """Renders requests in its own thread, latest-wins per tag.
 
@@ -204,6 +175,11 @@ class RenderWorker(QThread):
     request of that tag not yet started) and returns the new request id. Results older than the newest
     request submitted for their tag are dropped, never emitted; receivers should still compare ids, since
     a newer request may be submitted while a result is on its way.
+
+    A request renders in parts (`Renderer.next_stop`: within a memory budget; about a quarter second each on a
+    slow model). After each part the rest of the request queues again behind other tags' waiting requests, and
+    is dropped once a newer request of its tag comes. A `progressive` request's parts are emitted one by one
+    (`RenderResult.start`, `.total`, `.done`); any other request's are merged into one result.
     """
 
     rendered = Signal(object)  # RenderResult
@@ -223,7 +199,7 @@ class RenderWorker(QThread):
 
     def submit(self, request: RenderRequest) -> int:
         with self._cond:
-            rid = self._book.put(request.tag, request)
+            rid = self._book.put(request.tag, _RenderJob(request))
             self._cond.notify()
         if not self.isRunning() and not self._stopping:
             self.start()
@@ -238,29 +214,48 @@ class RenderWorker(QThread):
         with self._cond:
             self._book.cancel(tag)
 
-    def _next_request(self) -> RenderRequest | None:
+    def seconds_per_image(self, G, device=None) -> float | None:
+        """G's measured render time per image (None before its first render); safe from any thread."""
+        return self._renderer.seconds_per_image(G, device)
+
+    def _next_job(self) -> tuple[str, int, _RenderJob] | None:
         with self._cond:
             while not self._book.waiting() and not self._stopping:
                 self._cond.wait()
             if self._stopping:
                 return None
-            _tag, rid, request = self._book.take()     # oldest tag first: fair between views
-            return dataclasses.replace(request, request_id=rid)
+            return self._book.take()     # oldest tag first: fair between views
 
     def run(self) -> None:
         if self.threads:
             _own_torch_threads(self.threads)
         warm_up()
         while True:
-            req = self._next_request()
-            if req is None:
+            job = self._next_job()
+            if job is None:
                 return
-            result: RenderResult = self._renderer.render(req)
-            with self._cond:
-                stale = not self._book.is_current(result.tag, result.request_id)
-            if not stale:
-                self.rendered_count += 1
-                self.rendered.emit(result)
+            self._render_part(*job)
+
+    def _render_part(self, tag: str, rid: int, job: _RenderJob) -> None:
+        """Render the next part of a job, queue the rest again, emit what is current."""
+        req = dataclasses.replace(job.request, request_id=rid)
+        start, total = job.start, request_size(req)
+        result: RenderResult = self._renderer.render(slice_request(req, start, self._renderer.next_stop(req, start)))
+        result.start, result.total = start, total
+        with self._cond:
+            current = self._book.is_current(tag, rid)
+            if current and not result.done and not self._stopping:
+                job.start = result.stop
+                if not req.progressive:
+                    job.parts.append(result)
+                self._book.put_back(tag, rid, job)
+                self._cond.notify()
+        if not current or not (req.progressive or result.done):
+            return
+        if not req.progressive and job.parts:
+            result = merge_results([*job.parts, result])
+        self.rendered_count += 1
+        self.rendered.emit(result)
 
     def stop(self) -> None:
         with self._cond:

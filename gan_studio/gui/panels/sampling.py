@@ -8,11 +8,14 @@ A conditional model gets a class chooser, an InfoGAN a category chooser and a sl
 (widgets/code_controls.py): the chosen codes go into every tile's Latent (`Latent.codes`, like
 `sample --class K --code NAME=VALUE`) and re-render the grid and the large view through the latest-wins
 renderer; walks and direction edits started from the large view keep them. DRS grids use per-seed codes.
+
+A slow model (measured: over `render_plan.SLOW_SECONDS` per image) renders its grid in parts, painted as they
+land over placeholder tiles (sampling_grid.py); while ψ or a code slider is dragged only the large view renders,
+and the grid when the drag rests (drag_rest.py). The status bar gives the time per image of each render.
 """
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import torch
 from PySide6.QtCore import Qt, Signal, Slot
@@ -20,32 +23,22 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget
 from superqt import QLabeledDoubleSlider
 
-from ...engine.errors import UserError
-from ...engine.imaging import save_grid, save_png
-from ...engine.latent.codes import code_flags
 from ...engine.latent.state import Latent
 from ...engine.models.codes import layout_of
 from ...engine.render import RenderRequest, RenderResult
-from ..dialogs import ask_save
-from ..state import AppContext, LoadedModel, model_ref
+from ...engine.render_plan import format_speed, is_slow
+from ..drag_rest import DragRest
+from ..state import AppContext, LoadedModel
 from ..theme import role_label
 from ..widgets.code_controls import CodeControls
 from ..widgets.image_grid import ImageGrid
 from ..widgets.sample_view import SampleView
 from .base import Panel
 from .sampling_drs import DRSControl
+from .sampling_grid import GridFill, grid_status, part_status, tile_captions
+from .sampling_output import SamplingOutputs
 
 MAX_SEED = 2**31 - 1
-
-
-def sample_command(model: LoadedModel, seed: int, n: int, psi: float, cols: int, scale: int, out: str,
-                   drs: bool = False, codes: dict | None = None) -> str:
-    """The `gan-studio sample` call that writes the same images."""
-    cmd = f"gan-studio sample --model {model_ref(model)}{' --drs' if drs else ''} --seed {seed}"
-    cmd += code_flags(codes or {})
-    cmd += f" --n {n} --cols {cols}" if n > 1 else ""
-    cmd += f" --truncation {psi:g}" if psi != 1.0 else ""
-    return cmd + (f" --scale {scale}" if scale != 1 else "") + f" --out {out}"
 
 
 def _int(value, default: int) -> int:
@@ -59,7 +52,7 @@ def _label(text: str, role: str = "") -> QLabel:
     return role_label(text, role)
 
 
-class SamplingPanel(Panel):
+class SamplingPanel(SamplingOutputs, Panel):
     name, title = "sampling", "Sampling"
     GRID_TAG, VIEW_TAG = "sampling.grid", "sampling.view"
     grid_shown = Signal(int)    # request id of each grid result displayed, in display order
@@ -77,6 +70,10 @@ class SamplingPanel(Panel):
         self.shown_grid_id = 0                           # request id of the grid result on screen
         self.view_image: torch.Tensor | None = None      # (C, H, W) float
         self._build()
+        self.fill = GridFill(self.grid)                  # a grid landing in parts
+        self.rest = DragRest(self)                       # a slow model's grid waits for a drag to rest
+        self.rest.rested.connect(self._controls_changed)
+        self.psi_slider.sliderReleased.connect(self.rest.release)
         ctx.renderer.rendered.connect(self._on_rendered)
         self.on_model_changed(ctx.model)
 
@@ -195,20 +192,33 @@ class SamplingPanel(Panel):
 
     @Slot(dict)
     def _codes_changed(self, codes: dict) -> None:
-        if self.latent is not None:        # the large view first, as for ψ
-            self._request_view(self.latent.with_codes(codes))
-        self.request_grid()
+        self._slider_moved(self.latent.with_codes(codes) if self.latent is not None else None)
 
     @Slot()
     def _psi_changed(self) -> None:
-        if self.latent is not None:        # the large view first: one image comes back before the grid
-            self._request_view(self.latent)
-        self.request_grid()
+        self._slider_moved(self.latent)
+
+    def _slider_moved(self, view: Latent | None) -> None:
+        """The large view first: one image comes back before the grid. A slow model renders only that while the
+        slider moves (an older grid still on its way is dropped), and the grid once the drag rests."""
+        if view is not None:
+            self._request_view(view)
+        if self.is_slow() and not self.drs.active():
+            self.ctx.renderer.cancel(self.GRID_TAG)
+            self.rest.moved()
+        else:
+            self.request_grid()
+
+    def is_slow(self) -> bool:
+        """The open model renders slower than render_plan.SLOW_SECONDS per image (as measured on this device)."""
+        return self._G is not None and is_slow(self.ctx.renderer.seconds_per_image(self._G, self.ctx.device))
 
     # ------------------------------------------------------------ model and rendering
     def on_model_changed(self, model: LoadedModel | None) -> None:
         self.drs.set_model(model)
         self._G, self._pending_grid, self._pending_view, self.shown_grid_id = None, None, None, 0
+        self.fill.stop()
+        self.rest.cancel()
         self.grid_latents, self.grid_images = [], None
         self.latent, self.view_image = None, None
         self.side.clear()
@@ -246,9 +256,10 @@ class SamplingPanel(Panel):
             return rid
         latents = [Latent.from_seed(s, self._G.z_dim, self.codes()) for s in self.seeds()]
         req = RenderRequest(generator=self._G, latents=latents, truncation_psi=self.psi(),
-                            device=self.ctx.device, tag=self.GRID_TAG)
+                            device=self.ctx.device, tag=self.GRID_TAG, progressive=True)
         rid = self.ctx.renderer.submit(req)
         self._pending_grid = (rid, latents)
+        self.fill.start(rid, latents, placeholders=self.is_slow())    # a fast model's grid lands whole
         return rid
 
     def _request_view(self, latent: Latent) -> int:
@@ -274,8 +285,20 @@ class SamplingPanel(Panel):
         if result.error:
             self.ctx.report_error(f"Could not render the grid: {result.error}")
             return
-        self._show_grid(result.request_id, latents, result.images, result.pixels)
-        self.ctx.status.emit(f"Rendered {len(latents)} samples in {result.seconds * 1000:.0f} ms")
+        shape = tuple(result.images.shape[1:])
+        if result.start == 0 and result.done:            # the whole grid at once (a fast model)
+            self._show_grid(result.request_id, latents, result.images, result.pixels)
+            self.ctx.status.emit(grid_status(len(latents), result.seconds, shape))
+            return
+        whole = self.fill.add(result)
+        sel = self.grid.selected()
+        if result.start <= sel < result.stop or (sel < 0 and self.latent is None and result.start == 0):
+            self.select_tile(max(sel, 0))                # the large view as soon as its tile lands
+        if whole is None:
+            self.ctx.status.emit(part_status(result, shape))
+            return
+        self._show_grid(result.request_id, latents, *whole, painted=True)
+        self.ctx.status.emit(grid_status(len(latents), self.fill.seconds, shape))
 
     @Slot(object)
     def _drs_shown(self, out) -> None:
@@ -285,9 +308,12 @@ class SamplingPanel(Panel):
         self._show_grid(-out.job.seq, latents, out.result.images, out.pixels)
         self.ctx.status.emit(DRSControl.describe(out))
 
-    def _show_grid(self, rid: int, latents: list[Latent], images: torch.Tensor, pixels) -> None:
+    def _show_grid(self, rid: int, latents: list[Latent], images: torch.Tensor, pixels, painted: bool = False) -> None:
+        """A whole grid on screen (`painted`: its tiles are there already, landed part by part)."""
         self.grid_latents, self.grid_images, self._grid_pixels = latents, images, pixels
-        self.grid.set_images(pixels, [str(lat.seed) if lat.seed is not None else lat.label() for lat in latents])
+        self.fill.stop()
+        if not painted:
+            self.grid.set_images(pixels, tile_captions(latents))
         self.shown_grid_id = rid
         self.grid_shown.emit(rid)
         sel = self.grid.selected()
@@ -301,18 +327,29 @@ class SamplingPanel(Panel):
         if result.error:
             self.ctx.report_error(f"Could not render {self._pending_view[1].label()}: {result.error}")
             return
-        self._show_view(self._pending_view[1], result.images[0], result.pixels[0])
+        latent = self._pending_view[1]
+        self._show_view(latent, result.images[0], result.pixels[0])
+        if is_slow(result.seconds_per_image):           # a slow model's preview: say how long it took
+            self.ctx.status.emit(f"{latent.label()}: {format_speed(result.seconds, result.images.shape)}")
 
     # ------------------------------------------------------------ the large view
     @Slot(int)
     def select_tile(self, index: int) -> None:
-        """Show grid tile `index` in the large view."""
-        if not 0 <= index < len(self.grid_latents) or self.grid_images is None:
+        """Show grid tile `index` in the large view (while a grid lands in parts: once its tile is in)."""
+        tile = self._tile(index)
+        if tile is None:
             return
         self.grid.set_selected(index)
         self._pending_view = None
         self.ctx.renderer.cancel(self.VIEW_TAG)
-        self._show_view(self.grid_latents[index], self.grid_images[index], self._grid_pixels[index])
+        self._show_view(*tile)
+
+    def _tile(self, index: int) -> tuple[Latent, torch.Tensor, object] | None:
+        if self.fill.painting:
+            return self.fill.tile(index)
+        if not 0 <= index < len(self.grid_latents) or self.grid_images is None:
+            return None
+        return self.grid_latents[index], self.grid_images[index], self._grid_pixels[index]
 
     def set_latent(self, latent: Latent) -> None:
         """Show any latent (a seed, a walk frame, a direction edit, a mix) in the large view."""
@@ -336,61 +373,3 @@ class SamplingPanel(Panel):
         self._update_cli()
         self.ctx.select_latent(latent)
         self.view_shown.emit(latent)
-
-    @Slot()
-    def _update_cli(self) -> None:
-        m, psi, scale = self.ctx.model, self.psi(), self.side.scale()
-        if m is None or not self.grid_latents:
-            self.side.set_commands([])
-            return
-        drs = self.shown_grid_id < 0
-        lines = [sample_command(m, self.seed_box.value(), self.grid.count(), psi, self.grid.cols, 1,
-                                "grid.png", drs=drs, codes=None if drs else self.codes())]
-        if self.latent is not None and self.latent.seed is not None:
-            lines.append(sample_command(m, self.latent.seed, 1, psi, 1, scale, f"seed{self.latent.seed}.png",
-                                        codes=self.latent.codes))
-        self.side.set_commands(lines)
-
-    # ------------------------------------------------------------ saving
-    def save_selected(self, path: str | Path, scale: int = 1) -> Path | None:
-        if self.view_image is None:
-            self.ctx.report_error("Nothing to save: no sample is selected")
-            return None
-        return self._save(lambda: save_png(path, self.view_image, scale))
-
-    def save_grid(self, path: str | Path, scale: int = 1) -> Path | None:
-        if self.grid_images is None:
-            self.ctx.report_error("Nothing to save: the grid has not been rendered")
-            return None
-        return self._save(lambda: save_grid(path, self.grid_images, ncols=self.grid.cols, scale=scale))
-
-    def _save(self, write) -> Path | None:
-        try:
-            out = write()
-        except UserError as exc:
-            self.ctx.report_error(str(exc))
-            return None
-        self.ctx.status.emit(f"Saved {out}")
-        return out
-
-    def _ask_path(self, title: str, name: str) -> str:
-        return ask_save(self, self.ctx.settings, title, name, "PNG images (*.png)", suffix=".png")[0]
-
-    def _model_stem(self) -> str:
-        return Path(self.ctx.model.name).stem if self.ctx.model else "sample"
-
-    @Slot()
-    def _save_image_clicked(self) -> None:
-        if self.latent is None:
-            return
-        tag = f"seed{self.latent.seed}" if self.latent.seed is not None else self.latent.source
-        path = self._ask_path("Save image", f"{self._model_stem()}-{tag}.png")
-        if path:
-            self.save_selected(path, self.side.scale())
-
-    @Slot()
-    def _save_grid_clicked(self) -> None:
-        seeds = self.seeds()
-        path = self._ask_path("Save grid", f"{self._model_stem()}-seeds{seeds[0]}-{seeds[-1]}.png")
-        if path:
-            self.save_grid(path, self.side.scale())

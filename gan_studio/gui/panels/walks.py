@@ -5,9 +5,12 @@ The walk's ws are computed once per change in the app's LatestQueue (`engine.job
 renders from ws[i:i+1] through the shared latest-wins renderer. One frame request is in flight at a time: a
 newer wish (scrub, play tick) waits in the player and is sent when the render lands, so a slow render drops
 frames instead of queueing them — and never starves the view. Rendered frames are cached until anything changes.
+On a slow model a scrub shows the frames the renderer keeps up with and, once it rests, the frame asked for; the
+status bar says how long a frame takes (at most twice a second).
 """
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -20,6 +23,7 @@ from ...engine.jobs.walks import FrameCache, WalkSpec, compute_walk, export_walk
 from ...engine.latent.sampling import parse_seeds
 from ...engine.latent.state import Latent
 from ...engine.render import RenderRequest, RenderResult
+from ...engine.render_plan import format_speed
 from ..dialogs import ask_save
 from ..state import AppContext, LoadedModel, model_ref
 from ..theme import role_label
@@ -60,6 +64,7 @@ class WalksPanel(Panel):
         self.cache = FrameCache()
         self.shown_frame = -1              # frame index on screen (-1: none of this walk yet)
         self.frame_image = None            # (C, H, W) float of the frame on screen
+        self._speed_said = 0.0             # when the status bar last gave the time per frame
         self._build()
         ctx.renderer.rendered.connect(self._on_rendered)
         ctx.latent_selected.connect(self._on_latent_selected)
@@ -275,6 +280,9 @@ class WalksPanel(Panel):
                 return
             self.cache.put(i, result.images[0], result.pixels[0])
             self._show_frame(i, result.images[0], result.pixels[0])
+            if time.monotonic() - self._speed_said >= 0.5:
+                self._speed_said = time.monotonic()
+                self.ctx.status.emit(f"Frame {i}: {format_speed(result.seconds, result.images.shape, 'frame')}")
         want = self.player.frame()
         if want != self.shown_frame:
             self.request_frame(want)

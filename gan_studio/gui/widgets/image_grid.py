@@ -1,7 +1,8 @@
 """A grid of sample tiles: crisp nearest-neighbour pixels, small captions, click to select.
 
 The whole grid paints itself in one paintEvent from cached QImages (no child widget per tile), so a
-12x12 grid redraws cheaply.
+12x12 grid redraws cheaply. A grid rendered in parts (a slow model) shows a placeholder tile ("…") under each
+caption until its image lands (`set_pending`, then `set_tiles` per part).
 """
 from __future__ import annotations
 
@@ -48,6 +49,7 @@ class ImageGrid(QWidget):
         self._selected = -1
         self._hover = -1
         self._placeholder = ""
+        self._pending: set[int] = set()       # tiles waiting for their image
         self._image_px = 0            # image side of the last images shown: tiles snap to multiples of it
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -71,6 +73,7 @@ class ImageGrid(QWidget):
         self._rows, self._cols = max(1, rows), max(1, cols)
         n = self.count()
         self._images, self._captions = self._images[:n], self._captions[:n]
+        self._pending = {i for i in self._pending if i < n}
         if self._selected >= n:
             self._selected = -1
         self.update()
@@ -80,12 +83,38 @@ class ImageGrid(QWidget):
         n = min(len(pixels), self.count())
         self._images = [qimage_from_pixels(pixels[i]) for i in range(n)]
         self._captions = list(captions or [])[:n]
+        self._pending = set()
         if self._images:
             self._image_px = self._images[0].width()
         self.update()
 
+    def set_pending(self, captions: list[str]) -> None:
+        """A grid is on its way in parts: one placeholder tile per caption until `set_tiles` gives its image."""
+        n = min(len(captions), self.count())
+        self._images, self._captions = [None] * n, list(captions)[:n]
+        self._pending = set(range(n))
+        self.update()
+
+    def set_tiles(self, start: int, pixels: np.ndarray | list) -> None:
+        """The images of tiles start, start+1, … (a part of the grid has landed): (K, H, W, C) uint8."""
+        for k in range(len(pixels)):
+            i = start + k
+            if not 0 <= i < len(self._images):
+                break
+            self._images[i] = qimage_from_pixels(pixels[k])
+            self._pending.discard(i)
+            self._image_px = self._images[i].width()
+        self.update()
+
+    def is_pending(self, index: int) -> bool:
+        return index in self._pending
+
+    def pending_count(self) -> int:
+        return len(self._pending)
+
     def clear(self, placeholder: str = "") -> None:
         self._images, self._captions, self._placeholder = [], [], placeholder
+        self._pending = set()
         self.update()
 
     def set_placeholder(self, text: str) -> None:
@@ -153,6 +182,9 @@ class ImageGrid(QWidget):
         img = self.image(i)
         if img is None:
             p.fillRect(rect, theme.EMPTY_TILE)
+            if i in self._pending:
+                p.setPen(theme.MUTED_TEXT)
+                p.drawText(rect, Qt.AlignmentFlag.AlignCenter, "rendering…" if side >= 96 else "…")
         else:
             p.drawImage(rect, img)
         caption = self.caption(i)

@@ -1,0 +1,85 @@
+"""What the sampling panel writes out: PNGs of the grid and of the large view, and the `gan-studio sample` command
+lines that write the same images (a mixin of SamplingPanel: it uses the panel's widgets and state)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Slot
+
+from ...engine.errors import UserError
+from ...engine.imaging import save_grid, save_png
+from ...engine.latent.codes import code_flags
+from ..dialogs import ask_save
+from ..state import LoadedModel, model_ref
+
+
+def sample_command(model: LoadedModel, seed: int, n: int, psi: float, cols: int, scale: int, out: str,
+                   drs: bool = False, codes: dict | None = None) -> str:
+    """The `gan-studio sample` call that writes the same images."""
+    cmd = f"gan-studio sample --model {model_ref(model)}{' --drs' if drs else ''} --seed {seed}"
+    cmd += code_flags(codes or {})
+    cmd += f" --n {n} --cols {cols}" if n > 1 else ""
+    cmd += f" --truncation {psi:g}" if psi != 1.0 else ""
+    return cmd + (f" --scale {scale}" if scale != 1 else "") + f" --out {out}"
+
+
+class SamplingOutputs:
+    """Saving and the command lines, for SamplingPanel."""
+
+    @Slot()
+    def _update_cli(self) -> None:
+        m, psi, scale = self.ctx.model, self.psi(), self.side.scale()
+        if m is None or not self.grid_latents:
+            self.side.set_commands([])
+            return
+        drs = self.shown_grid_id < 0
+        lines = [sample_command(m, self.seed_box.value(), self.grid.count(), psi, self.grid.cols, 1,
+                                "grid.png", drs=drs, codes=None if drs else self.codes())]
+        if self.latent is not None and self.latent.seed is not None:
+            lines.append(sample_command(m, self.latent.seed, 1, psi, 1, scale, f"seed{self.latent.seed}.png",
+                                        codes=self.latent.codes))
+        self.side.set_commands(lines)
+
+    # ------------------------------------------------------------ saving
+    def save_selected(self, path: str | Path, scale: int = 1) -> Path | None:
+        if self.view_image is None:
+            self.ctx.report_error("Nothing to save: no sample is selected")
+            return None
+        return self._save(lambda: save_png(path, self.view_image, scale))
+
+    def save_grid(self, path: str | Path, scale: int = 1) -> Path | None:
+        if self.grid_images is None:
+            self.ctx.report_error("Nothing to save: the grid has not been rendered")
+            return None
+        return self._save(lambda: save_grid(path, self.grid_images, ncols=self.grid.cols, scale=scale))
+
+    def _save(self, write) -> Path | None:
+        try:
+            out = write()
+        except UserError as exc:
+            self.ctx.report_error(str(exc))
+            return None
+        self.ctx.status.emit(f"Saved {out}")
+        return out
+
+    def _ask_path(self, title: str, name: str) -> str:
+        return ask_save(self, self.ctx.settings, title, name, "PNG images (*.png)", suffix=".png")[0]
+
+    def _model_stem(self) -> str:
+        return Path(self.ctx.model.name).stem if self.ctx.model else "sample"
+
+    @Slot()
+    def _save_image_clicked(self) -> None:
+        if self.latent is None:
+            return
+        tag = f"seed{self.latent.seed}" if self.latent.seed is not None else self.latent.source
+        path = self._ask_path("Save image", f"{self._model_stem()}-{tag}.png")
+        if path:
+            self.save_selected(path, self.side.scale())
+
+    @Slot()
+    def _save_grid_clicked(self) -> None:
+        seeds = self.seeds()
+        path = self._ask_path("Save grid", f"{self._model_stem()}-seeds{seeds[0]}-{seeds[-1]}.png")
+        if path:
+            self.save_grid(path, self.side.scale())
