@@ -163,8 +163,10 @@ def bias_act(x: torch.Tensor, b: torch.Tensor | None, act: str = "linear", gain:
 
 
 def conv2d_resample(x: torch.Tensor, w: torch.Tensor, f: torch.Tensor | None = None, up: int = 1, down: int = 1,
-                    padding: int = 0, groups: int = 1, flip_weight: bool = True) -> torch.Tensor:
-    """A convolution with FIR up/down-sampling around it (the filter's padding folded into the conv's)."""
+                    padding: int = 0, groups: int = 1, flip_weight: bool = True,
+                    owner: nn.Module | None = None) -> torch.Tensor:
+    """A convolution with FIR up/down-sampling around it (the filter's padding folded into the conv's). The FIR
+    passes run as depthwise convs (`fir_pass`), their kernels kept on `owner` when one is given."""
     cout, cin_g, kh, kw = w.shape
     fw, fh = filter_size(f)
     px0 = px1 = py0 = py1 = padding
@@ -176,24 +178,23 @@ def conv2d_resample(x: torch.Tensor, w: torch.Tensor, f: torch.Tensor | None = N
         py0, py1 = py0 + (fh - down + 1) // 2, py1 + (fh - down) // 2
     if not flip_weight and up == 1:
         w = w.flip([2, 3])
+    pad = [px0, px1, py0, py1]
     if kw == 1 and kh == 1 and down > 1 and up == 1:
-        x = upfirdn2d(x, f, down=down, padding=[px0, px1, py0, py1])
-        return F.conv2d(x, w, groups=groups)
+        return F.conv2d(fir_pass(x, f, 1, down, pad, 1, owner), w, groups=groups)
     if kw == 1 and kh == 1 and up > 1 and down == 1:
         x = F.conv2d(x, w if flip_weight else w.flip([2, 3]), groups=groups)
-        return upfirdn2d(x, f, up=up, padding=[px0, px1, py0, py1], gain=up * up)
+        return fir_pass(x, f, up, 1, pad, up * up, owner)
     if down > 1 and up == 1:
-        x = upfirdn2d(x, f, padding=[px0, px1, py0, py1])
-        return F.conv2d(x, w, stride=down, groups=groups)
+        return F.conv2d(fir_pass(x, f, 1, 1, pad, 1, owner), w, stride=down, groups=groups)
     if up > 1:
-        return _conv_up(x, w, f, up, down, [px0, px1, py0, py1], groups, flip_weight)
+        return _conv_up(x, w, f, up, down, pad, groups, flip_weight, owner)
     if px0 == px1 and py0 == py1 and px0 >= 0 and py0 >= 0:
         return F.conv2d(x, w, padding=[py0, px0], groups=groups)
-    x = upfirdn2d(x, None, padding=[px0, px1, py0, py1])
+    x = upfirdn2d(x, None, padding=pad)
     return F.conv2d(x, w, groups=groups)
 
 
-def _conv_up(x, w, f, up, down, pad, groups, flip_weight):
+def _conv_up(x, w, f, up, down, pad, groups, flip_weight, owner):
     """Upsampling conv: a stride-`up` transposed conv, then the FIR filter with gain up²."""
     cout, cin_g, kh, kw = w.shape
     if groups == 1:
@@ -206,8 +207,22 @@ def _conv_up(x, w, f, up, down, pad, groups, flip_weight):
     if flip_weight:        # conv_transpose2d convolves; the caller asked for correlation
         w = w.flip([2, 3])
     x = F.conv_transpose2d(x, w, stride=up, padding=[pyt, pxt], groups=groups)
-    x = upfirdn2d(x, f, padding=[px0 + pxt, px1 + pxt, py0 + pyt, py1 + pyt], gain=up * up)
-    return upfirdn2d(x, f, down=down) if down > 1 else x
+    x = fir_pass(x, f, 1, 1, [px0 + pxt, px1 + pxt, py0 + pyt, py1 + pyt], up * up, owner)
+    return fir_pass(x, f, 1, down, 0, 1, owner) if down > 1 else x
+
+
+def fir_pass(x: torch.Tensor, f: torch.Tensor | None, up: int, down: int, padding, gain: float,
+             owner: nn.Module | None = None) -> torch.Tensor:
+    """upfirdn2d(x, f, up, down, padding, gain) (up or down, not both) through depthwise (transposed) convs,
+    the kernels kept on `owner` when given."""
+    if f is None or (up > 1 and down > 1):
+        return upfirdn2d(x, f, up=up, down=down, padding=padding, gain=gain)
+    c, transposed = x.shape[1], up > 1
+
+    def make():
+        return fir_kernels(f, c, gain, transposed=transposed)
+    ks = make() if owner is None else cached(owner, f"fir{c}x{gain}{'t' if transposed else ''}", (f,), make)
+    return fir_up(x, ks, up, padding) if transposed else fir_down(x, ks, down, padding)
 
 
 # ---------------------------------------------------------------- the fast path (inference)

@@ -12,10 +12,25 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ...errors import ModelFileError
-from .ops import FullyConnected, as_float, attr, bias_act, child, conv2d_resample, tensor, upsample2d
+from .ops import (
+    CHANNELS_LAST,
+    FullyConnected,
+    as_float,
+    attr,
+    bias_act,
+    cached,
+    child,
+    conv2d_resample,
+    filter_size,
+    fir_pass,
+    fresh,
+    lrelu_clamp_,
+    tensor,
+)
 from .unpickle import PersistentRecord
 
 
@@ -24,21 +39,35 @@ def _clamp(rec: PersistentRecord) -> float | None:
     return None if c is None else as_float(c)
 
 
-def modulated_conv2d(x, weight, styles, noise=None, up=1, padding=0, resample_filter=None, demodulate=True,
-                     flip_weight=True):
-    """Per-sample weights W * s (demodulated to unit norm per output channel), computed as x * s -> conv -> * d:
-    equal to the grouped per-sample conv, and independent of the batch."""
+def modulated_conv2d(x, weight, wsq, styles, conv):
+    """Per-sample weights W * s, demodulated to unit norm per output channel when wsq (W² summed over the kernel,
+    (O, I)) is given: -> (conv(x), the demodulation coefficients (N, O) still to apply, or None). Batched as
+    x * s -> conv; a single sample whose weight is smaller than its input folds s and d into the weight instead.
+    Equal to the grouped per-sample conv, and independent of the batch. conv(x, weight) is the layer's conv."""
     n = x.shape[0]
-    if demodulate:
-        wsq = weight.square().sum([2, 3])                                  # (O, I)
-        dcoefs = (styles.square() @ wsq.t() + 1e-8).rsqrt()                # (N, O)
-    x = x * styles.reshape(n, -1, 1, 1)
-    x = conv2d_resample(x, weight, f=resample_filter, up=up, padding=padding, flip_weight=flip_weight)
-    if demodulate:
-        x = x * dcoefs.reshape(n, -1, 1, 1)
-    if noise is not None:
-        x = x + noise
-    return x
+    dcoefs = None if wsq is None else (styles.square() @ wsq.t()).add_(1e-8).rsqrt_()     # (N, O)
+    if n == 1 and weight.numel() < x[0].numel():
+        scale = styles if dcoefs is None else dcoefs.t() * styles                          # (1, I) or (O, I)
+        return conv(x, weight * scale[:, :, None, None]), None
+    return conv(x * styles.reshape(n, -1, 1, 1), weight), dcoefs
+
+
+def epilogue(x, dcoefs, noise, b, act, gain, clamp):
+    """act(x * dcoefs + noise + b) * gain, clamped to +-clamp, with the gain folded into the terms (lrelu, relu and
+    linear are positively homogeneous): one multiply-add pass, then the activation, in place on the conv output.
+    noise: (H, W), (N, 1, H, W) or None; dcoefs: (N, C) or None; b: (C,) or None."""
+    if act not in ("linear", "lrelu", "relu"):
+        x = x if dcoefs is None else x * dcoefs.reshape(x.shape[0], -1, 1, 1)
+        return bias_act(x if noise is None else x + noise, b, act=act, gain=gain, clamp=clamp)
+    shift = torch.zeros((), dtype=x.dtype, device=x.device) if b is None else b.reshape(1, -1, 1, 1) * gain
+    scale = torch.tensor(gain, dtype=x.dtype, device=x.device) if dcoefs is None else \
+        dcoefs.reshape(x.shape[0], -1, 1, 1) * gain
+    x = torch.addcmul(shift, x, scale, out=x) if fresh(x) else torch.addcmul(shift, x, scale)
+    if noise is not None:        # a second pass: a (1, C, H, W) shift in another memory format would be slower
+        x = x.add_(noise * gain) if fresh(x) else x + noise * gain
+    if act == "relu":
+        x = x.relu_() if fresh(x) else x.relu()
+    return lrelu_clamp_(x, 0.2 if act == "lrelu" else 1.0, clamp)
 
 
 class SynthesisLayer(nn.Module):
@@ -58,6 +87,10 @@ class SynthesisLayer(nn.Module):
             self.register_buffer("noise_const", tensor(rec, "noise_const"))
             self.noise_strength = nn.Parameter(tensor(rec, "noise_strength"), requires_grad=False)
 
+    def _conv(self, x, w):
+        return conv2d_resample(x, w, f=self.resample_filter, up=self.up, padding=self.padding,
+                               flip_weight=self.up == 1, owner=self)
+
     def forward(self, x, w, noise_mode="const", gain=1.0):
         styles = self.affine(w)
         noise = None
@@ -65,10 +98,10 @@ class SynthesisLayer(nn.Module):
             noise = torch.randn(x.shape[0], 1, self.resolution, self.resolution, device=x.device) * self.noise_strength
         elif self.use_noise and noise_mode == "const":
             noise = self.noise_const * self.noise_strength
-        x = modulated_conv2d(x, self.weight, styles, noise=noise, up=self.up, padding=self.padding,
-                             resample_filter=self.resample_filter, flip_weight=self.up == 1)
+        wsq = cached(self, "wsq", (self.weight,), lambda: self.weight.square().sum([2, 3]))
+        x, dcoefs = modulated_conv2d(x, self.weight, wsq, styles, self._conv)
         clamp = self.conv_clamp * gain if self.conv_clamp is not None else None
-        return bias_act(x, self.bias, act=self.activation, gain=self.act_gain * gain, clamp=clamp)
+        return epilogue(x, dcoefs, noise, self.bias, self.activation, self.act_gain * gain, clamp)
 
 
 class ToRGBLayer(nn.Module):
@@ -83,8 +116,8 @@ class ToRGBLayer(nn.Module):
 
     def forward(self, x, w):
         styles = self.affine(w) * self.weight_gain
-        x = modulated_conv2d(x, self.weight, styles, demodulate=False)
-        return bias_act(x, self.bias, clamp=self.conv_clamp)
+        x, _ = modulated_conv2d(x, self.weight, None, styles, F.conv2d)
+        return epilogue(x, None, None, self.bias, "linear", 1.0, self.conv_clamp)
 
 
 class Conv2dLayer(nn.Module):
@@ -105,10 +138,11 @@ class Conv2dLayer(nn.Module):
         self.conv_clamp = _clamp(rec)
 
     def forward(self, x, gain=1.0):
-        x = conv2d_resample(x, self.weight * self.weight_gain, f=self.resample_filter, up=self.up, down=self.down,
-                            padding=self.padding, flip_weight=self.up == 1)
+        w = cached(self, "weight", (self.weight,), lambda: self.weight * self.weight_gain)
+        x = conv2d_resample(x, w, f=self.resample_filter, up=self.up, down=self.down, padding=self.padding,
+                            flip_weight=self.up == 1, owner=self)
         clamp = self.conv_clamp * gain if self.conv_clamp is not None else None
-        return bias_act(x, self.bias, act=self.activation, gain=self.act_gain * gain, clamp=clamp)
+        return epilogue(x, None, None, self.bias, self.activation, self.act_gain * gain, clamp)
 
 
 class SynthesisBlock(nn.Module):
@@ -131,21 +165,28 @@ class SynthesisBlock(nn.Module):
     def forward(self, x, img, ws, noise_mode="const"):
         w_iter = iter(ws.unbind(1))
         if self.in_channels == 0:
-            x = self.const.unsqueeze(0).repeat(ws.shape[0], 1, 1, 1)
+            x = self.const.unsqueeze(0).expand(ws.shape[0], -1, -1, -1).contiguous(memory_format=CHANNELS_LAST)
             x = self.conv1(x, next(w_iter), noise_mode)
         elif self.skip is not None:
             y = self.skip(x, gain=math.sqrt(0.5))
             x = self.conv0(x, next(w_iter), noise_mode)
-            x = y + self.conv1(x, next(w_iter), noise_mode, gain=math.sqrt(0.5))
+            x = self.conv1(x, next(w_iter), noise_mode, gain=math.sqrt(0.5))
+            x = x.add_(y) if fresh(x) else x + y
         else:
             x = self.conv0(x, next(w_iter), noise_mode)
             x = self.conv1(x, next(w_iter), noise_mode)
         if img is not None:
-            img = upsample2d(img, self.resample_filter)
+            img = fir_pass(img, self.resample_filter, 2, 1, _up_padding(self.resample_filter), 4, owner=self)
         if self.torgb is not None:
             y = self.torgb(x, next(w_iter))
-            img = y if img is None else img + y
+            img = y if img is None else (img.add_(y) if fresh(img) else img + y)
         return x, img
+
+
+def _up_padding(f: torch.Tensor, up: int = 2) -> list[int]:
+    """upsample2d's padding for filter f."""
+    fw, fh = filter_size(f)
+    return [(fw + up - 1) // 2, (fw - up) // 2, (fh + up - 1) // 2, (fh - up) // 2]
 
 
 class SynthesisNetwork(nn.Module):
@@ -169,7 +210,7 @@ class SynthesisNetwork(nn.Module):
         for block in self.blocks:
             x, img = block(x, img, ws.narrow(1, i, block.num_conv + block.num_torgb), noise_mode)
             i += block.num_conv
-        return img
+        return img.contiguous()
 
     def style_affines(self) -> list[FullyConnected]:
         return [m.affine for m in self.modules() if isinstance(m, SynthesisLayer | ToRGBLayer)]
