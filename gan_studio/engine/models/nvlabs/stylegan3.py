@@ -155,11 +155,18 @@ def add_bias(x: torch.Tensor, b: torch.Tensor, dcoefs: torch.Tensor | None) -> t
 CHUNK_BYTES = 4 << 20            # the filtered lrelu's upsampled intermediate per pass: about 4 MiB (cache-sized)
 
 
-def _chunk(x: torch.Tensor, up: int) -> int:
-    """Samples per pass of the filtered lrelu: its upsampled intermediate (x's size times up²) kept near CHUNK_BYTES,
-    so that it stays in cache and its memory is reused, not faulted in afresh for every layer."""
+def _chunks(x: torch.Tensor, up: int) -> list[tuple[slice, slice]]:
+    """(samples, channels) blocks of x for the filtered lrelu, a pass per block: its upsampled intermediate (the
+    block's size times up²) kept near CHUNK_BYTES, so that it stays in cache and its memory is reused rather than
+    faulted in afresh for every layer. Whole samples while one fits, else groups of channels (a multiple of 16, for
+    the vector width; the op is depthwise, channels are independent)."""
+    n, c = x.shape[:2]
     per_sample = x[0].numel() * x.element_size() * up * up
-    return max(1, CHUNK_BYTES // max(per_sample, 1))
+    if per_sample <= CHUNK_BYTES or c <= 16:
+        step = max(1, CHUNK_BYTES // max(per_sample, 1))
+        return [(slice(i, i + step), slice(0, c)) for i in range(0, n, step)]
+    group = min(c, max(16, (c * CHUNK_BYTES // per_sample) // 16 * 16))
+    return [(slice(i, i + 1), slice(j, j + group)) for i in range(n) for j in range(0, c, group)]
 
 
 class SynthesisLayer(nn.Module):
@@ -233,6 +240,14 @@ class SynthesisLayer(nn.Module):
                 and not any(self.padding))
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        """A batch whose samples are each larger than the conv weight and than a cache-sized block runs sample by
+        sample: each then folds its styles into the weight (no x * s pass) and nothing is batched that would stay
+        in cache anyway (the same result, as the layer is batch-independent)."""
+        if x.shape[0] > 1 and self.weight.numel() < x[0].numel() and x[0].numel() * x.element_size() > CHUNK_BYTES:
+            return torch.cat([self._forward(x[i:i + 1], w[i:i + 1]) for i in range(x.shape[0])])
+        return self._forward(x, w)
+
+    def _forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         styles = self.affine(w)
         if self.is_torgb:
             styles = styles * self.weight_gain
@@ -247,9 +262,18 @@ class SynthesisLayer(nn.Module):
         if self.up_filter is None:
             return lrelu_clamp_(x * self.act_gain if self.act_gain != 1 else x, self.slope, self.conv_clamp)
         ku, kd = cached(self, "filters", (self.up_filter, self.down_filter), lambda: self._filters(self.out_channels))
-        parts = [fir_down(lrelu_clamp_(fir_up(p, ku, self.up_factor, self.padding), self.slope, self.conv_clamp),
-                          kd, self.down_factor) for p in x.split(_chunk(x, self.up_factor))]
-        return parts[0] if len(parts) == 1 else torch.cat(parts)
+        blocks = _chunks(x, self.up_factor)
+        parts = [self._filtered(x[ns, cs], [k[cs] for k in ku], [k[cs] for k in kd]) for ns, cs in blocks]
+        if len(parts) == 1:
+            return parts[0]
+        rows = [torch.cat([p for p, (ns, _) in zip(parts, blocks) if ns.start == i], 1)
+                for i in sorted({ns.start for ns, _ in blocks})]
+        return rows[0] if len(rows) == 1 else torch.cat(rows)
+
+    def _filtered(self, x: torch.Tensor, ku: list[torch.Tensor], kd: list[torch.Tensor]) -> torch.Tensor:
+        """Upsample (gains folded in), lrelu, clamp, downsample: the filtered lrelu after its bias."""
+        x = lrelu_clamp_(fir_up(x, ku, self.up_factor, self.padding), self.slope, self.conv_clamp)
+        return fir_down(x, kd, self.down_factor)
 
 
 class SynthesisNetwork(nn.Module):
