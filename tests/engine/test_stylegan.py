@@ -86,7 +86,8 @@ def test_tanh_output_squashes_the_same_image_in_training_and_eval(tmp_path):
         # eval mode renders row by row, so its reference is the raw image row by row too
         raw_rows = torch.cat([plain.synthesis(ws[i:i + 1], noise_mode="const") for i in range(ws.shape[0])])
         for mode, ref in ((squashed.train(), raw), (squashed.eval(), raw_rows)):
-            assert maxdiff(mode.synthesis(ws, noise_mode="const"), torch.tanh(ref)) <= 1e-6
+            # float32 summation order differs between the batched and per-row paths (~1e-6 on some CPUs)
+            assert maxdiff(mode.synthesis(ws, noise_mode="const"), torch.tanh(ref)) <= 1e-5
         squashed.eval()
         D = build("stylegan2", "critic", squashed.cfg.to_dict())
         meta = {"kind": "image-generator", "arch": "stylegan2", "config": squashed.cfg.to_dict(), "name": "t",
