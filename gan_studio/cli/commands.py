@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..engine.errors import UserError
 from .common import _arguments, _code_args, _load_generator, _load_z, _model_args, _sample_codes, command
+from .direction_edits import add_direction_args, direction_edit
 
 # ------------------------------------------------------------------ models / info
 
@@ -77,9 +78,7 @@ def _sample_args(sp):
     sp.add_argument("--cols", type=int, default=None, help="grid columns (PNG)")
     sp.add_argument("--scale", type=int, default=1, help="nearest-neighbour upscale of the PNG")
     _code_args(sp)
-    sp.add_argument("--directions", default=None, help="a directions .safetensors file (see `discover`)")
-    sp.add_argument("--shift", action="append", default=[], metavar="INDEX:EPS",
-                    help="shift along direction INDEX by EPS (repeatable; needs --directions)")
+    add_direction_args(sp)
     sp.add_argument("--drs", action="store_true",
                     help="discriminator rejection sampling: try seeds S, S+1, … and keep the first N the model's "
                          "critic accepts (accepted seeds and the acceptance rate go to stderr)")
@@ -100,38 +99,26 @@ def _sample_args(sp):
                     help="DRS: the critic's fine-tuning steps with --data (default 1000, batch 64)")
 
 
-def _parse_shifts(items: list[str]) -> dict[int, float]:
-    out: dict[int, float] = {}
-    for item in items:
-        try:
-            k, eps = item.split(":")
-            out[int(k)] = out.get(int(k), 0.0) + float(eps)
-        except ValueError:
-            raise UserError(f"bad --shift {item!r}: use INDEX:EPS, e.g. 3:-2.5") from None
-    return out
-
-
 def _shifted_images(G, z, args, device, codes: dict | None = None):
     """Images for latents z, with --directions/--shift edits and the chosen class / codes applied."""
     import torch
 
     from ..engine.latent.codes import apply_codes
-    from ..engine.latent.directions import apply_shifts, load_directions
+    from ..engine.latent.directions import apply_shifts
     from ..engine.latent.sampling import generate, synthesize
     psi, cutoff, noise = args.truncation, getattr(args, "cutoff", None), getattr(args, "noise", "const")
     if cutoff is not None and not 0 < cutoff <= G.num_ws:
         raise UserError(f"--cutoff must be between 1 and {G.num_ws} (this model's number of ws), not {cutoff}")
-    if not args.directions:
-        if args.shift:
-            raise UserError("--shift needs --directions FILE")
+    edit = direction_edit(G, args)
+    if edit is None:
         if not codes:
             return generate(G, z, truncation_psi=psi, truncation_cutoff=cutoff, noise_mode=noise, device=device)
         with torch.no_grad():
             ws = G.mapping(z.to(device), truncation_psi=psi, truncation_cutoff=cutoff)
         return synthesize(G, apply_codes(G, ws, codes), noise_mode=noise, device=device)
-    ds = load_directions(args.directions, G)
+    ds, shifts, layers = edit
     with torch.no_grad():
-        kind, lat = apply_shifts(G, ds, z=z.to(device), shifts=_parse_shifts(args.shift), truncation_psi=psi)
+        kind, lat = apply_shifts(G, ds, z=z.to(device), shifts=shifts, truncation_psi=psi, layers=layers)
         if kind == "z" and not codes:
             return generate(G, lat, truncation_psi=psi, truncation_cutoff=cutoff, noise_mode=noise, device=device)
         ws = G.mapping(lat, truncation_psi=psi, truncation_cutoff=cutoff) if kind == "z" else lat

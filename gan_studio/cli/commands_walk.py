@@ -24,6 +24,7 @@ from ..engine.jobs.walks import (
 from ..engine.latent.walks import EASINGS, METHODS
 from ..engine.metrics.rca import RCABudget, rca_iter
 from .common import _arguments, _code_args, _load_generator, _load_z, _model_args, _sample_codes, command
+from .direction_edits import add_direction_args, direction_edit
 
 # ------------------------------------------------------------------ walk
 
@@ -45,6 +46,7 @@ def _walk_args(sp):
     sp.add_argument("--out", required=True, help=".gif, .mp4, .npy (float32 (N, C, H, W)) or NAME.png (frames)")
     sp.add_argument("--fps", type=float, default=float(DEFAULT_FPS), help=HELP["fps"])
     sp.add_argument("--scale", type=int, default=DEFAULT_SCALE, help="nearest-neighbour upscale for GIF/MP4/PNG")
+    add_direction_args(sp)          # the same edit on every frame (layer ranges honoured)
 
 
 def walk_spec(G, args) -> WalkSpec:
@@ -62,10 +64,20 @@ def walk_spec(G, args) -> WalkSpec:
 
 
 def walk_latents(G, args):
-    """The walk's ws (frames, num_ws, w_dim) on the CPU (`walk_frames_ws`, the Walks tab's path), with --class /
-    --code then held fixed on every frame."""
+    """The walk's ws (frames, num_ws, w_dim) on the CPU (`walk_frames_ws`, the Walks tab's path), every frame
+    shifted by --directions/--shift/--preset (each direction on its layer range), then --class / --code held fixed
+    on every frame."""
     from ..engine.latent.codes import apply_codes
-    return apply_codes(G, walk_frames_ws(G, walk_spec(G, args)), _sample_codes(G, args))
+    from ..engine.latent.directions import apply_shifts
+    ws = walk_frames_ws(G, walk_spec(G, args))
+    edit = direction_edit(G, args)
+    if edit is not None:
+        ds, shifts, layers = edit
+        if ds.space == "z" and G.num_ws > 1:
+            raise UserError("walk --directions shifts every frame's ws: these directions live in z, so use "
+                            "w-space directions for this style generator (discover --space w)")
+        _, ws = apply_shifts(G, ds, ws=ws, shifts=shifts, layers=layers)
+    return apply_codes(G, ws, _sample_codes(G, args))
 
 
 @command("walk", "render a latent walk through keyframes (or a random loop) to GIF, MP4, PNG frames or .npy")

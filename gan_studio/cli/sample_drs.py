@@ -40,8 +40,9 @@ def drs_images(args, bundle, G, device):
     """Accepted images (N, C, H, W) for `sample --drs`; the run's figures go to stderr."""
     from ..engine.latent.drs import DEFAULT_BURN_IN, DEFAULT_PERCENTILE, check_percentile, drs_iter
     from ..engine.latent.drs_calibration import calibration_dir, critic_of, resolve_calibration
-    if args.z or args.directions or args.shift:
-        raise UserError("--drs picks its own seeds: use --seed S --n N, without --z, --directions or --shift")
+    if args.z or args.directions or args.shift or args.preset:
+        raise UserError("--drs picks its own seeds: use --seed S --n N, without --z, --directions, --shift or "
+                        "--preset")
     percentile = check_percentile(DEFAULT_PERCENTILE if args.drs_percentile is None else args.drs_percentile)
     burn_n = DEFAULT_BURN_IN if args.drs_burn_in is None else args.drs_burn_in
     critic = critic_of(bundle).to(device)

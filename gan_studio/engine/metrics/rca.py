@@ -3,69 +3,137 @@
 A fresh reconstructor is trained with a fixed budget (the same for every method, so numbers compare) to
 tell which direction moved an image pair, then scored on held-out pairs. Shifts use the discovery shift
 distribution (ε = 6·U(−1, 1), |ε| ≥ 0.5), scaled by the direction set's shift_scale.
+
+Two published protocols (`BUDGETS`):
+    "fast"  (default) the training pairs are rendered once and the reconstructor (GANLatentDiscovery's LeNet,
+            width 4) takes epochs over them, so a step costs only its own forward/backward: about 40 s on a
+            2-core CPU for the shipped MNIST generator.
+    "full"  the first release's protocol: new pairs every step, the wide reconstructor, 6,000 steps (12 min).
 """
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
 
 from ..device import device_of
 from ..latent.directions.core import DirectionSet
-from ..latent.directions.voynov import PRESETS, PairRenderer, Reconstructor, pair_input, sample_shifts
+from ..latent.directions.reconstructors import Reconstructor, input_channels, pair_input
+from ..latent.directions.voynov import PRESETS, PairRenderer, sample_shifts
+
+CACHE_BYTES = 768 << 20           # the fast protocol's rendered pairs: at most this much memory
 
 
 @dataclass(frozen=True)
 class RCABudget:
-    """The one fixed budget every method is scored with. 6,000 cosine-decayed steps: at 2,000 constant-lr steps the
-    fresh reconstructor was the bottleneck (the same 10-minute Voynov directions scored 0.794 there, 0.819 with a
-    cosine decay, 0.880 at 6,000 constant and 0.902 at 6,000 cosine), and random directions never left chance."""
-    steps: int = 6000
-    batch: int = 32
-    eval_pairs: int = 3000
-    lr: float = 1e-3
-    width: int = 2
+    """One fixed budget every method is scored with. `protocol` "cached": `train_pairs` pairs rendered once,
+    `steps` optimizer steps of `batch` pairs drawn from them (epochs); "fresh": every step renders new pairs."""
+    protocol: str = "cached"
+    steps: int = 1000
+    batch: int = 128
+    eval_pairs: int = 4000
+    lr: float = 2e-3
+    width: int = 4
+    arch: str = "lenet"
     pair_input: str = "concat+diff"
     schedule: str = "cosine"          # "cosine" (lr decays to 0 over the steps) or "constant"
+    train_pairs: int = 16384
 
     def __post_init__(self) -> None:
         if self.schedule not in ("constant", "cosine"):
             raise ValueError(f"RCA schedule must be 'constant' or 'cosine', not {self.schedule!r}")
+        if self.protocol not in ("cached", "fresh"):
+            raise ValueError(f"RCA protocol must be 'cached' or 'fresh', not {self.protocol!r}")
 
     def describe(self) -> str:
         lr = f"Adam lr {self.lr}" + (", cosine decay to 0" if self.schedule == "cosine" else "")
-        return (f"fresh reconstructor (LeNet-style, width {self.width}, input {self.pair_input}), "
-                f"{self.steps} steps of batch {self.batch}, {lr}; accuracy on {self.eval_pairs} "
+        pairs = (f"{self.train_pairs} pairs rendered once" if self.protocol == "cached"
+                 else "new pairs every step")
+        return (f"fresh reconstructor ({self.arch}, width {self.width}, input {self.pair_input}), "
+                f"{self.steps} steps of batch {self.batch}, {pairs}, {lr}; accuracy on {self.eval_pairs} "
                 f"held-out pairs")
 
 
+FULL = RCABudget(protocol="fresh", steps=6000, batch=32, eval_pairs=3000, lr=1e-3, width=2, arch="wide")
+BUDGETS = {"fast": RCABudget(), "full": FULL}
+
+
+def budget_named(name: str, **overrides) -> RCABudget:
+    if name not in BUDGETS:
+        raise ValueError(f"RCA protocol must be one of {', '.join(BUDGETS)}, not {name!r}")
+    return replace(BUDGETS[name], **{k: v for k, v in overrides.items() if v is not None})
+
+
+class _Pairs:
+    """Renders (pair input, direction index) batches of a direction set, from a seeded stream."""
+
+    def __init__(self, G, ds: DirectionSet, budget: RCABudget, seed: int):
+        self.G, self.budget, self.k = G, budget, ds.k
+        self.device = device_of(G)
+        self.dirs = ds.directions.to(self.device)
+        self.pairs = PairRenderer(G, ds.space, ds.shift_scale)
+        self.gen = torch.Generator().manual_seed(seed)
+
+    def images(self, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        z = torch.randn(n, self.G.z_dim, generator=self.gen).to(self.device)
+        k, eps = sample_shifts(n, self.k, PRESETS["paper"], self.gen, self.device)
+        with torch.no_grad():
+            base = self.pairs.base(z)
+            a, b = self.pairs.render(base), self.pairs.render(base, self.dirs[k] * eps[:, None])
+        return a, b, k
+
+    def batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        a, b, k = self.images(n)
+        return pair_input(a, b, self.budget.pair_input), k
+
+
+def _cache(src: _Pairs, n: int) -> Iterator[dict | tuple]:
+    """Render n training pairs once (float16, resized as the reconstructor sees them), in chunks of 256."""
+    a0, b0, _ = src.images(1)
+    x0 = pair_input(a0, b0, "concat")
+    n = max(1, min(n, CACHE_BYTES // (x0[0].numel() * 2)))
+    xs = torch.empty(n, *x0.shape[1:], dtype=torch.float16, device=src.device)
+    ks = torch.empty(n, dtype=torch.long, device=src.device)
+    for i in range(0, n, 256):
+        m = min(256, n - i)
+        a, b, k = src.images(m)
+        xs[i:i + m], ks[i:i + m] = pair_input(a, b, "concat").half(), k
+        yield {"stage": "rendering", "step": i + m, "total": n}
+    yield xs, ks
+
+
+def _expand(x: torch.Tensor, mode: str, c: int) -> torch.Tensor:
+    x = x.float()
+    return x if mode == "concat" else torch.cat([x, x[:, c:] - x[:, :c]], 1)
+
+
 def rca_iter(G, ds: DirectionSet, budget: RCABudget = RCABudget(), seed: int = 0) -> Iterator[dict]:
-    """Yields training progress, then {"rca": accuracy, ...}."""
+    """Yields progress ({"stage": "rendering" | "training", "step", "total", ...}), then {"rca": accuracy, ...}."""
     G = G.eval()
-    device = device_of(G)
-    preset = PRESETS["paper"]
-    dirs = ds.directions.to(device)
-    pairs = PairRenderer(G, ds.space, ds.shift_scale)
+    src = _Pairs(G, ds, budget, seed)
     torch.manual_seed(seed)
-    rec = Reconstructor(G.img_channels * (2 if budget.pair_input == "concat" else 3), ds.k, budget.width).to(device)
+    rec = Reconstructor(input_channels(G.img_channels, budget.pair_input), ds.k, budget.width,
+                        budget.arch).to(src.device)
     opt = torch.optim.Adam(rec.parameters(), lr=budget.lr)
     sched = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=budget.steps)
              if budget.schedule == "cosine" else None)
-    gen = torch.Generator().manual_seed(seed)
-
-    def batch(n: int):
-        z = torch.randn(n, G.z_dim, generator=gen).to(device)
-        k, eps = sample_shifts(n, ds.k, preset, gen, device)
-        with torch.no_grad():
-            base = pairs.base(z)
-            x = pair_input(pairs.render(base), pairs.render(base, dirs[k] * eps[:, None]), budget.pair_input)
-        return x, k
-
+    cache = None
+    if budget.protocol == "cached":
+        for item in _cache(src, budget.train_pairs):
+            if isinstance(item, dict):
+                yield item
+            else:
+                cache = item
+    order = torch.Generator().manual_seed(seed + 7)
     for step in range(1, budget.steps + 1):
         rec.train()
-        x, k = batch(budget.batch)
+        if cache is None:
+            x, k = src.batch(budget.batch)
+        else:
+            idx = torch.randint(0, cache[0].shape[0], (budget.batch,), generator=order).to(src.device)
+            x, k = _expand(cache[0][idx], budget.pair_input, G.img_channels), cache[1][idx]
         loss = F.cross_entropy(rec(x)[0], k)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -74,16 +142,19 @@ def rca_iter(G, ds: DirectionSet, budget: RCABudget = RCABudget(), seed: int = 0
             sched.step()
         if step % 50 == 0 or step == budget.steps:
             yield {"stage": "training", "step": step, "total": budget.steps, "loss": loss.detach().item()}
+    yield {"stage": "done", "rca": _score(rec, src, budget, seed), "k": ds.k, "method": ds.method,
+           "budget": budget.describe()}
+
+
+def _score(rec, src: _Pairs, budget: RCABudget, seed: int) -> float:
     rec.eval()
-    gen.manual_seed(seed + 1_000_003)                        # held-out pairs: a different stream
+    src.gen.manual_seed(seed + 1_000_003)                    # held-out pairs: a different stream
     correct = 0
     with torch.no_grad():
         for i in range(0, budget.eval_pairs, 250):
-            n = min(250, budget.eval_pairs - i)
-            x, k = batch(n)
+            x, k = src.batch(min(250, budget.eval_pairs - i))
             correct += (rec(x)[0].argmax(1) == k).sum().item()
-    yield {"stage": "done", "rca": correct / budget.eval_pairs, "k": ds.k, "method": ds.method,
-           "budget": budget.describe()}
+    return correct / budget.eval_pairs
 
 
 def rca(G, ds: DirectionSet, budget: RCABudget = RCABudget(), seed: int = 0) -> dict:

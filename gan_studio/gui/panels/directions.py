@@ -7,11 +7,10 @@ edits and the chart render through the app's RenderWorker under their own tags, 
 """
 from __future__ import annotations
 
-import shlex
 from pathlib import Path
 
 from PySide6.QtCore import QTimer, Signal, Slot
-from PySide6.QtWidgets import QDoubleSpinBox, QFileDialog, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from ...engine.errors import UserError
 from ...engine.jobs.directions import DiscoveryJob, run_discovery, run_rca
@@ -19,15 +18,14 @@ from ...engine.latent.directions import METHODS, PRESETS, DirectionSet, load_dir
 from ...engine.latent.directions.core import latent_dim, latent_space
 from ...engine.latent.state import Latent
 from ...engine.metrics.rca import RCABudget
-from ..state import AppContext, LoadedModel, model_ref
+from ..state import AppContext, LoadedModel
 from ..widgets.direction_editor import DirectionEditor
 from ..widgets.direction_pages import label
 from ..widgets.discovery_bar import DiscoveryBar
 from ..widgets.training_curves import TrainingCurves
 from ..workers import TaskWorker
 from .base import Panel
-
-FILTER = "Directions (*.safetensors)"
+from .directions_files import ask_path, cli_hint
 
 
 class DirectionsPanel(Panel):
@@ -113,6 +111,8 @@ class DirectionsPanel(Panel):
         self.save_btn.clicked.connect(self._save_clicked)
         self.rca_btn.clicked.connect(self.measure_rca)
         self.editor.meta_changed.connect(self._update_set_label)
+        self.editor.limit_wanted.connect(self._widen_range)
+        self.editor.presets.directions_file = lambda: self.file
 
     # ------------------------------------------------------------ model
     def on_model_changed(self, model: LoadedModel | None) -> None:
@@ -262,8 +262,9 @@ class DirectionsPanel(Panel):
             self.bar.show_text("stopped before the first step: no directions yet")
         else:
             same_run = self.ds is not None and self._ds_seq == job.seq and self.ds.k == ds.k
-            if same_run:                                  # a resumed run keeps the user's names and flags
-                ds.names, ds.starred, ds.hidden = self.ds.names, self.ds.starred, self.ds.hidden
+            if same_run:                                  # a resumed run keeps the user's names, flags, ranges
+                for name in ("names", "starred", "hidden", "layers", "presets"):
+                    setattr(ds, name, getattr(self.ds, name))
             self.set_directions(ds, keep_view=same_run)
             self._ds_seq = job.seq
             done = "stopped" if stopped else "done"
@@ -299,6 +300,8 @@ class DirectionsPanel(Panel):
         parts.append(f"RCA {ds.rca:.3f}" if ds.rca is not None else "RCA not measured")
         parts += [f"{len(ds.starred)} starred"] if ds.starred else []
         parts += [f"{len(ds.hidden)} hidden"] if ds.hidden else []
+        parts += [f"{len(ds.layers)} on layer ranges"] if ds.layers else []
+        parts += [f"{len(ds.presets)} preset{'s' * (len(ds.presets) != 1)}"] if ds.presets else []
         parts += [self.file.name] if self.file else []
         self.set_label.setText(ds.method)
         self.set_info.setText("   " + " · ".join(parts))
@@ -362,39 +365,21 @@ class DirectionsPanel(Panel):
         self.ctx.status.emit(f"Loaded {ds.k} {ds.method} directions from {Path(path).name}")
         return ds
 
-    def _ask(self, save: bool) -> str:
-        folder = str(self.ctx.settings.value("paths/directions_dir", str(Path.home())))
-        if save:
-            stem = Path(self.ctx.model.name).stem if self.ctx.model else "model"
-            path, _ = QFileDialog.getSaveFileName(self, "Save directions",
-                                                  str(Path(folder) / f"{stem}-{self.ds.method}.safetensors"), FILTER)
-            if path and not path.endswith(".safetensors"):
-                path += ".safetensors"
-        else:
-            path, _ = QFileDialog.getOpenFileName(self, "Load directions", folder, f"{FILTER};;All files (*)")
-        if path:
-            self.ctx.settings.set_value("paths/directions_dir", str(Path(path).parent))
-        return path
+    @Slot(float)
+    def _widen_range(self, reach: float) -> None:
+        self.range_box.setValue(max(self.range_box.value(), reach))    # the editor's limit follows
 
     @Slot()
     def _save_clicked(self) -> None:
-        path = self._ask(save=True) if self.ds is not None else ""
+        path = ask_path(self, save=True) if self.ds is not None else ""
         if path:
             self.save_to(path)
 
     @Slot()
     def _load_clicked(self) -> None:
-        path = self._ask(save=False)
+        path = ask_path(self, save=False)
         if path:
             self.load_from(path)
 
     def _cli_hint(self, shifts: dict[int, float]) -> str:
-        base, model = self.editor.base, self.ctx.model
-        if base is None or base.seed is None or model is None:
-            return "(the command line renders seeds: pick a grid tile in the Sampling tab)"
-        if self.file is None:
-            return "(save the directions to get the equivalent gan-studio sample call)"
-        cmd = (f"gan-studio sample --model {model_ref(model)} --seed {base.seed} "
-               f"--directions {shlex.quote(str(self.file))}")
-        cmd += "".join(f" --shift {k}:{eps:g}" for k, eps in shifts.items())
-        return cmd + f" --out seed{base.seed}-edit.png"
+        return cli_hint(self.ctx.model, self.editor.base, self.file, shifts, self.ds, self._G)

@@ -17,9 +17,13 @@ from ...engine.errors import UserError
 from ...engine.imaging import save_grid
 from ...engine.latent.directions import DirectionSet, apply_shifts
 from ...engine.latent.directions.core import z_shift_in_ws
+from ...engine.latent.directions.layers import format_range, layer_masks, ranges_apply
+from ...engine.latent.directions.presets import Preset
+from ...engine.latent.mixing import ws_resolutions
 from ...engine.latent.state import Latent
 from ...engine.render import RenderRequest, RenderResult
 from .direction_pages import ChartPage, EditPage
+from .direction_presets import PresetBar
 
 
 def chart_shifts(limit: float, n: int) -> list[float]:
@@ -52,7 +56,9 @@ def chart_latents(G, ds: DirectionSet, latent: Latent, rows: list[int],
         return "z", point.cpu() + delta
     if ds.space == "z":                                                 # a z latent with chosen codes
         delta = z_shift_in_ws(G, delta)
-    return "ws", point.cpu() + delta[:, None, :]
+        return "ws", point.cpu() + delta[:, None, :]
+    masks = layer_masks(ds.layers, rows, point.shape[1]).repeat_interleave(len(shifts), 0)   # (R*S, num_ws)
+    return "ws", point.cpu() + delta[:, None, :] * masks[:, :, None]    # each row on its direction's layers
 
 
 def format_shift(eps: float) -> str:
@@ -64,7 +70,8 @@ class DirectionEditor(QTabWidget):
     edit_shown = Signal(int)        # request id of each edit displayed
     chart_shown = Signal(int)       # request id of each chart displayed
     sent = Signal(object)           # the Latent sent to the sample view
-    meta_changed = Signal()         # a rename, star or hide
+    meta_changed = Signal()         # a rename, star, hide or layer range
+    limit_wanted = Signal(float)    # a preset needs sliders that reach this far
 
     def __init__(self, ctx, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -85,6 +92,8 @@ class DirectionEditor(QTabWidget):
         self.cli_hint = None                               # callable(shifts) -> str, set by the panel
         self.edit, self.chart = EditPage(), ChartPage()
         self.list = self.edit.list
+        self.presets = PresetBar(self)
+        self.edit.bar.addWidget(self.presets)
         self.addTab(self.edit, "Sliders")
         self.addTab(self.chart, "Chart")
         self._connect()
@@ -93,6 +102,7 @@ class DirectionEditor(QTabWidget):
         self.ctx.renderer.rendered.connect(self._on_rendered)
         self.list.shifts_changed.connect(self.request_edit)
         self.list.meta_changed.connect(self._meta_changed)
+        self.presets.changed.connect(self.meta_changed)
         self.edit.reset_all_btn.clicked.connect(self.list.reset_all)
         self.edit.starred_first.toggled.connect(self._order_changed)
         self.edit.show_hidden.toggled.connect(self._order_changed)
@@ -118,7 +128,7 @@ class DirectionEditor(QTabWidget):
         if ds is None:
             self.list.clear("")
         else:
-            self.list.set_directions(ds.names, ds.starred, ds.hidden, limit)
+            self.list.set_directions(ds.names, ds.starred, ds.hidden, limit, self.layer_resolutions(), ds.layers)
             for k, eps in (shifts or {}).items():
                 if k < ds.k:
                     self.list.rows[k].set_shift(eps, notify=False)
@@ -145,15 +155,28 @@ class DirectionEditor(QTabWidget):
 
     def _update_enabled(self) -> None:
         has = self.ds is not None
+        self.presets.refresh()
         for w in (self.edit.reset_all_btn, self.edit.send_btn, self.chart.save_btn, self.edit.starred_first,
                   self.edit.show_hidden):
             w.setEnabled(has)
+
+    def layer_resolutions(self) -> list[int] | None:
+        """The ws resolutions when these directions can act on layer ranges (w-space, style generator), else None."""
+        if self.G is None or self.ds is None or not ranges_apply(self.G, self.ds.space):
+            return None
+        return ws_resolutions(self.G)
 
     @Slot(str, int)
     def _meta_changed(self, what: str, k: int) -> None:
         if self.ds is None:
             return
         row = self.list.rows[k]
+        if what == "layers":
+            self._set_range(k, row.layer_range())
+            self.meta_changed.emit()
+            self.request_edit()
+            self.invalidate_chart()
+            return
         if what == "name":
             self.ds.names[k] = row.name_edit.text().strip() or f"direction {k}"
         else:
@@ -164,6 +187,35 @@ class DirectionEditor(QTabWidget):
                 self.ds.starred = sorted(flags)
             else:
                 self.ds.hidden = sorted(flags)
+        self.meta_changed.emit()
+        self.invalidate_chart()
+
+    def _set_range(self, k: int, r: tuple[int, int] | None) -> None:
+        if r is None or tuple(r) == (0, self.G.num_ws):
+            self.ds.layers.pop(k, None)
+        else:
+            self.ds.layers[k] = tuple(r)
+
+    def apply_preset(self, preset: Preset) -> None:
+        """Sliders to the preset's amounts (the rest to 0), its directions' layer ranges, names and stars."""
+        if self.ds is None:
+            return
+        reach = max((abs(v) for v in preset.shifts.values()), default=0.0)
+        if reach > self.limit:
+            self.limit_wanted.emit(reach)
+        ranged = self.layer_resolutions() is not None
+        for k in preset.shifts:
+            row = self.list.rows[k]
+            if ranged:
+                self._set_range(k, preset.layers.get(k))      # none: every layer
+                row.set_layer_range(self.ds.layers.get(k))
+            if k in preset.names:
+                self.ds.names[k] = preset.names[k]
+                row.name_edit.setText(preset.names[k])
+            row.set_state(k in preset.starred, row.is_hidden())
+        self.ds.starred = sorted(set(self.ds.starred) - set(preset.shifts) | set(preset.starred))
+        self.list.set_starred_first(self.edit.starred_first.isChecked())
+        self.list.set_shifts(preset.shifts)                 # one shifts_changed: one edit request
         self.meta_changed.emit()
         self.invalidate_chart()
 
@@ -179,6 +231,9 @@ class DirectionEditor(QTabWidget):
         with torch.no_grad():
             kind, t = apply_shifts(self.G, self.ds, z=self.base.z, ws=self.base.ws, shifts=shifts)
         info = {"shifts": {k: round(v, 3) for k, v in sorted(shifts.items())}}
+        ranged = {k: format_range(self.ds.layers[k], self.G) for k in sorted(shifts) if k in self.ds.layers}
+        if ranged:
+            info["layers"] = ranged
         codes = dict(self.base.codes)          # a chosen class / InfoGAN codes stay chosen
         return Latent(z=t, source="direction", info=info, codes=codes) if kind == "z" else \
             Latent(ws=t, source="direction", info=info, codes=codes)
@@ -277,7 +332,8 @@ class DirectionEditor(QTabWidget):
         _, rows, shifts = self._pending_chart
         px = result.pixels
         px = px.reshape(len(rows), len(shifts), *px.shape[1:])
-        names = [("★ " if k in self.ds.starred else "") + f"{k} · {self.ds.names[k]}" for k in rows]
+        names = [("★ " if k in self.ds.starred else "") + f"{k} · {self.ds.names[k]}" +
+                 (f" · {self._range_label(k)}" if k in self.ds.layers else "") for k in rows]
         self.chart.chart.set_chart(np.ascontiguousarray(px), names, [format_shift(e) for e in shifts],
                                    center=len(shifts) // 2 if len(shifts) % 2 else -1)
         self.chart_images = result.images
@@ -285,6 +341,10 @@ class DirectionEditor(QTabWidget):
                                   f"to {format_shift(shifts[-1])} · {self.base.label()}")
         self.shown_chart_id = result.request_id
         self.chart_shown.emit(result.request_id)
+
+    def _range_label(self, k: int) -> str:
+        text = format_range(self.ds.layers[k], self.G)
+        return f"ws {text}" if text[0].isdigit() else text
 
     def save_chart(self, path: str | Path, scale: int = 2) -> Path:
         if self.chart_images is None:

@@ -49,6 +49,7 @@ class EditPage(QWidget):
             bar.addWidget(w)
         bar.addSpacing(12)
         bar.addWidget(self.shift_summary, 1)
+        self.bar = bar                                  # the editor adds its preset controls here
         self.list = DirectionList()
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.list)

@@ -1,4 +1,5 @@
-"""One slider row per direction: star, editable name, a ± shift slider with its value, reset, hide.
+"""One slider row per direction: star, editable name, a ± shift slider with its value, the layers it moves (w-space
+directions on a style generator only), reset, hide.
 
 `DirectionList` owns the rows of a direction set and reports edits as signals; it knows nothing about
 generators or rendering. Hidden rows collapse unless "show hidden" is on; "starred first" reorders.
@@ -8,6 +9,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QScrollArea, QToolButton, QVBoxLayout, QWidget
 from superqt import QLabeledDoubleSlider
+
+from .layer_range import LayerRangeBox
 
 STAR_ON, STAR_OFF = "★", "☆"
 ROW_STYLE = """
@@ -29,10 +32,13 @@ class DirectionRow(QFrame):
     renamed = Signal(int, str)
     star_toggled = Signal(int, bool)
     hide_toggled = Signal(int, bool)
+    range_changed = Signal(int)
 
-    def __init__(self, index: int, name: str, limit: float, parent: QWidget | None = None) -> None:
+    def __init__(self, index: int, name: str, limit: float, resolutions: list[int] | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.index = index
+        self.range_box = LayerRangeBox(resolutions) if resolutions else None
         self.number = QLabel(f"{index}")
         self.number.setProperty("role", "subtle")
         self.number.setFixedWidth(24)
@@ -44,7 +50,7 @@ class DirectionRow(QFrame):
         self.slider = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
         self.slider.setDecimals(2)
         self.slider.setSingleStep(0.05)
-        self.slider.setMinimumWidth(160)
+        self.slider.setMinimumWidth(120 if resolutions else 160)
         self.set_limit(limit)
         self.reset_btn = self._tool("↺", "rowtool", "Reset this shift to 0")
         self.reset_btn.setCheckable(False)
@@ -54,8 +60,11 @@ class DirectionRow(QFrame):
         lay.setContentsMargins(4, 2, 4, 2)
         lay.setSpacing(6)
         for w, stretch in ((self.number, 0), (self.star_btn, 0), (self.name_edit, 0), (self.slider, 1),
-                           (self.reset_btn, 0), (self.hide_btn, 0)):
-            lay.addWidget(w, stretch)
+                           (self.range_box, 0), (self.reset_btn, 0), (self.hide_btn, 0)):
+            if w is not None:
+                lay.addWidget(w, stretch)
+        if self.range_box is not None:
+            self.range_box.changed.connect(self._range_changed)
         self.star_btn.toggled.connect(self._star)
         self.hide_btn.toggled.connect(self._hide)
         self.reset_btn.clicked.connect(self.reset)
@@ -87,6 +96,18 @@ class DirectionRow(QFrame):
     @Slot()
     def reset(self) -> None:
         self.set_shift(0.0)
+
+    def layer_range(self) -> tuple[int, int] | None:
+        """(start, end) ws this direction moves, end exclusive; None without a range chooser."""
+        return self.range_box.value() if self.range_box is not None else None
+
+    def set_layer_range(self, r: tuple[int, int] | None, notify: bool = False) -> None:
+        if self.range_box is not None:
+            self.range_box.set_value(r or (0, self.range_box.num_ws), emit=notify)
+
+    @Slot()
+    def _range_changed(self) -> None:
+        self.range_changed.emit(self.index)
 
     def set_state(self, starred: bool, hidden: bool) -> None:
         for b, on in ((self.star_btn, starred), (self.hide_btn, hidden)):
@@ -133,7 +154,7 @@ class DirectionRow(QFrame):
 class DirectionList(QScrollArea):
     """The rows of one direction set, in display order."""
     shifts_changed = Signal()          # any slider moved, a reset, or reset all
-    meta_changed = Signal(str, int)    # ("name" | "star" | "hide", direction index)
+    meta_changed = Signal(str, int)    # ("name" | "star" | "hide" | "layers", direction index)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -155,13 +176,18 @@ class DirectionList(QScrollArea):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
-    def set_directions(self, names: list[str], starred: list[int], hidden: list[int], limit: float) -> None:
+    def set_directions(self, names: list[str], starred: list[int], hidden: list[int], limit: float,
+                       resolutions: list[int] | None = None, ranges: dict | None = None) -> None:
+        """New rows; with `resolutions` (w-space directions on a style generator) each gets a layer-range chooser
+        set to `ranges` (direction -> (start, end), end exclusive; all layers when absent)."""
         for row in self.rows:
             row.deleteLater()
         self.rows = []
         for i, name in enumerate(names):
-            row = DirectionRow(i, name, limit)
+            row = DirectionRow(i, name, limit, resolutions)
             row.set_state(i in starred, i in hidden)
+            row.set_layer_range((ranges or {}).get(i))
+            row.range_changed.connect(self._range_changed)
             row.shift_changed.connect(self._shift_changed)
             row.renamed.connect(self._renamed)
             row.star_toggled.connect(self._starred)
@@ -169,6 +195,8 @@ class DirectionList(QScrollArea):
             self.rows.append(row)
         self._placeholder.setVisible(not self.rows)
         self._relayout()
+        # never clip a row (its reset and hide buttons) when the splitter or the window is narrow
+        self.setMinimumWidth(self.rows[0].minimumSizeHint().width() + 4 if self.rows else 0)
 
     def clear(self, placeholder: str = "") -> None:
         self.set_directions([], [], [], 1.0)
@@ -188,8 +216,12 @@ class DirectionList(QScrollArea):
 
     @Slot()
     def reset_all(self) -> None:
+        self.set_shifts({})
+
+    def set_shifts(self, shifts: dict[int, float]) -> None:
+        """Every slider at once (directions not named go to 0), then one shifts_changed."""
         for row in self.rows:
-            row.set_shift(0.0, notify=False)
+            row.set_shift(float(shifts.get(row.index, 0.0)), notify=False)
         self.shifts_changed.emit()
 
     def set_show_hidden(self, on: bool) -> None:
@@ -220,6 +252,10 @@ class DirectionList(QScrollArea):
     @Slot(int, float)
     def _shift_changed(self, _index: int, _eps: float) -> None:
         self.shifts_changed.emit()
+
+    @Slot(int)
+    def _range_changed(self, index: int) -> None:
+        self.meta_changed.emit("layers", index)
 
     @Slot(int, str)
     def _renamed(self, index: int, _name: str) -> None:

@@ -17,7 +17,9 @@ from torch import nn
 
 from ...device import device_of
 from ...errors import UserError
+from .convergence import Plateau
 from .core import DirectionSet, latent_dim, latent_space
+from .reconstructors import Reconstructor, input_channels, pair_input  # noqa: F401
 
 DEFORMATORS = ("ortho", "linear", "random", "coordinate")
 
@@ -34,6 +36,9 @@ class VoynovPreset:
     label_weight: float = 1.0
     shift_weight: float = 0.25
     width: int = 1                  # reconstructor width multiplier
+    arch: str = "wide"              # the reconstructor: "lenet" or "wide" (see reconstructors.py)
+    init: str = "axes"              # ortho A starts at: "axes" (coordinate directions), "ganspace" or "sefa"
+    stop: str = "steps"             # "steps": train the given steps; "plateau": until converged (convergence.py)
     pair_input: str = "concat"      # "concat": [G(z), G(z')]; "concat+diff": also G(z') - G(z)
 
 
@@ -43,10 +48,22 @@ PRESETS = {
 }
 
 
+def orthonormal_basis(start: torch.Tensor, gen: torch.Generator | None = None) -> torch.Tensor:
+    """(dim, dim) orthonormal, its first K columns spanning start's K rows in order (Gram-Schmidt with the
+    signs kept), the rest completed at random."""
+    k, dim = start.shape
+    m = torch.cat([start.double().T.cpu(), torch.randn(dim, dim - k, generator=gen, dtype=torch.float64)], 1)
+    q, r = torch.linalg.qr(m)
+    return (q * torch.sign(torch.diagonal(r)).where(torch.diagonal(r) != 0, torch.ones(dim,
+                                                                                       dtype=torch.float64))).float()
+
+
 class Deformator(nn.Module):
     """K directions as the columns of A (latent_dim, K); `directions()` gives unit rows (K, latent_dim)."""
 
-    def __init__(self, dim: int, k: int, kind: str = "ortho", seed: int = 0):
+    def __init__(self, dim: int, k: int, kind: str = "ortho", seed: int = 0, start: torch.Tensor | None = None):
+        """`start` (K, dim): for "ortho", directions to begin from (completed to an orthonormal basis Q, then
+        A = Q·expm(X − Xᵀ)[:, :K] with X = 0 at first); by default the first K coordinate axes."""
         super().__init__()
         if kind not in DEFORMATORS:
             raise UserError(f"unknown deformator {kind!r} (choose from {', '.join(DEFORMATORS)})")
@@ -54,8 +71,9 @@ class Deformator(nn.Module):
             raise UserError(f"K = {k} directions do not fit in a {dim}-d latent space")
         self.dim, self.k, self.kind = dim, k, kind
         gen = torch.Generator().manual_seed(seed)
-        if kind == "ortho":                       # A = expm(X - X^T)[:, :K]: always orthonormal
+        if kind == "ortho":                       # A = Q·expm(X - X^T)[:, :K]: always orthonormal
             self.x = nn.Parameter(torch.zeros(dim, dim))
+            self.register_buffer("basis", None if start is None else orthonormal_basis(start, gen))
         elif kind == "linear":
             self.x = nn.Parameter(torch.randn(dim, k, generator=gen) / dim ** 0.5)
         elif kind == "random":
@@ -66,7 +84,8 @@ class Deformator(nn.Module):
 
     def matrix(self) -> torch.Tensor:             # (dim, K)
         if self.kind == "ortho":
-            return torch.linalg.matrix_exp(self.x - self.x.T)[:, :self.k]
+            rot = torch.linalg.matrix_exp(self.x - self.x.T)
+            return (rot if self.basis is None else self.basis @ rot)[:, :self.k]
         if self.kind == "linear":
             return self.x / self.x.norm(dim=0, keepdim=True).clamp_min(1e-8)
         return self.x
@@ -76,28 +95,6 @@ class Deformator(nn.Module):
 
     def directions(self) -> torch.Tensor:
         return self.matrix().detach().T.contiguous()
-
-
-class Reconstructor(nn.Module):
-    """LeNet-style: an image pair (B, n_in, H, W) -> direction logits (B, K) and shift (B,)."""
-
-    def __init__(self, in_channels: int, k: int, width: int = 1):
-        super().__init__()
-        c1, c2, hidden = 32 * width, 64 * width, 256 * width
-        self.body = nn.Sequential(
-            nn.Conv2d(in_channels, c1, 5, padding=2), nn.BatchNorm2d(c1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(c1, c2, 5, padding=2), nn.BatchNorm2d(c2), nn.ReLU(), nn.MaxPool2d(2),
-            nn.AdaptiveAvgPool2d(7), nn.Flatten(), nn.Linear(c2 * 49, hidden), nn.ReLU())
-        self.logits = nn.Linear(hidden, k)
-        self.shift = nn.Linear(hidden, 1)
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        h = self.body(x)
-        return self.logits(h), self.shift(h).squeeze(1)
-
-
-def pair_input(a: torch.Tensor, b: torch.Tensor, mode: str) -> torch.Tensor:
-    return torch.cat([a, b], 1) if mode == "concat" else torch.cat([a, b, b - a], 1)
 
 
 def sample_shifts(n: int, k: int, preset: VoynovPreset, gen: torch.Generator | None = None,
@@ -149,9 +146,10 @@ class VoynovTrainer:
         self.dim = latent_dim(G, self.space)
         self.steps, self.step, self.seed = steps, 0, seed
         torch.manual_seed(seed)
-        self.deformator = Deformator(self.dim, self.preset.k, self.preset.deformator, seed).to(self.device)
-        c = G.img_channels * (2 if self.preset.pair_input == "concat" else 3)
-        self.reconstructor = Reconstructor(c, self.preset.k, self.preset.width).to(self.device)
+        self.deformator = Deformator(self.dim, self.preset.k, self.preset.deformator, seed,
+                                     start=self._start()).to(self.device)
+        c = input_channels(G.img_channels, self.preset.pair_input)
+        self.reconstructor = Reconstructor(c, self.preset.k, self.preset.width, self.preset.arch).to(self.device)
         self.pairs = PairRenderer(G, self.space, estimate_shift_scale(G, self.space, seed=seed))
         params = [{"params": self.reconstructor.parameters(), "lr": self.preset.lr_reconstructor}]
         if any(p.requires_grad for p in self.deformator.parameters()):
@@ -160,6 +158,25 @@ class VoynovTrainer:
         self.gen = torch.Generator().manual_seed(seed)
         self.history: list[tuple[int, float, float]] = []     # (step, loss, accuracy)
         self.seconds = 0.0
+        if self.preset.stop not in ("steps", "plateau"):
+            raise UserError(f"stop must be 'steps' or 'plateau', not {self.preset.stop!r}")
+        self.plateau = Plateau() if self.preset.stop == "plateau" else None
+        self.status = "running"
+
+    def _start(self) -> torch.Tensor | None:
+        if self.preset.init == "axes" or self.preset.deformator != "ortho":
+            return None
+        from .closed_form import ganspace, sefa
+        if self.preset.init not in ("ganspace", "sefa"):
+            raise UserError(f"init must be axes, ganspace or sefa, not {self.preset.init!r}")
+        if self.space != latent_space(self.G):
+            raise UserError(f"init {self.preset.init} finds directions in {latent_space(self.G)}, not {self.space}")
+        try:
+            found = ganspace(self.G, self.preset.k, seed=self.seed) if self.preset.init == "ganspace" \
+                else sefa(self.G, self.preset.k)
+        except UserError:                       # this model does not expose what the method needs
+            return None
+        return found.directions
 
     def train_step(self) -> tuple[float, float]:
         p, b = self.preset, self.preset.batch
@@ -179,21 +196,55 @@ class VoynovTrainer:
         return loss.detach().item(), acc
 
     def run(self) -> Iterator[dict]:
-        """Train up to `steps`, yielding {"step", "total", "loss", "accuracy", "elapsed", "eta"} each step.
-        Accuracy is the mean over the last 100 steps."""
-        while self.step < self.steps:
-            t = time.perf_counter()
-            loss, acc = self.train_step()
-            self.seconds += time.perf_counter() - t
-            self.step += 1
-            self.history.append((self.step, loss, acc))
-            recent = self.history[-100:]
-            mean_acc = sum(a for _, _, a in recent) / len(recent)
-            yield {"step": self.step, "total": self.steps, "loss": loss, "accuracy": mean_acc,
-                   "elapsed": self.seconds, "eta": self.seconds / self.step * (self.steps - self.step)}
+        """Train up to `steps` (with stop "plateau": until converged, at most `steps`), yielding {"step", "total",
+        "loss", "accuracy", "chance", "elapsed", "eta", "status"} each step. Accuracy is the mean over the last
+        100 steps. Closing the generator (Stop) marks the run "stopped early"; run() again resumes it."""
+        self.status = "running"
+        try:
+            while self.step < self.steps and self.status == "running":
+                t = time.perf_counter()
+                loss, acc = self.train_step()
+                self._after_step(acc)
+                self.seconds += time.perf_counter() - t
+                self.step += 1
+                self.history.append((self.step, loss, acc))
+                recent = self.history[-100:]
+                mean_acc = sum(a for _, _, a in recent) / len(recent)
+                yield {"step": self.step, "total": self.steps, "loss": loss, "accuracy": mean_acc,
+                       "chance": 1.0 / self.preset.k, "elapsed": self.seconds, "status": self.status,
+                       "eta": self.seconds / self.step * (self.steps - self.step), "lr": self.lr()}
+        except GeneratorExit:
+            self.status = "stopped early"
+            raise
+        if self.status == "running":
+            self.status = "not converged" if self.plateau is not None else "finished"
+
+    def _after_step(self, acc: float) -> None:
+        if self.plateau is None:
+            return
+        verdict = self.plateau.update(acc)
+        if verdict == "drop":
+            for g in self.opt.param_groups:
+                g["lr"] *= self.plateau.factor
+        elif verdict == "converged":
+            self.status = "converged"
+
+    def lr(self) -> float:
+        return self.opt.param_groups[0]["lr"]
+
+    def convergence(self) -> dict:
+        """What the directions file records about how the run ended."""
+        out = {"status": self.status, "steps": self.step, "max_steps": self.steps, "stop": self.preset.stop,
+               "seconds": round(self.seconds, 1)}
+        return out | (self.plateau.state() if self.plateau is not None else {})
 
     def result(self, generator_hash: str = "") -> DirectionSet:
         return DirectionSet(self.deformator.directions().cpu(), method="voynov", space=self.space,
                             generator_hash=generator_hash, steps=self.step, shift_scale=self.pairs.shift_scale,
                             extra={"preset": self.preset.__dict__, "seconds": round(self.seconds, 1),
-                                   "train_accuracy": self.history[-1][2] if self.history else None})
+                                   "train_accuracy": self._recent_accuracy(),
+                                   "convergence": self.convergence()})
+
+    def _recent_accuracy(self) -> float | None:
+        recent = self.history[-100:]
+        return round(sum(a for _, _, a in recent) / len(recent), 4) if recent else None
