@@ -21,8 +21,9 @@ from ..engine.jobs.walks import (
     walk_frames_ws,
     z_keyframes,
 )
+from ..engine.latent.directions.voynov import PRESET_TIPS, PRESETS
 from ..engine.latent.walks import EASINGS, METHODS
-from ..engine.metrics.rca import RCABudget, rca_iter
+from ..engine.metrics.rca import BUDGETS, budget_named, rca_iter
 from .common import _arguments, _code_args, _load_generator, _load_z, _model_args, _sample_codes, command
 from .direction_edits import add_direction_args, direction_edit
 
@@ -109,12 +110,15 @@ def _discover_args(sp):
     _model_args(sp)
     sp.add_argument("--method", required=True, choices=["voynov", "ganspace", "sefa", "random", "coordinate"])
     sp.add_argument("--k", type=int, default=32, help="number of directions")
-    sp.add_argument("--steps", type=int, default=3000, help="training steps (voynov)")
-    sp.add_argument("--preset", default="fast", choices=["fast", "paper"], help="voynov hyper-parameters")
+    sp.add_argument("--steps", type=int, default=None,
+                    help="voynov: the step limit (default: the preset's; preset fast trains until its accuracy "
+                         "stops improving, at most 20,000 steps)")
+    sp.add_argument("--preset", default="fast", choices=list(PRESETS),
+                    help="voynov hyper-parameters: " + " · ".join(f"{k}: {v}" for k, v in PRESET_TIPS.items()))
     sp.add_argument("--space", default=None, choices=["z", "w"],
                     help="voynov: where the directions live (default: w for style generators, z otherwise)")
     sp.add_argument("--seed", type=int, default=0)
-    sp.add_argument("--rca", action="store_true", help="also measure RCA and store it in the file")
+    sp.add_argument("--rca", action="store_true", help="also measure RCA (protocol fast) and store it in the file")
     sp.add_argument("--threads", type=int, default=None)
     sp.add_argument("--out", required=True, help="directions .safetensors")
     sp.add_argument("--json", action="store_true")
@@ -132,8 +136,9 @@ def cmd_discover(args) -> int:
         ds = p.get("result", ds)
         if "step" in p and not args.json and (time.perf_counter() - last > 1 or p["step"] == p["total"]):
             last = time.perf_counter()
-            print(f"step {p['step']}/{p['total']} loss {p['loss']:.3f} accuracy {p['accuracy']:.3f} "
-                  f"eta {p['eta']:.0f} s", end="\r", file=sys.stderr, flush=True)
+            print(f"step {p['step']}/{p['total']} loss {p['loss']:.3f} accuracy {p['accuracy']:.3f} (chance "
+                  f"{p['chance']:.3f}) lr {p['lr']:.1e} {p['elapsed']:.0f} s  ", end="\r", file=sys.stderr,
+                  flush=True)
     ds.extra["command"] = "gan-studio " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     ds.extra["model"] = bundle.name
     if args.rca:
@@ -141,6 +146,8 @@ def cmd_discover(args) -> int:
     save_directions(args.out, ds)
     summary = {"out": args.out, "method": ds.method, "k": ds.k, "space": ds.space, "steps": ds.steps,
                "seconds": ds.extra.get("seconds"), "rca": ds.rca}
+    if "convergence" in ds.extra:
+        summary |= {"status": ds.extra["convergence"]["status"], "train_accuracy": ds.extra.get("train_accuracy")}
     print(json.dumps(summary) if args.json else f"\nwrote {args.out}: {summary}")
     return 0
 
@@ -148,11 +155,16 @@ def cmd_discover(args) -> int:
 def _rca_args(sp):
     _model_args(sp)
     sp.add_argument("--directions", required=True)
-    sp.add_argument("--steps", type=int, default=6000, help="reconstructor training steps (the fixed budget)")
-    sp.add_argument("--schedule", default="cosine", choices=["cosine", "constant"],
-                    help="reconstructor learning-rate schedule (part of the budget)")
-    sp.add_argument("--eval-pairs", type=int, default=RCABudget.eval_pairs,
-                    help="held-out image pairs the accuracy is measured on (part of the budget)")
+    sp.add_argument("--protocol", default="fast", choices=list(BUDGETS),
+                    help="fast: pairs rendered once, a LeNet reconstructor (about a minute on a laptop CPU) · "
+                         "full: the first release's protocol, new pairs every step (about 12 minutes)")
+    sp.add_argument("--steps", type=int, default=None, help="reconstructor training steps (default: the protocol's)")
+    sp.add_argument("--schedule", default=None, choices=["cosine", "constant"],
+                    help="reconstructor learning-rate schedule (default: the protocol's, cosine)")
+    sp.add_argument("--eval-pairs", type=int, default=None,
+                    help="held-out image pairs the accuracy is measured on (default: the protocol's)")
+    sp.add_argument("--train-pairs", type=int, default=None,
+                    help="protocol fast: image pairs rendered once to train on (default 65,536; memory-capped)")
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--threads", type=int, default=None)
     sp.add_argument("--json", action="store_true")
@@ -165,10 +177,12 @@ def cmd_rca(args) -> int:
     bundle, G, device = _threads_and_generator(args)
     ds = load_directions(args.directions, G)
     t = time.perf_counter()
-    budget = RCABudget(steps=args.steps, schedule=args.schedule, eval_pairs=args.eval_pairs)
+    budget = budget_named(args.protocol, steps=args.steps, schedule=args.schedule, eval_pairs=args.eval_pairs,
+                          train_pairs=args.train_pairs)
     for p in rca_iter(G, ds, budget, seed=args.seed):
-        if p["stage"] == "training" and not args.json:
-            print(f"training reconstructor {p['step']}/{p['total']}", end="\r", file=sys.stderr, flush=True)
-    p["seconds"] = round(time.perf_counter() - t, 1)
+        if p["stage"] in ("rendering", "training") and not args.json:
+            what = "rendering pairs" if p["stage"] == "rendering" else "training reconstructor"
+            print(f"{what} {p['step']}/{p['total']}   ", end="\r", file=sys.stderr, flush=True)
+    p["seconds"], p["protocol"] = round(time.perf_counter() - t, 1), args.protocol
     print(json.dumps(p) if args.json else f"\nRCA {p['rca']:.3f} (K={p['k']}, {p['method']}; {p['budget']})")
     return 0

@@ -35,9 +35,30 @@ def test_discovered_directions_edit_samples_as_the_engine_does(shipped_model, se
 
 
 def test_rca_scores_the_directions(shipped_model, sefa_file):
-    r = run("rca", "--model", shipped_model, "--directions", sefa_file, "--steps", 60, "--threads", 1, "--json")
+    r = run("rca", "--model", shipped_model, "--directions", sefa_file, "--steps", 60, "--train-pairs", 512,
+            "--threads", 1, "--json")
     out = json.loads(r.stdout.strip().splitlines()[-1])
     assert out["k"] == 4 and 0.0 <= out["rca"] <= 1.0 and out["seconds"] > 0
+    assert out["protocol"] == "fast" and "512 pairs rendered once" in out["budget"]
+    r = run("rca", "--model", shipped_model, "--directions", sefa_file, "--protocol", "full", "--steps", 5,
+            "--eval-pairs", 32, "--threads", 1, "--json")
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["protocol"] == "full" and "new pairs every step" in out["budget"] and "wide" in out["budget"]
+
+
+def test_voynov_at_its_defaults_records_how_it_ended(shipped_model, tmp_path):
+    from gan_studio.engine.bundle import load_bundle
+    from gan_studio.engine.latent.directions.core import load_directions
+    out = tmp_path / "v.safetensors"
+    r = run("discover", "--model", shipped_model, "--method", "voynov", "--k", 4, "--steps", 4, "--threads", 1,
+            "--out", out, "--json")
+    summary = json.loads(r.stdout.strip().splitlines()[-1])
+    assert summary["status"] == "not converged" and summary["steps"] == 4
+    ds = load_directions(out, load_bundle(shipped_model).generator())
+    assert ds.extra["convergence"]["max_steps"] == 4 and ds.extra["preset"]["init"] == "ganspace"
+    r = run("discover", "--model", shipped_model, "--method", "voynov", "--preset", "quick", "--out", out,
+            check=False)
+    assert r.returncode != 0 and "invalid choice" in r.stderr
 
 
 @pytest.mark.parametrize("args,words", [

@@ -64,7 +64,8 @@ def test_walk_mix_and_directions_on_an_imported_model(tmp_path):
         assert json.loads(r.stdout.strip().splitlines()[-1])["space"] == space
     assert_user_error(run("discover", "--model", SG3, "--method", "sefa", "--space", "z", "--out", out,
                           check=False), "voynov")
-    r = run("rca", "--model", SG3, "--directions", out, "--steps", 3, "--eval-pairs", 8, "--threads", 1, "--json")
+    r = run("rca", "--model", SG3, "--directions", out, "--steps", 3, "--eval-pairs", 8, "--train-pairs", 8,
+            "--threads", 1, "--json")
     assert 0 <= json.loads(r.stdout.strip().splitlines()[-1])["rca"] <= 1
 
 

@@ -33,6 +33,7 @@ def panel(qtbot, tmp_path, model_path):
     p.show()
     ctx.set_model(LoadedModel(load_bundle(model_path), model_path))
     ctx.select_latent(Latent.from_seed(5, p._G.z_dim))        # what the sampling view would publish
+    p.rca_budget = RCABudget(steps=10, batch=8, eval_pairs=64, train_pairs=64)     # the RCA at the end: tiny
     yield p
     ctx.shutdown()
 
@@ -70,7 +71,8 @@ def test_voynov_shows_progress_and_curves_and_stops_within_one_step(panel, qtbot
     qtbot.mouseClick(panel.start_btn, Qt.MouseButton.LeftButton)
     assert not panel.start_btn.isEnabled() and panel.stop_btn.isEnabled()
     qtbot.waitUntil(lambda: len(panel.history) >= 3 and panel.curves.point_count() >= 3, timeout=T)
-    qtbot.waitUntil(lambda: "ETA" in panel.bar.progress_label.text(), timeout=T)
+    qtbot.waitUntil(lambda: "chance 0.25" in panel.bar.progress_label.text(), timeout=T)
+    assert "0 of 2 drops" in panel.bar.progress_label.text()      # preset fast: it stops when converged
     assert panel.bar.progress.maximum() == 10_000 and panel.bar.progress.value() >= 1
     assert [s for s, _, _ in panel.history] == list(range(1, len(panel.history) + 1))
     at_stop = _stop_after(qtbot, panel, 4)
@@ -82,6 +84,31 @@ def test_voynov_shows_progress_and_curves_and_stops_within_one_step(panel, qtbot
     assert ds is not None and ds.method == "voynov" and ds.k == 4 and ds.steps == stopped_at
     assert len(panel.editor.list.rows) == 4 and panel.start_btn.text() == "Resume"
     assert panel.start_btn.isEnabled() and not panel.stop_btn.isEnabled()
+
+
+def test_a_run_that_ends_by_itself_is_labelled_and_its_rca_measured(panel, qtbot, tmp_path):
+    panel.method_box.setCurrentText("voynov")
+    panel.k_box.setValue(4)
+    panel.steps_box.setValue(5)                                  # the step limit comes before any plateau
+    assert panel.rca_box.isChecked()
+    with qtbot.waitSignal(panel.rca_measured, timeout=T) as sig:
+        qtbot.mouseClick(panel.start_btn, Qt.MouseButton.LeftButton)
+    ds = panel.ds
+    assert ds.extra["convergence"]["status"] == "not converged" and ds.rca == sig.args[0]
+    text = panel.bar.progress_label.text()
+    assert text.startswith("not converged after 5 steps") and "RCA" in text and "chance 0.25" in text
+    assert "not converged" in panel.set_info.text() and "RCA" in panel.set_info.text()
+    out = panel.save_to(tmp_path / "d.safetensors")
+    again = load_directions(out, panel._G)
+    assert again.rca == ds.rca and again.extra["convergence"]["status"] == "not converged"
+    assert panel.start_btn.text() == "Start"                   # the step limit is reached: nothing to resume
+    panel.steps_box.setValue(8)
+    assert panel.start_btn.text() == "Resume"
+    panel.rca_box.setChecked(False)
+    with qtbot.waitSignal(panel.discovery_finished, timeout=T):
+        panel.start()
+    qtbot.wait(300)
+    assert panel._worker is None and panel.ds.steps == 8          # no RCA run followed
 
 
 def test_start_again_resumes_the_same_run(panel, qtbot):

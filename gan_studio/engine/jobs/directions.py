@@ -22,7 +22,7 @@ class DiscoveryJob:
     seq: int
     method: str
     k: int
-    steps: int
+    steps: int                              # the step limit (preset fast stops earlier, when converged)
     preset: str
     G: object = field(repr=False)          # the open model's generator; the job trains on its own copy
     device: object = None                   # where discovery runs (the app's device)
@@ -36,7 +36,7 @@ class DiscoveryJob:
     def can_resume(self, key: tuple, steps: int) -> bool:
         """Start continues this job: same method, K, preset and model, and steps left to train."""
         return self.method == "voynov" and self.trainer is not None and key == self.key() \
-            and self.trainer.step < steps
+            and self.trainer.step < steps and self.trainer.status != "converged"
 
     @property
     def step(self) -> int:

@@ -31,7 +31,7 @@ class RCABudget:
     """One fixed budget every method is scored with. `protocol` "cached": `train_pairs` pairs rendered once,
     `steps` optimizer steps of `batch` pairs drawn from them (epochs); "fresh": every step renders new pairs."""
     protocol: str = "cached"
-    steps: int = 1000
+    steps: int = 2000
     batch: int = 128
     eval_pairs: int = 4000
     lr: float = 2e-3
@@ -39,7 +39,8 @@ class RCABudget:
     arch: str = "lenet"
     pair_input: str = "concat+diff"
     schedule: str = "cosine"          # "cosine" (lr decays to 0 over the steps) or "constant"
-    train_pairs: int = 16384
+    train_pairs: int = 65536
+    shifts_per_base: int = 4          # cached: each base image G(z) is shared by this many shifted images
 
     def __post_init__(self) -> None:
         if self.schedule not in ("constant", "cosine"):
@@ -76,12 +77,16 @@ class _Pairs:
         self.pairs = PairRenderer(G, ds.space, ds.shift_scale)
         self.gen = torch.Generator().manual_seed(seed)
 
-    def images(self, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        z = torch.randn(n, self.G.z_dim, generator=self.gen).to(self.device)
+    def images(self, n: int, per_base: int = 1) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        m = -(-n // per_base)
+        z = torch.randn(m, self.G.z_dim, generator=self.gen).to(self.device)
         k, eps = sample_shifts(n, self.k, PRESETS["paper"], self.gen, self.device)
         with torch.no_grad():
             base = self.pairs.base(z)
-            a, b = self.pairs.render(base), self.pairs.render(base, self.dirs[k] * eps[:, None])
+            a = self.pairs.render(base)
+            if per_base > 1:
+                base, a = base.repeat_interleave(per_base, 0)[:n], a.repeat_interleave(per_base, 0)[:n]
+            b = self.pairs.render(base, self.dirs[k] * eps[:, None])
         return a, b, k
 
     def batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -98,7 +103,7 @@ def _cache(src: _Pairs, n: int) -> Iterator[dict | tuple]:
     ks = torch.empty(n, dtype=torch.long, device=src.device)
     for i in range(0, n, 256):
         m = min(256, n - i)
-        a, b, k = src.images(m)
+        a, b, k = src.images(m, src.budget.shifts_per_base)
         xs[i:i + m], ks[i:i + m] = pair_input(a, b, "concat").half(), k
         yield {"stage": "rendering", "step": i + m, "total": n}
     yield xs, ks

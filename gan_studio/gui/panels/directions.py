@@ -16,6 +16,7 @@ from ...engine.errors import UserError
 from ...engine.jobs.directions import DiscoveryJob, run_discovery, run_rca
 from ...engine.latent.directions import METHODS, PRESETS, DirectionSet, load_directions, save_directions
 from ...engine.latent.directions.core import latent_dim, latent_space
+from ...engine.latent.directions.voynov import PRESET_TIPS
 from ...engine.latent.state import Latent
 from ...engine.metrics.rca import RCABudget
 from ..state import AppContext, LoadedModel
@@ -47,6 +48,7 @@ class DirectionsPanel(Panel):
         self.file: Path | None = None             # where the shown directions were saved or loaded
         self.rca_budget = RCABudget()
         self._rca_ds: DirectionSet | None = None
+        self._rca_prefix = ""
         self._model_seq = 0                       # bumps on every model change: a job belongs to one model
         self._ds_seq = 0                          # the job that found the shown directions (0: a file)
         self._build()
@@ -65,8 +67,8 @@ class DirectionsPanel(Panel):
         self.editor.cli_hint = self._cli_hint
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 8, 8, 8)
-        self.bar = DiscoveryBar(METHODS, PRESETS)
-        for name in ("method_box", "k_box", "steps_box", "preset_box", "start_btn", "stop_btn"):
+        self.bar = DiscoveryBar(METHODS, PRESETS, PRESET_TIPS)
+        for name in ("method_box", "k_box", "steps_box", "preset_box", "rca_box", "start_btn", "stop_btn"):
             setattr(self, name, getattr(self.bar, name))
         lay.addWidget(self.bar)
         lay.addWidget(self.curves)
@@ -109,7 +111,7 @@ class DirectionsPanel(Panel):
         self.range_box.valueChanged.connect(self.editor.set_limit)
         self.load_btn.clicked.connect(self._load_clicked)
         self.save_btn.clicked.connect(self._save_clicked)
-        self.rca_btn.clicked.connect(self.measure_rca)
+        self.rca_btn.clicked.connect(lambda: self.measure_rca())
         self.editor.meta_changed.connect(self._update_set_label)
         self.editor.limit_wanted.connect(self._widen_range)
         self.editor.presets.directions_file = lambda: self.file
@@ -156,6 +158,7 @@ class DirectionsPanel(Panel):
         self.curves.setVisible(voynov or bool(self.history))
         self.steps_box.setEnabled(has_model and not busy and voynov)
         self.preset_box.setEnabled(has_model and not busy and voynov)
+        self.rca_box.setEnabled(has_model and not busy and voynov)
         self.load_btn.setEnabled(has_model and self._task != "rca")
         self.save_btn.setEnabled(self.ds is not None)
         self.rca_btn.setEnabled(self.ds is not None and not busy)
@@ -267,12 +270,21 @@ class DirectionsPanel(Panel):
                     setattr(ds, name, getattr(self.ds, name))
             self.set_directions(ds, keep_view=same_run)
             self._ds_seq = job.seq
-            done = "stopped" if stopped else "done"
-            steps = f" after {job.step:,} steps" if job.method == "voynov" else ""
-            self.bar.show_text(f"{done}{steps}: {ds.k} {ds.method} directions" +
+            self.bar.show_text(self._finished_text(ds, stopped) +
                                (" · press Resume to train on" if self.can_resume() else ""),
                                fraction=None if job.method == "voynov" else 1)
         self.discovery_finished.emit(ds)
+        if ds is not None and not stopped and job.method == "voynov" and self.rca_box.isChecked():
+            self.measure_rca(then=self._finished_text(ds, stopped))      # the estimate at the end: measured
+
+    def _finished_text(self, ds: DirectionSet, stopped: bool) -> str:
+        job = self.job
+        if job.method != "voynov":
+            return f"done: {ds.k} {ds.method} directions"
+        status = ds.extra.get("convergence", {}).get("status", "stopped early" if stopped else "finished")
+        acc = ds.extra.get("train_accuracy")
+        acc = f" · accuracy {acc:.2f} (chance {1 / ds.k:.2f})" if acc is not None else ""
+        return f"{status} after {job.step:,} steps: {ds.k} voynov directions{acc}"
 
     def set_directions(self, ds: DirectionSet, keep_view: bool = False) -> None:
         """Show a direction set: new sliders at 0 and the range 6 × its shift scale (keep_view: same range and
@@ -296,7 +308,8 @@ class DirectionsPanel(Panel):
             return
         parts = [f"{ds.k} in {ds.space}"]
         if ds.method == "voynov":
-            parts.append(f"{ds.steps:,} steps")
+            status = ds.extra.get("convergence", {}).get("status")
+            parts.append(f"{ds.steps:,} steps" + (f", {status}" if status else ""))
         parts.append(f"RCA {ds.rca:.3f}" if ds.rca is not None else "RCA not measured")
         parts += [f"{len(ds.starred)} starred"] if ds.starred else []
         parts += [f"{len(ds.hidden)} hidden"] if ds.hidden else []
@@ -308,21 +321,25 @@ class DirectionsPanel(Panel):
 
     # ------------------------------------------------------------ RCA
     @Slot()
-    def measure_rca(self) -> bool:
+    def measure_rca(self, then: str = "") -> bool:
+        """Measure the shown directions' RCA in the background (`then`: text shown before the result)."""
         if self.ds is None or self._worker is not None or self._G is None:
             return False
-        self._result, self._last, self._rca_ds = None, None, self.ds
-        self.bar.show_text("measuring RCA…", fraction=0)
+        self._result, self._last, self._rca_ds, self._rca_prefix = None, None, self.ds, then
+        self.bar.show_text((then + " · " if then else "") + "measuring RCA…", fraction=0)
         self._run(TaskWorker(run_rca, self._G, self.ds, self.rca_budget, self.ctx.device), "rca")
         return True
 
     def _rca_done(self, stopped: bool) -> None:
         out = self._result
         if stopped or out is None:
-            self.bar.show_text("RCA measurement stopped")
+            self.bar.show_text((self._rca_prefix + " · " if self._rca_prefix else "") + "RCA measurement stopped")
             return
         self._rca_ds.rca = float(out["rca"])
-        self.bar.show_text(f"RCA {out['rca']:.3f} · {out['budget']}", fraction=1)
+        self._rca_ds.extra["rca_protocol"] = out["budget"]
+        text = f"RCA {out['rca']:.3f} (chance {1 / out['k']:.2f})"
+        self.bar.show_text(f"{self._rca_prefix} · {text}" if self._rca_prefix else f"{text} · {out['budget']}",
+                           fraction=1)
         self._update_set_label()
         self.rca_measured.emit(float(out["rca"]))
 

@@ -1,8 +1,19 @@
-"""The discovery controls of the directions panel: method, K, steps, preset, Start / Stop, and progress
-(a thin bar and one line: step, loss, accuracy, elapsed time and ETA)."""
+"""The discovery controls of the directions panel: method, K, max steps, preset, Start / Stop, and progress
+(a thin bar and one line: step, loss, accuracy against chance, learning-rate drops, elapsed time)."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..theme import role_label
 
@@ -20,7 +31,8 @@ def _label(text: str, role: str = "") -> QLabel:
 
 
 class DiscoveryBar(QWidget):
-    def __init__(self, methods, presets, parent: QWidget | None = None) -> None:
+    def __init__(self, methods, presets, tips: dict | None = None, parent: QWidget | None = None) -> None:
+        tips = tips or {}
         super().__init__(parent)
         self.method_box = QComboBox()
         self.method_box.addItems(list(methods))
@@ -32,12 +44,22 @@ class DiscoveryBar(QWidget):
         self.steps_box = QSpinBox()
         self.steps_box.setRange(1, 1_000_000)
         self.steps_box.setSingleStep(500)
-        self.steps_box.setValue(3000)
-        self.steps_box.setToolTip("Training steps (voynov); raise it after a run and press Resume to train on")
+        self.steps_box.setValue(presets["fast"].max_steps)
+        self.steps_box.setToolTip("The step limit (voynov). Preset fast stops by itself when its accuracy has "
+                                  "stopped improving; wide and paper train exactly this many steps. Raise it "
+                                  "after a run and press Resume to train on")
         self.preset_box = QComboBox()
-        self.preset_box.addItems(list(presets))
+        for i, name in enumerate(presets):
+            self.preset_box.addItem(name)
+            self.preset_box.setItemData(i, tips.get(name, ""), Qt.ToolTipRole)
         self.preset_box.setCurrentText("fast")
-        self.preset_box.setToolTip("fast: lr 1e-3 and a wider reconstructor · paper: the authors' settings")
+        self.preset_box.setToolTip(" · ".join(f"{k}: {v}" for k, v in tips.items()))
+        self.preset_box.currentTextChanged.connect(
+            lambda name: self.steps_box.setValue(presets[name].max_steps))
+        self.rca_box = QCheckBox("RCA at the end")
+        self.rca_box.setChecked(True)
+        self.rca_box.setToolTip("When a voynov run ends by itself, measure its RCA (protocol fast, about a minute "
+                                "on a laptop CPU) and store it with the directions")
         self.start_btn, self.stop_btn = QPushButton("Start"), QPushButton("Stop")
         self.start_btn.setMinimumWidth(80)
         self.stop_btn.setToolTip("Stop after the current step, keeping the directions found so far")
@@ -48,8 +70,8 @@ class DiscoveryBar(QWidget):
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(8)
-        for w in (_label("Method"), self.method_box, _label("  K"), self.k_box, _label("  Steps"), self.steps_box,
-                  _label("  Preset"), self.preset_box, self.start_btn, self.stop_btn):
+        for w in (_label("Method"), self.method_box, _label("  K"), self.k_box, _label("  Max steps"), self.steps_box,
+                  _label("  Preset"), self.preset_box, self.rca_box, self.start_btn, self.stop_btn):
             lay.addWidget(w)
         col = QVBoxLayout()
         col.setSpacing(2)
@@ -68,13 +90,27 @@ class DiscoveryBar(QWidget):
             self.progress.setValue(int(1000 * fraction))
 
     def show_progress(self, p: dict) -> None:
-        """A discovery step {"step", "total", "loss", "accuracy", "elapsed", "eta"} or an RCA step."""
+        """A discovery step {"step", "total", "loss", "accuracy", "chance", "elapsed", "eta", "lr_drops"?} or an
+        RCA step {"stage": "rendering" | "training", "step", "total"}."""
         self.progress.setRange(0, p["total"])
         self.progress.setValue(p["step"])
         if "accuracy" in p:
-            self.progress_label.setText(f"step {p['step']:,} / {p['total']:,} · loss {p['loss']:.3f} · accuracy "
-                                        f"{p['accuracy']:.2f} · {duration(p['elapsed'])} elapsed · "
-                                        f"ETA {duration(p['eta'])}")
+            self.progress_label.setText(discovery_text(p))
+        elif p.get("stage") == "rendering":
+            self.progress_label.setText(f"measuring RCA: rendering {p['step']:,} / {p['total']:,} image pairs")
         else:
             self.progress_label.setText(f"measuring RCA: training a fresh reconstructor, step {p['step']:,} / "
                                         f"{p['total']:,}")
+
+
+def discovery_text(p: dict) -> str:
+    """step, accuracy against chance, how the run is converging, time."""
+    chance = f" (chance {p['chance']:.2f})" if "chance" in p else ""
+    parts = [f"step {p['step']:,} / {p['total']:,}", f"accuracy {p['accuracy']:.2f}{chance}",
+             f"loss {p['loss']:.3f}"]
+    if "lr_drops" in p:                   # a run that stops when converged: its plateau, not an ETA
+        parts.append(f"lr {p['lr']:.0e}, {p['lr_drops']} of {p['max_drops']} drops")
+        parts.append(f"{duration(p['elapsed'])} elapsed")
+    else:
+        parts.append(f"{duration(p['elapsed'])} elapsed · ETA {duration(p['eta'])}")
+    return " · ".join(parts)

@@ -13,7 +13,7 @@ from .voynov import PRESETS, VoynovTrainer  # noqa: F401
 METHODS = ("voynov", "ganspace", "sefa", "random", "coordinate")
 
 
-def discover(G, method: str, k: int, steps: int = 3000, seed: int = 0, preset: str = "fast",
+def discover(G, method: str, k: int, steps: int | None = None, seed: int = 0, preset: str = "fast",
              space: str | None = None, **overrides) -> Iterator[dict]:
     """Yields progress dicts; the last one holds {"result": DirectionSet}. Closed-form methods yield once."""
     if method not in METHODS:

@@ -40,12 +40,21 @@ class VoynovPreset:
     init: str = "axes"              # ortho A starts at: "axes" (coordinate directions), "ganspace" or "sefa"
     stop: str = "steps"             # "steps": train the given steps; "plateau": until converged (convergence.py)
     pair_input: str = "concat"      # "concat": [G(z), G(z')]; "concat+diff": also G(z') - G(z)
+    max_steps: int = 3000           # the step limit when none is given (with stop "plateau": a safety cap)
 
 
 PRESETS = {
+    # the default: LeNet reconstructor (width 4), A starts at GANSpace's directions, trains until converged
+    "fast": VoynovPreset(lr_deformator=1e-3, lr_reconstructor=1e-3, width=4, arch="lenet", init="ganspace", batch=64,
+                         stop="plateau", pair_input="concat+diff", max_steps=20000),
+    # the first release's "fast": the wide reconstructor, 3,000 steps
+    "wide": VoynovPreset(lr_deformator=1e-3, lr_reconstructor=1e-3, width=2, pair_input="concat+diff"),
+    # the authors' settings (Voynov & Babenko 2020)
     "paper": VoynovPreset(),
-    "fast": VoynovPreset(lr_deformator=1e-3, lr_reconstructor=1e-3, width=2, pair_input="concat+diff"),
 }
+PRESET_TIPS = {"fast": "LeNet reconstructor, A from GANSpace, lr 1e-3, trains until converged",
+               "wide": "the first release's defaults: wide reconstructor, lr 1e-3, a fixed number of steps",
+               "paper": "the authors' settings: lr 1e-4, a fixed number of steps"}
 
 
 def orthonormal_basis(start: torch.Tensor, gen: torch.Generator | None = None) -> torch.Tensor:
@@ -134,8 +143,10 @@ def estimate_shift_scale(G, space: str, n: int = 2000, seed: int = 0) -> float:
 
 
 class VoynovTrainer:
-    def __init__(self, G, preset: VoynovPreset | str = "fast", steps: int = 3000, seed: int = 0,
+    def __init__(self, G, preset: VoynovPreset | str = "fast", steps: int | None = None, seed: int = 0,
                  space: str | None = None, **overrides):
+        if isinstance(preset, str) and preset not in PRESETS:
+            raise UserError(f"unknown preset {preset!r} (choose from {', '.join(PRESETS)})")
         preset = PRESETS[preset] if isinstance(preset, str) else preset
         self.preset = replace(preset, **overrides) if overrides else preset
         self.G = G.eval().requires_grad_(False)
@@ -144,7 +155,7 @@ class VoynovTrainer:
             raise UserError(f"directions live in z or w, not {space!r}")
         self.space = space or latent_space(G)           # default: w for style generators, z otherwise
         self.dim = latent_dim(G, self.space)
-        self.steps, self.step, self.seed = steps, 0, seed
+        self.steps, self.step, self.seed = steps or self.preset.max_steps, 0, seed
         torch.manual_seed(seed)
         self.deformator = Deformator(self.dim, self.preset.k, self.preset.deformator, seed,
                                      start=self._start()).to(self.device)
@@ -164,18 +175,21 @@ class VoynovTrainer:
         self.status = "running"
 
     def _start(self) -> torch.Tensor | None:
+        """A's starting directions (None: the coordinate axes); `init_used` says which were used."""
+        self.init_used = "axes"
         if self.preset.init == "axes" or self.preset.deformator != "ortho":
             return None
         from .closed_form import ganspace, sefa
         if self.preset.init not in ("ganspace", "sefa"):
             raise UserError(f"init must be axes, ganspace or sefa, not {self.preset.init!r}")
-        if self.space != latent_space(self.G):
-            raise UserError(f"init {self.preset.init} finds directions in {latent_space(self.G)}, not {self.space}")
+        if self.space != latent_space(self.G):  # GANSpace / SeFa find directions in the model's own space only
+            return None
         try:
             found = ganspace(self.G, self.preset.k, seed=self.seed) if self.preset.init == "ganspace" \
                 else sefa(self.G, self.preset.k)
         except UserError:                       # this model does not expose what the method needs
             return None
+        self.init_used = self.preset.init
         return found.directions
 
     def train_step(self) -> tuple[float, float]:
@@ -210,9 +224,12 @@ class VoynovTrainer:
                 self.history.append((self.step, loss, acc))
                 recent = self.history[-100:]
                 mean_acc = sum(a for _, _, a in recent) / len(recent)
-                yield {"step": self.step, "total": self.steps, "loss": loss, "accuracy": mean_acc,
-                       "chance": 1.0 / self.preset.k, "elapsed": self.seconds, "status": self.status,
-                       "eta": self.seconds / self.step * (self.steps - self.step), "lr": self.lr()}
+                p = {"step": self.step, "total": self.steps, "loss": loss, "accuracy": mean_acc,
+                     "chance": 1.0 / self.preset.k, "elapsed": self.seconds, "status": self.status,
+                     "eta": self.seconds / self.step * (self.steps - self.step), "lr": self.lr()}
+                if self.plateau is not None:
+                    p |= {"lr_drops": self.plateau.drops_done, "max_drops": self.plateau.drops}
+                yield p
         except GeneratorExit:
             self.status = "stopped early"
             raise
@@ -235,7 +252,7 @@ class VoynovTrainer:
     def convergence(self) -> dict:
         """What the directions file records about how the run ended."""
         out = {"status": self.status, "steps": self.step, "max_steps": self.steps, "stop": self.preset.stop,
-               "seconds": round(self.seconds, 1)}
+               "seconds": round(self.seconds, 1), "init": self.init_used}
         return out | (self.plateau.state() if self.plateau is not None else {})
 
     def result(self, generator_hash: str = "") -> DirectionSet:
