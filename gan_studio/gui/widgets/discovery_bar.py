@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -67,18 +68,22 @@ class DiscoveryBar(QWidget):
         self.progress.setTextVisible(False)
         self.progress.setFixedHeight(8)
         self.progress_label = _label("", "subtle")
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(8)
+        # the progress line has a row of its own and never sets the bar's width: a long message must not widen
+        # the Directions tab (the tabs share one minimum width, so every panel would reflow)
+        self.progress_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(8)
         for w in (_label("Method"), self.method_box, _label("  K"), self.k_box, _label("  Max steps"), self.steps_box,
                   _label("  Preset"), self.preset_box, self.rca_box, self.start_btn, self.stop_btn):
-            lay.addWidget(w)
-        col = QVBoxLayout()
-        col.setSpacing(2)
-        col.addWidget(self.progress_label)
-        col.addWidget(self.progress)
-        lay.addSpacing(10)
-        lay.addLayout(col, 1)
+            row.addWidget(w)
+        row.addStretch(1)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addLayout(row)
+        lay.addWidget(self.progress_label)
+        lay.addWidget(self.progress)
 
     def show_text(self, text: str, busy: bool = False, fraction: float | None = None) -> None:
         """A message; busy: an indeterminate bar; fraction: a full (1) or empty (0) bar."""

@@ -7,7 +7,7 @@ import torch
 from ...device import device_of
 from ...errors import UserError
 from .core import DirectionSet, latent_dim, latent_space
-from .voynov import Deformator, estimate_shift_scale
+from .deformator import Deformator, estimate_shift_scale
 
 
 @torch.no_grad()

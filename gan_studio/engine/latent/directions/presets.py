@@ -21,14 +21,11 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ...errors import ModelFileError, UserError
 from ...files import atomic_write
 from .layers import Range, as_index, as_range
-
-if TYPE_CHECKING:
-    from .core import DirectionSet
 
 PRESET_KIND = "direction-preset"
 PRESET_SCHEMA = 1
@@ -81,7 +78,7 @@ class Preset:
                    sorted({as_index(i, k, f"{what}: direction") for i in starred}))
 
 
-def make_preset(ds: DirectionSet, name: str, shifts: Mapping[int, float]) -> Preset:
+def make_preset(ds: Any, name: str, shifts: Mapping[int, float]) -> Preset:
     """A preset of the given amounts (e.g. the sliders' non-zero shifts) and the starred directions at their
     amount (0 unless shifted), with those directions' names, stars and current layer ranges."""
     name = str(name).strip()
@@ -95,12 +92,12 @@ def make_preset(ds: DirectionSet, name: str, shifts: Mapping[int, float]) -> Pre
                   {k: ds.names[k] for k in used}, sorted(k for k in used if k in ds.starred))
 
 
-def add_preset(ds: DirectionSet, preset: Preset) -> None:
+def add_preset(ds: Any, preset: Preset) -> None:
     """Add a preset to the set, replacing one of the same name (in place)."""
     ds.presets = [p for p in ds.presets if p.name != preset.name] + [preset]
 
 
-def find_preset(ds: DirectionSet, name: str) -> Preset:
+def find_preset(ds: Any, name: str) -> Preset:
     for p in ds.presets:
         if p.name == name:
             return p
@@ -108,11 +105,11 @@ def find_preset(ds: DirectionSet, name: str) -> Preset:
     raise UserError(f"no preset named {name!r} in these directions (presets: {have})")
 
 
-def directions_hash(ds: DirectionSet) -> str:
+def directions_hash(ds: Any) -> str:
     return hashlib.sha256(ds.directions.contiguous().numpy().tobytes()).hexdigest()[:16]
 
 
-def export_preset(path: str | Path, ds: DirectionSet, preset: Preset, directions_file: str = "") -> Path:
+def export_preset(path: str | Path, ds: Any, preset: Preset, directions_file: str = "") -> Path:
     doc = {"kind": PRESET_KIND, "schema_version": PRESET_SCHEMA, "generator_hash": ds.generator_hash,
            "directions_hash": directions_hash(ds), "directions_file": Path(directions_file).name if directions_file
            else "", "method": ds.method, "space": ds.space, "k": ds.k, "preset": preset.to_json()}
@@ -139,7 +136,7 @@ def read_preset_file(path: str | Path) -> tuple[dict[str, Any], dict]:
     return doc, doc.get("preset")
 
 
-def import_preset(path: str | Path, ds: DirectionSet) -> Preset:
+def import_preset(path: str | Path, ds: Any) -> Preset:
     """The preset in a standalone file, checked to belong to these directions (UserError when not)."""
     path = Path(path)
     doc, raw = read_preset_file(path)
@@ -156,7 +153,7 @@ def import_preset(path: str | Path, ds: DirectionSet) -> Preset:
         raise ModelFileError(f"{path.name}: {exc}") from None
 
 
-def resolve_preset(ds: DirectionSet, text: str) -> Preset:
+def resolve_preset(ds: Any, text: str) -> Preset:
     """`--preset NAME` (one stored in the directions file) or `--preset FILE.json` (a standalone preset)."""
     p = Path(text)
     if p.suffix.lower() == ".json" or p.is_file():
