@@ -66,7 +66,9 @@ def cmd_info(args) -> int:
 
 def _sample_args(sp):
     _model_args(sp)
-    sp.add_argument("--seed", type=int, default=None)
+    sp.add_argument("--seed", default=None, metavar="S",
+                    help="first seed (an integer), or a fractional seed X or X,Y: the blend of the seeds around "
+                         "it, as the app's large view shows it while dragged (latent/drag.py)")
     sp.add_argument("--n", type=int, default=1)
     sp.add_argument("--z", default=None, help="(N, z_dim) .npy of latents instead of seeds")
     sp.add_argument("--out", required=True, help=".png (a grid) or .npy (float32 (N, C, H, W) in [-1, 1])")
@@ -97,6 +99,15 @@ def _sample_args(sp):
                          "fine-tuned one if there is one, else the affine one)")
     sp.add_argument("--drs-finetune-steps", type=int, default=None, metavar="S",
                     help="DRS: the critic's fine-tuning steps with --data (default 1000, batch 64)")
+
+
+def _seed_zs(seed, n: int, z_dim: int):
+    """(n, z_dim) latents of --seed S --n N: seeds S..S+N-1, or fractional positions X, X+1, … along x."""
+    from ..engine.latent.drag import frac_zs
+    from ..engine.latent.sampling import seed_range, seeds_latents
+    if isinstance(seed, int):
+        return seeds_latents(seed_range(seed, n), z_dim)
+    return frac_zs(seed, n, z_dim)
 
 
 def _shifted_images(G, z, args, device, codes: dict | None = None):
@@ -131,15 +142,19 @@ def cmd_sample(args) -> int:
     import numpy as np
 
     from ..engine.imaging import save_grid
-    from ..engine.latent.sampling import seed_range, seeds_latents
     out = Path(args.out)
     if out.suffix.lower() not in (".png", ".npy"):
         raise UserError(f"--out must end in .png or .npy, not {out.name!r}")
     if (args.seed is None) == (args.z is None):
         raise UserError("give either --seed S [--n N] or --z FILE.npy")
+    if args.seed is not None:
+        from ..engine.latent.drag import parse_seed
+        args.seed = parse_seed(args.seed)           # an int as before, or a fractional SeedPos
     bundle, G, device = _load_generator(args)
     codes = _sample_codes(G, args)
     if args.drs:
+        if args.seed is not None and not isinstance(args.seed, int):
+            raise UserError("--drs tries whole seeds S, S+1, …: give an integer --seed")
         if codes:
             raise UserError("--drs picks its own samples: --class and --code are not used with it")
         from .sample_drs import drs_images
@@ -147,7 +162,7 @@ def cmd_sample(args) -> int:
     else:
         from .sample_drs import refuse_drs_options
         refuse_drs_options(args)
-        z = _load_z(args.z, G.z_dim) if args.z else seeds_latents(seed_range(args.seed, args.n), G.z_dim)
+        z = _load_z(args.z, G.z_dim) if args.z else _seed_zs(args.seed, args.n, G.z_dim)
         images = _shifted_images(G, z, args, device, codes)
     if out.suffix.lower() == ".npy":
         from ..engine.bundle import atomic_write

@@ -137,9 +137,10 @@ def print_training(progress, quiet: bool, diversity: bool = True) -> None:
         if p.message:
             print(f"\n{p.message}", file=sys.stderr)
         if diversity and p.diversity is not None and not quiet:
-            first_diversity = first_diversity or p.diversity
+            if p.step > p.start:                   # the samples before the first step are no reference
+                first_diversity = first_diversity or p.diversity
             warn = ("  -- the samples are becoming alike (mode collapse?)"
-                    if p.diversity < 0.5 * first_diversity else "")
+                    if first_diversity and p.diversity < 0.5 * first_diversity else "")
             print(f"\nsamples at step {p.step}: diversity {p.diversity:.3f} (pixel std across the fixed seeds)"
                   f"{warn}", file=sys.stderr)
         now = time.perf_counter()

@@ -6,16 +6,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QFrame,
     QLabel,
     QMainWindow,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -26,7 +26,9 @@ from ..engine.bundle import is_torchscript, load_bundle
 from ..engine.catalog import MODEL_SUFFIXES, converted_copy, default_model, list_models, resolve_model
 from ..engine.device import available_devices
 from ..engine.errors import UserError
+from .dialogs import ask_open
 from .import_dialog import CANCEL, SAVE, ask_import, convert_and_load
+from .menus import DONE_SHOWN_MS, DoneLabel, Menus
 from .panels.base import Panel
 from .panels.directions import DirectionsPanel
 from .panels.info import InfoPanel
@@ -44,8 +46,18 @@ from .workers import LatestQueue
 PANELS: list[type[Panel]] = [SamplingPanel, WalksPanel, DirectionsPanel, MixingPanel, Shapes3DPanel, TrainingPanel,
                              InfoPanel]
 APP_TITLE = "GAN Studio"
+DEFAULT_SIZE, SPLIT_SIZES = (1200, 800), (220, 980)
 TRUST_WARNING = ("{name} is a TorchScript file. TorchScript is code, not just weights: opening it runs "
                  "a program from the file.\n\nOnly open files you trust. Open it?")
+
+
+def _scroll(panel: QWidget) -> QScrollArea:
+    """A tab's page: the panel fills it, and scrolls when the window is smaller than the panel's minimum."""
+    scroll = QScrollArea()
+    scroll.setWidget(panel)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    return scroll
 
 
 def _load_model(path: Path, trust_code: bool, seq: int, offer_import: bool = True):
@@ -85,7 +97,7 @@ class MainWindow(QMainWindow):
         self._connect()
         geom = self.settings.geometry()
         if geom is None or not self.restoreGeometry(geom):
-            self.resize(1200, 800)
+            self.resize(*DEFAULT_SIZE)
         self.ctx.set_device(device)
         self.refresh_models()
         if open_initial:
@@ -95,35 +107,40 @@ class MainWindow(QMainWindow):
     def _build(self, device: str) -> None:
         self.banner = MessageBanner()
         self.tabs = QTabWidget()
+        self._scrolls: dict[str, QScrollArea] = {}
         for cls in PANELS:
             panel = cls(self.ctx)
             self._panels[cls.name] = panel
-            self.tabs.addTab(panel, cls.title)
+            self._scrolls[cls.name] = scroll = _scroll(panel)   # a small window scrolls; it never grows
+            self.tabs.addTab(scroll, cls.title)
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.setContentsMargins(0, 6, 6, 0)
         rl.addWidget(self.banner)
         rl.addWidget(self.tabs, 1)
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self._build_sidebar(device))
+        self.split = split = QSplitter(Qt.Orientation.Horizontal)
+        self.sidebar = self._build_sidebar(device)
+        split.addWidget(self.sidebar)
         split.addWidget(right)
         split.setStretchFactor(1, 1)
-        split.setSizes([250, 950])
+        split.setSizes(list(SPLIT_SIZES))
         split.setChildrenCollapsible(False)
         self.setCentralWidget(split)
         self.model_label, self.device_label = QLabel("no model"), QLabel("")
+        self.done_label = DoneLabel()
+        self.statusBar().addWidget(self.done_label, 1)
         for lab in (self.model_label, self.device_label):
             lab.setContentsMargins(10, 0, 10, 0)
             self.statusBar().addPermanentWidget(lab)
-        act = QAction("Open…", self)
-        act.setShortcut(QKeySequence.StandardKey.Open)
-        act.triggered.connect(self.choose_file)
-        self.addAction(act)
+        self.menus = Menus(self)
+        self._done_timer = QTimer(self)
+        self._done_timer.setSingleShot(True)
+        self._done_timer.timeout.connect(lambda: self.done_label.setText(""))
 
     def _build_sidebar(self, device: str) -> QWidget:
         side = QFrame()
         side.setProperty("role", "sidebar")
-        side.setMinimumWidth(200)
+        side.setMinimumWidth(170)
         title = QLabel("Models")
         title.setProperty("role", "heading")
         self.model_list = ModelList()
@@ -157,6 +174,7 @@ class MainWindow(QMainWindow):
         self.ctx.latent_requested.connect(self.show_latent)
         self.ctx.models_changed.connect(self.refresh_models)
         self.ctx.open_requested.connect(self._open_requested)
+        self.ctx.done.connect(self.show_done)
 
     # ------------------------------------------------------------ panels
     def panel(self, name: str) -> Panel:
@@ -171,11 +189,35 @@ class MainWindow(QMainWindow):
             (p for p in self._panels.values() if p.title.lower() == key), None)
         if match is None:
             raise UserError(f"no panel {name!r} (panels: {', '.join(self._panels)})")
-        self.tabs.setCurrentWidget(match)
+        self.tabs.setCurrentWidget(self._scrolls[match.name])
         return match
 
     def current_panel(self) -> Panel:
-        return self.tabs.currentWidget()
+        return self.tabs.currentWidget().widget()
+
+    # ------------------------------------------------------------ layout, status
+    @Slot(bool)
+    def set_sidebar_visible(self, visible: bool) -> None:
+        self.sidebar.setVisible(visible)
+        self.menus.actions["sidebar"].setChecked(visible)
+
+    @Slot()
+    def reset_layout(self) -> None:
+        """The default size and model-list width, the model list shown, the first tab, out of full screen."""
+        if self.isFullScreen() or self.isMaximized():
+            self.showNormal()
+        self.menus.actions["fullscreen"].setChecked(False)
+        self.set_sidebar_visible(True)
+        self.resize(*DEFAULT_SIZE)
+        self.split.setSizes(list(SPLIT_SIZES))
+        self.tabs.setCurrentIndex(0)
+
+    @Slot(str, str)
+    def show_done(self, message: str, path: str = "") -> None:
+        """A long job ended: its line (with a link to what it wrote) stays in the status bar for a while."""
+        self.statusBar().clearMessage()
+        self.done_label.show_done(message, path)
+        self._done_timer.start(DONE_SHOWN_MS)
 
     @Slot(object)
     def show_latent(self, latent) -> None:
@@ -273,7 +315,9 @@ class MainWindow(QMainWindow):
             self.settings.add_recent(model.path)
         self.refresh_models()
         self.setWindowTitle(f"{model.name} — {APP_TITLE}")
-        self.model_label.setText(f"{model.name}  ({bundle.meta.get('arch', '?')})")
+        text = f"{model.name}  ({bundle.meta.get('arch', '?')})"
+        self.model_label.setText(text if len(text) <= 44 else f"{text[:28]}…{text[-15:]}")   # never widens the window
+        self.model_label.setToolTip(str(model.path))
         self.statusBar().showMessage(f"Opened {model.path}", 4000)
         self.model_loaded.emit(model)
 
@@ -300,12 +344,9 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def choose_file(self) -> None:
-        start = str(self.settings.value("paths/open_dir", str(Path.home())))
         pattern = " ".join(f"*{s}" for s in MODEL_SUFFIXES)
-        path, _ = QFileDialog.getOpenFileName(self, "Open a model", start,
-                                              f"Model files ({pattern});;All files (*)")
+        path = ask_open(self, self.settings, "Open a model", f"Model files ({pattern});;All files (*)", kind="model")
         if path:
-            self.settings.set_value("paths/open_dir", str(Path(path).parent))
             self.open_path(path)
 
     # ------------------------------------------------------------ drag and drop

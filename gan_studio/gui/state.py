@@ -56,6 +56,7 @@ class AppContext(QObject):
     models_changed = Signal()           # a model file appeared or changed on disk: refresh the model list
     open_requested = Signal(str)        # open this model file (a panel made it) and show it
     voxel_model_changed = Signal(object)    # the 3D voxel model now in use (engine VoxelModel), or None
+    done = Signal(str, str)             # a long job ended: (what happened, the file or folder it wrote or "")
 
     def __init__(self, settings: Settings | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -95,6 +96,11 @@ class AppContext(QObject):
 
     def report_error(self, message: str) -> None:
         self.error.emit(message)
+
+    def report_done(self, message: str, path: str | Path = "") -> None:
+        """A long job (export, save, training, discovery) ended: the window says so in its status bar, with the
+        output's path as a link that reveals it in the file manager."""
+        self.done.emit(message, str(path) if path else "")
 
     def show_latent(self, latent) -> None:
         self.latent_requested.emit(latent)

@@ -24,7 +24,7 @@ from typing import Any
 
 import shiboken6
 import torch
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from ..engine.errors import UserError
 from ..engine.jobs.pause import PauseGate
@@ -41,6 +41,7 @@ from .latest_wins import LatestWins
 
 log = logging.getLogger(__name__)
 _LIVE: weakref.WeakSet = weakref.WeakSet()      # every worker thread made here (see live_workers)
+_ORPHANS: set = set()                           # workers still running after their pool shut down
 
 
 def live_workers() -> list[QThread]:
@@ -338,8 +339,14 @@ class TaskPool(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._workers: set[TaskWorker] = set()
+        self._closed = False
 
     def start(self, worker: TaskWorker) -> TaskWorker:
+        """Run the worker; after shutdown (the window is closing) a late job is not started at all: nothing
+        would wait for its thread, and a QThread destroyed while it runs aborts the process."""
+        if self._closed:
+            log.info("a background task asked for after shutdown was not started")
+            return worker
         self._workers.add(worker)
         worker.finished.connect(self._reap)
         worker.start()
@@ -349,16 +356,24 @@ class TaskPool(QObject):
     def _reap(self) -> None:
         w = self.sender()
         if isinstance(w, TaskWorker) and w in self._workers:
-            w.wait(2000)                  # `finished` comes right before the thread ends
+            ended = w.wait(2000)          # `finished` comes right before the thread ends
             self._workers.discard(w)
-            w.deleteLater()
+            if ended:
+                w.deleteLater()
+            else:                         # a very busy machine: let the thread end before it is destroyed
+                _ORPHANS.add(w)
+                QTimer.singleShot(2000, lambda w=w: (w.wait(), _ORPHANS.discard(w), w.deleteLater()))
 
     def active(self) -> int:
         return sum(1 for w in self._workers if not w.isFinished())
 
     def shutdown(self, timeout_ms: int = 10_000) -> None:
+        self._closed = True
         for w in list(self._workers):
             w.stop()
         for w in list(self._workers):
-            w.wait(max(timeout_ms, w.stop_timeout_ms or 0))
+            if not w.wait(max(timeout_ms, w.stop_timeout_ms or 0)):
+                log.warning("a background task did not stop within %d ms; it is left to finish", timeout_ms)
+                _ORPHANS.add(w)           # its QThread must outlive the pool: destroying a running one aborts
+                w.finished.connect(lambda w=w: _ORPHANS.discard(w))
         self._workers.clear()

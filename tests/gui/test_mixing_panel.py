@@ -152,12 +152,10 @@ def test_rendering_is_latest_wins_and_off_the_ui_thread(panel, qtbot, monkeypatc
     assert panel.grid.layers == [5, 6, 7]
 
 
-def test_single_ws_generator_mixes_all_or_nothing(dc_panel, qtbot):
+def test_single_ws_generator_says_it_has_no_style_layers(dc_panel, qtbot):
+    """A DCGAN-like model (one ws) would only repeat the column images: the tab says why instead (issue 21, 7)."""
     p = dc_panel
-    assert [b.text() for b in p.layer_boxes] == ["0 · 28 px"] and p.layers() == [0]
-    enabled = {p.preset_box.itemText(i): p.preset_box.model().item(i).isEnabled() for i in range(5)}
-    assert enabled == {"none": True, "all": True, "coarse": False, "middle": False, "fine": False}
-    assert (p.grid.cells[0] - p.grid.col_images).abs().max() <= 1e-5
-    p.set_preset("none")
-    _settle(qtbot, p)
-    assert (p.grid.cells[:, 0] - p.grid.row_images).abs().max() <= 1e-5
+    assert p.is_ready() and p.grid is None and p.view.image_count() == 0
+    assert "has no style layers" in p.view.placeholder() and "StyleGAN" in p.view.placeholder()
+    assert not any(w.isEnabled() for w in (p.rows_edit, p.cols_edit, p.picker, p.psi_slider, p.save_btn))
+    assert p.current_image() is None and not p.save_image()        # File > Save image: nothing to save

@@ -63,6 +63,27 @@ def test_form_lists_the_registries_and_prefills_loss_defaults(panel):
     assert f.arch_config()["width"] == 32 and f.arch_config()["z_dim"] == 64       # dcgan: a CPU-sized default
 
 
+def test_samples_show_at_step_0_and_the_command_line_follows_the_dataset(panel, window, qtbot, tiny_dataset):
+    """Issue 21, findings 3 and 4: the fixed-seed grid appears before the first "Samples every" step, and the
+    command line and the prompt follow a dataset chosen with Browse (not only a typed one)."""
+    assert panel.status.text().startswith("Choose a dataset")
+    _setup(qtbot, panel, tiny_dataset, sample_every=10**6)
+    assert f"--data {tiny_dataset}" in panel.cli.text() and "--data ''" not in panel.cli.text()
+    assert panel.status.text() == f"Press Start to train on {tiny_dataset.name}"
+    assert panel.form.out_path() in panel.cli.text()
+    qtbot.mouseClick(panel.start_btn, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.samples_shown >= 1, timeout=T)
+    assert panel.grid.image_count() == 64
+    with qtbot.waitSignal(panel.finished, timeout=T):
+        qtbot.mouseClick(panel.stop_btn, Qt.MouseButton.LeftButton)
+
+
+def test_time_left_reads_as_a_duration_not_a_clock():
+    from gan_studio.gui.panels.training import time_left
+    assert time_left(1291) == "about 21 min 31 s left"
+    assert time_left(42) == "about 42 s left" and time_left(3 * 3600 + 5 * 60) == "about 3 h 05 min left"
+
+
 def test_start_pause_resume_stop_saves_a_listed_model(panel, window, qtbot, tiny_dataset):
     _setup(qtbot, panel, tiny_dataset)
     out = panel.form.out_path()
@@ -73,7 +94,7 @@ def test_start_pause_resume_stop_saves_a_listed_model(panel, window, qtbot, tiny
     qtbot.waitUntil(lambda: panel.curves.point_count() >= 3 and panel.samples_shown >= 1, timeout=T)
     assert set(panel.curves.series) >= {"d_loss", "g_loss"}
     assert panel.grid.image_count() == 64
-    assert "step" in panel.progress.format() and "ETA" in panel.progress.format()
+    assert "step" in panel.progress.format() and "left" in panel.progress.format()
     # Pause holds the worker between two steps: the step count stands still
     qtbot.mouseClick(panel.pause_btn, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.paused, timeout=T)
@@ -88,6 +109,8 @@ def test_start_pause_resume_stop_saves_a_listed_model(panel, window, qtbot, tiny
     with qtbot.waitSignal(panel.finished, timeout=T) as sig:
         qtbot.mouseClick(panel.stop_btn, Qt.MouseButton.LeftButton)
     assert sig.args == ["stopped"]
+    assert "left" not in panel.progress.format()               # no time left shown once it has stopped
+    assert "Training stopped" in window.done_label.text() and "show in folder" in window.done_label.text()
     path = panel.job.out
     assert path.is_file() and read_metadata(path)["training"]["step"] >= held + 3
     assert str(path.resolve()) in window.model_list.paths()

@@ -132,3 +132,15 @@ def test_a_queue_that_keeps_stale_results_emits_every_result(qtbot):
     qtbot.waitUntil(lambda: len(sink.finished) == 2, timeout=10_000)
     assert sink.finished == [("fid", 1), ("fid", 3)] and sink.superseded == []
     pool.shutdown()
+
+
+def test_a_job_asked_for_after_shutdown_is_not_started(qtbot):
+    """A panel reacting while the window closes must not start a thread nobody waits for (its QThread would be
+    destroyed while running, which aborts the process)."""
+    from gan_studio.gui.workers import TaskPool, TaskWorker
+    pool = TaskPool()
+    pool.shutdown()
+    ran = []
+    w = pool.start(TaskWorker(lambda: ran.append(1)))
+    qtbot.wait(100)
+    assert not ran and not w.isRunning() and not w.isFinished() and pool.active() == 0

@@ -1,6 +1,8 @@
 """The sample view's state: a latent (z or ws) with where it came from, Qt-free (napari-style model).
 
-Later features put non-seed latents here: a walk frame, a direction edit, a style mix.
+Later features put non-seed latents here: a walk frame, a direction edit, a style mix, a fractional seed ("frac":
+info {"x": 7.35, "y": 0.0}, latent/drag.py; its `seed` is None, so everything keyed on integer seeds — grid tiles,
+walk and mixing seeds — leaves it alone, and `position` / `seed_text` give where it lies).
 """
 from __future__ import annotations
 
@@ -11,9 +13,10 @@ import torch
 
 from ..device import device_of
 from .codes import apply_codes, describe_codes
+from .drag import SeedPos, frac_z
 from .sampling import seed_latent
 
-SOURCES = ("seed", "walk", "direction", "mix", "file", "random")
+SOURCES = ("seed", "walk", "direction", "mix", "file", "random", "frac")
 
 
 @dataclass
@@ -38,6 +41,13 @@ class Latent:
     def from_seed(cls, seed: int, z_dim: int, codes: dict[str, float] | None = None) -> Latent:
         return cls(z=seed_latent(seed, z_dim), source="seed", info={"seed": int(seed)}, codes=dict(codes or {}))
 
+    @classmethod
+    def from_position(cls, pos: SeedPos, z_dim: int, codes: dict[str, float] | None = None) -> Latent:
+        """The latent at a fractional seed position: a plain seed latent at (S, 0), else a "frac" one."""
+        if pos.is_integer() and not pos.y:
+            return cls.from_seed(int(pos.x), z_dim, codes)
+        return cls(z=frac_z(pos, z_dim), source="frac", info={"x": pos.x, "y": pos.y}, codes=dict(codes or {}))
+
     def with_codes(self, codes: dict[str, float]) -> Latent:
         """The same latent with other chosen codes."""
         return Latent(z=self.z, ws=self.ws, source=self.source, info=dict(self.info), codes=dict(codes))
@@ -46,10 +56,26 @@ class Latent:
     def seed(self) -> int | None:
         return self.info.get("seed") if self.source == "seed" else None
 
+    @property
+    def position(self) -> SeedPos | None:
+        """Where a seed or fractional-seed latent lies in the seed plane (seed S: (S, 0)); None for the others."""
+        if self.source == "frac":
+            return SeedPos(self.info["x"], self.info["y"])
+        return SeedPos(float(self.seed)) if self.seed is not None else None
+
+    @property
+    def seed_text(self) -> str | None:
+        """What `gan-studio sample --seed` takes for this latent ('7', '7.35', '7.35,2.1'), or None."""
+        if self.source == "frac":
+            return self.position.text()
+        return str(self.seed) if self.seed is not None else None
+
     def label(self) -> str:
         chosen = f" · {describe_codes(self.codes)}" if self.codes else ""
         if self.source == "seed":
             return f"seed {self.info['seed']}{chosen}"
+        if self.source == "frac":
+            return self.position.label() + chosen
         extra = ", ".join(f"{k} {v}" for k, v in self.info.items())
         return f"{self.source}" + (f" ({extra})" if extra else "") + chosen
 

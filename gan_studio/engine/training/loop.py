@@ -188,7 +188,8 @@ def _add_samples(p: Progress, recipe, z_fixed: torch.Tensor, out: Path) -> None:
 def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str | None = None,
           extra_meta: dict[str, Any] | None = None, clock: Callable[[], float] = time.perf_counter,
           ) -> Iterator[Progress]:
-    """Train, yielding a Progress after every generator step. Stop by breaking out of the loop
+    """Train, yielding a Progress after every generator step (and one before the first, with the sample grid of the
+    networks as they start, so a user sees samples at once). Stop by breaking out of the loop
     (the caller then calls `.close()`: the last checkpoint on disk stays). `clock` times the run (elapsed,
     ETA, --max-minutes, the seconds recorded): the GUI passes one that stands still while it pauses training."""
     out = Path(out)
@@ -224,6 +225,10 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str 
         return str(out)
 
     try:
+        if world.is_main and step < cfg.steps:     # the samples before this run's first step: seen at once
+            first = Progress(step, cfg.steps, start=start)
+            _add_samples(first, recipe, z_fixed, out)
+            yield first
         while step < cfg.steps:
             losses = recipe.train_step(stream)
             elapsed = clock() - t0

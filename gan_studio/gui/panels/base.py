@@ -38,6 +38,25 @@ class Panel(QWidget):
     def on_device_changed(self, device) -> None:
         """Override: re-render on the new device if needed."""
 
+    # What the window's menus do in this tab (File ▸ Save image… / Export… (export_result), Edit ▸ Copy image / Copy command):
+    # a panel overrides those it has; False / None / "" means "nothing here" (the window says so).
+    def save_image(self) -> bool:
+        """Ask where to save this tab's image and save it; False when the tab has none."""
+        return False
+
+    def export_result(self) -> bool:
+        """Export this tab's result (a walk, a mesh, directions…); False when there is nothing to export."""
+        return False
+
+    def current_image(self):
+        """The image this tab shows: (H, W, C) uint8 or a QImage, at its own resolution; None when there is none."""
+        return None
+
+    def current_command(self) -> str:
+        """The gan-studio command line that makes what this tab shows ("" when there is none)."""
+        label = getattr(self, "cli_label", None)
+        return label.text() if label is not None else ""
+
     def is_ready(self) -> bool:
         """True once the panel shows the current model (e.g. its first render arrived)."""
         return self._ready

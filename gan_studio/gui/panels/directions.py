@@ -12,9 +12,8 @@ from pathlib import Path
 from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
-from ...engine.errors import UserError
 from ...engine.jobs.directions import DiscoveryJob, run_discovery, run_rca
-from ...engine.latent.directions import METHODS, PRESETS, DirectionSet, load_directions, save_directions
+from ...engine.latent.directions import METHODS, PRESETS, DirectionSet
 from ...engine.latent.directions.core import latent_dim, latent_space
 from ...engine.latent.directions.voynov import PRESET_TIPS
 from ...engine.latent.state import Latent
@@ -26,10 +25,10 @@ from ..widgets.discovery_bar import DiscoveryBar
 from ..widgets.training_curves import TrainingCurves
 from ..workers import TaskWorker
 from .base import Panel
-from .directions_files import ask_path, cli_hint
+from .directions_files import DirectionFiles, KeptDirections, cli_hint, finished_text, summary
 
 
-class DirectionsPanel(Panel):
+class DirectionsPanel(DirectionFiles, Panel):
     name, title = "directions", "Directions"
     discovery_finished = Signal(object)     # the DirectionSet found (None when nothing was found)
     rca_measured = Signal(float)
@@ -51,6 +50,8 @@ class DirectionsPanel(Panel):
         self._rca_prefix = ""
         self._model_seq = 0                       # bumps on every model change: a job belongs to one model
         self._ds_seq = 0                          # the job that found the shown directions (0: a file)
+        self.kept = KeptDirections()              # each model's directions, back when it is opened again
+        self._model: LoadedModel | None = None
         self._build()
         ctx.latent_selected.connect(self.editor.set_base)
         self.on_model_changed(ctx.model)
@@ -118,6 +119,8 @@ class DirectionsPanel(Panel):
 
     # ------------------------------------------------------------ model
     def on_model_changed(self, model: LoadedModel | None) -> None:
+        running = self._task == "discover"
+        self._keep_current(running)
         self._abandon_task()
         self.job, self.history, self.file, self._last, self._ds_seq = None, [], None, None, 0
         self._model_seq += 1
@@ -138,7 +141,36 @@ class DirectionsPanel(Panel):
             self.editor.set_base(self.ctx.selected_latent or Latent.from_seed(0, self._G.z_dim))
         self._update_set_label()
         self._update_controls()
+        self._model = model if self._G is not None else None
+        if self._G is not None:
+            self._restore_kept(model)
         self._set_ready(self._G is not None)
+
+    def _keep_current(self, running: bool) -> None:
+        """Before another model replaces this one: keep its directions (the shown ones, or what a running
+        discovery had found) to show again when it comes back, and say so."""
+        ds = self.ds or (self._result if running else None)
+        if self._model is None or ds is None:
+            return
+        self.kept.keep(self._model, ds, self.file, self.range_box.value(), self.editor.list.shifts())
+        what = "discovery stopped; " if running else ""
+        self.ctx.info.emit(f"Directions: {what}the {ds.k} {ds.method} directions of {self._model.name} are kept "
+                           f"and come back when you open it again")
+
+    def _restore_kept(self, model: LoadedModel) -> None:
+        kept = self.kept.take(model)
+        if kept is None:
+            return
+        ds, file, limit, shifts = kept
+        self.range_box.blockSignals(True)
+        self.range_box.setValue(limit)
+        self.range_box.blockSignals(False)
+        self.editor.set_directions(ds, limit, shifts)
+        self.file = file
+        self._update_set_label()
+        self._update_controls()
+        self.bar.show_text(f"the {ds.k} {ds.method} directions you had for {model.name}, kept while another "
+                           f"model was open", fraction=None)
 
     def _key(self) -> tuple:
         return self.method_box.currentText(), self.k_box.value(), self.preset_box.currentText(), self._model_seq
@@ -270,21 +302,12 @@ class DirectionsPanel(Panel):
                     setattr(ds, name, getattr(self.ds, name))
             self.set_directions(ds, keep_view=same_run)
             self._ds_seq = job.seq
-            self.bar.show_text(self._finished_text(ds, stopped) +
+            self.bar.show_text(finished_text(self.job, ds, stopped) +
                                (" · press Resume to train on" if self.can_resume() else ""),
                                fraction=None if job.method == "voynov" else 1)
         self.discovery_finished.emit(ds)
         if ds is not None and not stopped and job.method == "voynov" and self.rca_box.isChecked():
-            self.measure_rca(then=self._finished_text(ds, stopped))      # the estimate at the end: measured
-
-    def _finished_text(self, ds: DirectionSet, stopped: bool) -> str:
-        job = self.job
-        if job.method != "voynov":
-            return f"done: {ds.k} {ds.method} directions"
-        status = ds.extra.get("convergence", {}).get("status", "stopped early" if stopped else "finished")
-        acc = ds.extra.get("train_accuracy")
-        acc = f" · accuracy {acc:.2f} (chance {1 / ds.k:.2f})" if acc is not None else ""
-        return f"{status} after {job.step:,} steps: {ds.k} voynov directions{acc}"
+            self.measure_rca(then=finished_text(self.job, ds, stopped))      # the estimate at the end: measured
 
     def set_directions(self, ds: DirectionSet, keep_view: bool = False) -> None:
         """Show a direction set: new sliders at 0 and the range 6 × its shift scale (keep_view: same range and
@@ -306,18 +329,8 @@ class DirectionsPanel(Panel):
             self.set_label.setText("Directions")
             self.set_info.setText("")
             return
-        parts = [f"{ds.k} in {ds.space}"]
-        if ds.method == "voynov":
-            status = ds.extra.get("convergence", {}).get("status")
-            parts.append(f"{ds.steps:,} steps" + (f", {status}" if status else ""))
-        parts.append(f"RCA {ds.rca:.3f}" if ds.rca is not None else "RCA not measured")
-        parts += [f"{len(ds.starred)} starred"] if ds.starred else []
-        parts += [f"{len(ds.hidden)} hidden"] if ds.hidden else []
-        parts += [f"{len(ds.layers)} on layer ranges"] if ds.layers else []
-        parts += [f"{len(ds.presets)} preset{'s' * (len(ds.presets) != 1)}"] if ds.presets else []
-        parts += [self.file.name] if self.file else []
         self.set_label.setText(ds.method)
-        self.set_info.setText("   " + " · ".join(parts))
+        self.set_info.setText("   " + summary(ds, self.file))
 
     # ------------------------------------------------------------ RCA
     @Slot()
@@ -343,60 +356,9 @@ class DirectionsPanel(Panel):
         self._update_set_label()
         self.rca_measured.emit(float(out["rca"]))
 
-    # ------------------------------------------------------------ files
-    def save_to(self, path: str | Path) -> Path | None:
-        if self.ds is None:
-            self.ctx.report_error("Nothing to save: discover or load directions first")
-            return None
-        try:
-            out = save_directions(path, self.ds)
-        except (UserError, OSError) as exc:
-            self.ctx.report_error(f"Could not save the directions: {exc}")
-            return None
-        self.file = out
-        self._update_set_label()
-        self.editor.request_edit()                       # refreshes the CLI line, which names the file
-        self.ctx.status.emit(f"Saved {out}")
-        return out
-
-    def load_from(self, path: str | Path) -> DirectionSet | None:
-        """Load a directions file made for the open model; anything else is one error message, no change."""
-        if self._G is None:
-            self.ctx.report_error("Open an image generator before loading directions")
-            return None
-        try:
-            ds = load_directions(path, self._G)
-        except UserError as exc:
-            self.ctx.report_error(f"Could not load {Path(path).name}: {exc}")
-            return None
-        except OSError as exc:
-            self.ctx.report_error(f"Could not read {Path(path).name}: {exc.strerror or exc}")
-            return None
-        if self._task == "discover":
-            self._abandon_task()                         # its result would replace the loaded file
-            self.bar.show_text("discovery stopped: a file was loaded")
-        self.set_directions(ds)
-        self.file, self._ds_seq = Path(path), 0
-        self._update_set_label()
-        self.editor.request_edit()
-        self.ctx.status.emit(f"Loaded {ds.k} {ds.method} directions from {Path(path).name}")
-        return ds
-
     @Slot(float)
     def _widen_range(self, reach: float) -> None:
         self.range_box.setValue(max(self.range_box.value(), reach))    # the editor's limit follows
-
-    @Slot()
-    def _save_clicked(self) -> None:
-        path = ask_path(self, save=True) if self.ds is not None else ""
-        if path:
-            self.save_to(path)
-
-    @Slot()
-    def _load_clicked(self) -> None:
-        path = ask_path(self, save=False)
-        if path:
-            self.load_from(path)
 
     def _cli_hint(self, shifts: dict[int, float]) -> str:
         return cli_hint(self.ctx.model, self.editor.base, self.file, shifts, self.ds, self._G)

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushBu
 from superqt import QLabeledDoubleSlider, QLabeledSlider
 
 from ...engine.errors import UserError
-from ...engine.imaging import save_png
+from ...engine.imaging import save_png, to_uint8
 from ...engine.jobs.mixing import MixJob, render_job
 from ...engine.latent.mixing import MixingGrid, format_layers, grid_canvas, ws_resolutions
 from ...engine.latent.sampling import parse_seeds
@@ -26,6 +26,7 @@ from ...engine.render import Renderer
 from ..dialogs import ask_save
 from ..state import AppContext, LoadedModel, model_ref
 from ..theme import role_label
+from ..widgets.export_bar import saved_message
 from ..widgets.image_grid import ImageGrid
 from ..widgets.layer_picker import LayerPicker
 from ..workers import LatestQueue
@@ -33,6 +34,9 @@ from .base import Panel
 
 MAX_SOURCES = 12
 NOISE_MODES = ("const", "random", "none")
+NO_STYLES = ("{name} has no style layers: one w drives the whole image, so a mix could only repeat the column "
+             "images.\n\nStyle mixing needs a style-based generator: StyleGAN2, or an imported StyleGAN2-ADA or "
+             "StyleGAN3 model.")
 
 
 def mix_command(model: LoadedModel, rows: str, cols: str, layers: str, psi: float, cutoff: int | None,
@@ -75,6 +79,7 @@ class MixingPanel(Panel):
     def _build(self) -> None:
         self.view = ImageGrid(4, 4)
         self.status_label = _label("", "subtle")
+        self.status_label.setWordWrap(True)
         self.cli_label = _label("", "subtle")
         self.cli_label.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.cli_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -159,8 +164,18 @@ class MixingPanel(Panel):
         else:
             self._G = model.generator()
             self.view.clear("")
+            if len(ws_resolutions(self._G)) <= 1:       # a DCGAN-like model: nothing to mix, and say why
+                self._G = None
+                self.view.clear(NO_STYLES.format(name=model.name))
+                self._shown_seq = self._seq             # settled: there is no grid to wait for
+                self._set_ready(True)
         self._rebuild_layer_boxes()
         self._update_sources_label()
+        self.status_label.setText("")
+        self.cli_label.setText("")
+        for w in (self.rows_edit, self.cols_edit, self.picker, self.psi_slider, self.cutoff_slider, self.noise_box,
+                  self.save_btn):
+            w.setEnabled(self._G is not None)
         if self._G is not None:
             self.request_grid()
 
@@ -255,7 +270,7 @@ class MixingPanel(Panel):
         self.add_col_btn.setEnabled(has)
         n_r, n_c = len(self.extra_rows), len(self.extra_cols)
         self.clear_btn.setEnabled(bool(n_r or n_c))
-        self.extra_label.setText(f"+{n_r} row, +{n_c} column from the sample view" if n_r or n_c else "")
+        self.extra_label.setText(f"added +{n_r} row, +{n_c} col" if n_r or n_c else "")
 
     # ------------------------------------------------------------ rendering (latest wins)
     def psi(self) -> float:
@@ -358,8 +373,19 @@ class MixingPanel(Panel):
         except UserError as exc:
             self.ctx.report_error(str(exc))
             return None
-        self.ctx.status.emit(f"Saved {out}")
+        self.ctx.report_done(saved_message(out)[0], out)
         return out
+
+    def save_image(self) -> bool:               # the window's menus (Panel)
+        if self.grid is None:
+            return False
+        self._save_clicked()
+        return True
+
+    export_result = save_image
+
+    def current_image(self):
+        return None if self.grid is None else to_uint8(grid_canvas(self.grid)[None])[0]
 
     @Slot()
     def _save_clicked(self) -> None:

@@ -34,6 +34,7 @@ from ..widgets.code_controls import CodeControls
 from ..widgets.image_grid import ImageGrid
 from ..widgets.sample_view import SampleView
 from .base import Panel
+from .sampling_drag import LatentDrag
 from .sampling_drs import DRSControl
 from .sampling_grid import GridFill, grid_status, part_status, tile_captions
 from .sampling_output import SamplingOutputs
@@ -72,6 +73,7 @@ class SamplingPanel(SamplingOutputs, Panel):
         self._build()
         self.fill = GridFill(self.grid)                  # a grid landing in parts
         self.rest = DragRest(self)                       # a slow model's grid waits for a drag to rest
+        self.drag = LatentDrag(self)                     # dragging the large view through latent space
         self.rest.rested.connect(self._controls_changed)
         self.psi_slider.sliderReleased.connect(self.rest.release)
         ctx.renderer.rendered.connect(self._on_rendered)
@@ -110,12 +112,11 @@ class SamplingPanel(SamplingOutputs, Panel):
                   _label("×"), self.cols_box, _label("   Truncation ψ")):
             bar.addWidget(w)
         bar.addWidget(self.psi_slider, 1)
-        bar.addSpacing(12)
-        bar.addWidget(self.save_grid_btn)
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.grid)
         self.side = SampleView()
+        self.side.title.setWordWrap(True)              # a long title (a mix cell's) wraps instead of clipping
         split.addWidget(self.side)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 0)
@@ -126,6 +127,7 @@ class SamplingPanel(SamplingOutputs, Panel):
         drs_row = QHBoxLayout()
         drs_row.addWidget(self.drs.checkbox)
         drs_row.addWidget(self.drs.status, 1)
+        drs_row.addWidget(self.save_grid_btn)          # here, not in the top bar: the panel fits 1024 px
         lay.addLayout(bar)
         lay.addWidget(self.code_controls)
         lay.addLayout(drs_row)
@@ -371,5 +373,6 @@ class SamplingPanel(SamplingOutputs, Panel):
         psi = f" · ψ {self.psi():.2f}" if latent.z is not None else ""
         self.side.show_sample(latent.label(), f"{space}{psi} · {w}×{h}{' RGB' if c == 3 else ''}", pixels)
         self._update_cli()
-        self.ctx.select_latent(latent)
+        if not self.drag.active:                          # a drag selects where it ends (sampling_drag.py)
+            self.ctx.select_latent(latent)
         self.view_shown.emit(latent)

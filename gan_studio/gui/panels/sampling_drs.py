@@ -36,6 +36,7 @@ class DRSControl(QObject):
         self.ctx, self._parent = ctx, dialog_parent
         self.checkbox = QCheckBox("Rejection sampling (DRS)")
         self.status = QLabel("")
+        self.status.setWordWrap(True)             # a long outcome wraps instead of widening the panel
         self.status.setProperty("role", "subtle")
         self.percentile, self.burn_in_n = DEFAULT_PERCENTILE, DEFAULT_BURN_IN   # as `sample --drs` defaults
         self.finetune_steps: int | None = None    # a new fit's critic fine-tuning steps (None: the engine's)

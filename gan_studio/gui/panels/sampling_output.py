@@ -11,6 +11,7 @@ from ...engine.imaging import save_grid, save_png
 from ...engine.latent.codes import code_flags
 from ..dialogs import ask_save
 from ..state import LoadedModel, model_ref
+from ..widgets.export_bar import saved_message
 
 
 def sample_command(model: LoadedModel, seed: int, n: int, psi: float, cols: int, scale: int, out: str,
@@ -35,9 +36,9 @@ class SamplingOutputs:
         drs = self.shown_grid_id < 0
         lines = [sample_command(m, self.seed_box.value(), self.grid.count(), psi, self.grid.cols, 1,
                                 "grid.png", drs=drs, codes=None if drs else self.codes())]
-        if self.latent is not None and self.latent.seed is not None:
-            lines.append(sample_command(m, self.latent.seed, 1, psi, 1, scale, f"seed{self.latent.seed}.png",
-                                        codes=self.latent.codes))
+        seed = self.latent.seed_text if self.latent is not None else None    # '7', or fractional: '7.35'
+        if seed is not None:
+            lines.append(sample_command(m, seed, 1, psi, 1, scale, f"seed{seed}.png", codes=self.latent.codes))
         self.side.set_commands(lines)
 
     # ------------------------------------------------------------ saving
@@ -59,7 +60,7 @@ class SamplingOutputs:
         except UserError as exc:
             self.ctx.report_error(str(exc))
             return None
-        self.ctx.status.emit(f"Saved {out}")
+        self.ctx.report_done(saved_message(out)[0], out)
         return out
 
     def _ask_path(self, title: str, name: str) -> str:
@@ -72,10 +73,29 @@ class SamplingOutputs:
     def _save_image_clicked(self) -> None:
         if self.latent is None:
             return
-        tag = f"seed{self.latent.seed}" if self.latent.seed is not None else self.latent.source
+        tag = f"seed{self.latent.seed_text}" if self.latent.seed_text is not None else self.latent.source
         path = self._ask_path("Save image", f"{self._model_stem()}-{tag}.png")
         if path:
             self.save_selected(path, self.side.scale())
+
+    # ------------------------------------------------------------ the window's menus (Panel)
+    def save_image(self) -> bool:
+        if self.latent is None or self.view_image is None:
+            return False
+        self._save_image_clicked()
+        return True
+
+    def export_result(self) -> bool:
+        if self.grid_images is None:
+            return False
+        self._save_grid_clicked()
+        return True
+
+    def current_image(self):
+        return self.side.image.image()
+
+    def current_command(self) -> str:
+        return self.side.cli_label.text().split("\n\n")[-1]     # the large view's sample, else the grid
 
     @Slot()
     def _save_grid_clicked(self) -> None:

@@ -55,8 +55,25 @@ class ShapeFiles:
         except UserError as exc:
             self.ctx.report_error(f"{failed}: {exc}")
             return None
-        self.ctx.status.emit(f"{done} {out}")
+        self.ctx.report_done(f"{done} {Path(out).name}", out)
         return out
+
+    # ------------------------------------------------------------ the window's menus (Panel)
+    def save_image(self) -> bool:
+        if self.view.grid is not None:
+            self._screenshot_clicked()
+        return self.view.grid is not None
+
+    def export_result(self) -> bool:
+        if self.view.grid is not None:
+            self._export_clicked()
+        return self.view.grid is not None
+
+    def current_image(self):
+        return self.view.image() if self.view.grid is not None else None
+
+    def current_command(self) -> str:
+        return self.stage.cli_label.text()
 
     def _stem(self) -> str:
         s = self.shape

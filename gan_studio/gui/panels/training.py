@@ -42,6 +42,14 @@ from .training_fid import FIDScheduler
 STOP_GRACE_MS = 120_000          # closing the window waits this long for the checkpoint to be written
 
 
+def time_left(seconds: float) -> str:
+    """'about 21 min 31 s left' (not '21:31', which reads like a clock time)."""
+    s = int(round(seconds))
+    if s >= 3600:
+        return f"about {s // 3600} h {s // 60 % 60:02d} min left"
+    return f"about {s // 60} min {s % 60:02d} s left" if s >= 60 else f"about {s} s left"
+
+
 def _label(text: str = "", role: str = "subtle") -> QLabel:
     return role_label(text, role)
 
@@ -122,8 +130,11 @@ class TrainingPanel(Panel):
         """Validate the dataset in the background; the result shows under the path."""
         self.data_jobs.cancel()                      # an older check still running is stale now
         self.data_info = None
-        self._refresh_output()
+        self._refresh_output()                       # the output name and the command line follow the dataset
         self._update_fid_note()
+        if self._worker is None:
+            self.status.setText(f"Press Start to train on {Path(path).name}" if path else
+                                "Choose a dataset and press Start")
         if not path:
             self.form.set_data_info("")
             return
@@ -150,6 +161,7 @@ class TrainingPanel(Panel):
         if self._out_auto and self._worker is None:
             f = self.form
             f.out_edit.setText(str(default_output(f.data_path(), f.arch_box.currentText(), f.loss_box.currentText())))
+        self._settings_changed()
 
     @Slot()
     def _settings_changed(self) -> None:
@@ -317,8 +329,9 @@ class TrainingPanel(Panel):
         self.progress.setRange(0, p.total)
         self.progress.setValue(p.step)
         rate = (p.step - p.start) / p.elapsed if p.elapsed > 0 else 0.0
-        eta = "paused" if self.paused else f"ETA {duration(p.eta)}" if p.step > p.start else ""
-        self.progress.setFormat(f"step {p.step:,} / {p.total:,}  ·  {eta}")
+        running = self._worker is not None         # no time left after Stop or the end (_finish draws once more)
+        eta = "paused" if self.paused else time_left(p.eta) if running and p.step > p.start else ""
+        self.progress.setFormat(f"step {p.step:,} / {p.total:,}" + (f"  ·  {eta}" if eta else ""))
         parts = [f"{k} {v:.4g}" for k, v in p.losses.items()]
         parts += [f"{duration(p.elapsed)} training", f"{rate:.1f} steps/s"]
         if p.diversity is not None:
@@ -348,7 +361,10 @@ class TrainingPanel(Panel):
             if p.message:
                 text = f"{p.message}: saved {out.name}"
         self.status.setText(text)
-        self.ctx.status.emit(text)
+        if saved and p is not None and p.step > p.start:
+            self.ctx.report_done(f"Training {text}", out)      # in the status bar, with a link to the file
+        else:
+            self.ctx.status.emit(text)
         self.finished.emit(outcome)
 
     @Slot(str)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from ...engine.errors import UserError
 from ...engine.export import FORMATS
@@ -39,8 +39,7 @@ DEFAULT_SEEDS = "1,2,3"
 EXPORT_FILTERS = {"gif": "Animated GIF (*.gif)", "mp4": "MP4 video (*.mp4)", "png": "PNG frames (*.png)"}
 
 
-def _label(text: str, role: str = "") -> QLabel:
-    return role_label(text, role)
+_label = role_label
 
 
 class WalksPanel(Panel):
@@ -111,6 +110,8 @@ class WalksPanel(Panel):
     def _build_player(self) -> QWidget:
         self.heading = _label("—", "heading")
         self.info = _label("", "subtle")
+        for lab in (self.heading, self.info):
+            lab.setWordWrap(True)                  # a long title wraps instead of widening the panel
         self.player = WalkPlayer()
         self.send_btn = QPushButton("Send to sample view")
         self.send_btn.setToolTip("Show this frame's latent (a ws) in the sampling view, to save or edit it")
@@ -146,7 +147,7 @@ class WalksPanel(Panel):
         self.send_btn.clicked.connect(self.send_to_sample_view)
         self.export_bar.export_requested.connect(self._export_clicked)
         self.export_bar.finished.connect(self._export_finished)
-        self.export_bar.failed.connect(self._export_failed)
+        self.export_bar.failed.connect(lambda message: self.ctx.report_error(f"Export failed: {message}"))
         self.player.speed_box.valueChanged.connect(self.export_bar.fps_box.setValue)   # export what you watch
         self.export_bar.fps_box.valueChanged.connect(self._update_cli)
         self.export_bar.upscale_box.currentIndexChanged.connect(self._update_cli)
@@ -354,13 +355,11 @@ class WalksPanel(Panel):
 
     @Slot(str)
     def _export_finished(self, path: str) -> None:
-        png = Path(path).with_name(f"{Path(path).stem}_0000.png, …") if path.lower().endswith(".png") else path
-        self.ctx.status.emit(f"Exported {png}" if path else "Export stopped")
+        if path:
+            self.ctx.report_done(self.export_bar.message, self.export_bar.reveal_path)
+        else:
+            self.ctx.status.emit(self.export_bar.message)
         self.export_finished.emit(path)
-
-    @Slot(str)
-    def _export_failed(self, message: str) -> None:
-        self.ctx.report_error(f"Export failed: {message}")
 
     @Slot(str)
     def _export_clicked(self, fmt: str) -> None:
@@ -369,6 +368,23 @@ class WalksPanel(Panel):
                            suffix=f".{fmt}")
         if path:
             self.export(path)
+
+    def save_image(self) -> bool:               # the window's menus (Panel): the frame on screen, the walk
+        img = self.current_image()
+        path = "" if img is None else ask_save(self, self.ctx.settings, "Save this frame", "frame.png",
+                                               "PNG images (*.png)", suffix=".png")[0]
+        if path and img.save(path):
+            self.ctx.report_done(f"Saved {Path(path).name}", path)
+        return img is not None
+
+    def export_result(self) -> bool:
+        ok = self.export_bar.buttons["gif"].isEnabled() and not self.export_bar.is_running()
+        if ok:
+            self._export_clicked("gif")
+        return ok
+
+    def current_image(self):
+        return self.player.view.image()
 
     # ------------------------------------------------------------ labels
     def _update_enabled(self, spec: WalkSpec) -> None:

@@ -117,6 +117,7 @@ class DirectionEditor(QTabWidget):
         self.original_image = self.edited_image = self.edited_latent = self.chart_images = None
         self.list.clear(placeholder)
         self.chart.chart.clear(placeholder)
+        self.chart.status.setText("")           # no header left over from the last model's chart
         self.edit.original.set_pixels(None)
         self.edit.edited.set_pixels(None)
         self.edit.base_title.setText("—")
@@ -127,6 +128,8 @@ class DirectionEditor(QTabWidget):
         self.ds, self.limit = ds, limit
         if ds is None:
             self.list.clear("")
+            self.chart.chart.clear("")
+            self.chart.status.setText("")
         else:
             self.list.set_directions(ds.names, ds.starred, ds.hidden, limit, self.layer_resolutions(), ds.layers)
             for k, eps in (shifts or {}).items():

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QSplitter,
     QVBoxLayout,
@@ -49,7 +50,10 @@ class EditPage(QWidget):
             bar.addWidget(w)
         bar.addSpacing(12)
         bar.addWidget(self.shift_summary, 1)
-        self.bar = bar                                  # the editor adds its preset controls here
+        # its text changes with every slider: it must never set the page's width
+        self.shift_summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.bar = QHBoxLayout()                        # the editor adds its preset controls here, a row of their own
+        self.bar.setContentsMargins(0, 0, 0, 4)
         self.list = DirectionList()
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.list)
@@ -61,6 +65,7 @@ class EditPage(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 4, 6, 6)
         lay.addLayout(bar)
+        lay.addLayout(self.bar)
         lay.addWidget(split, 1)
 
     def _build_preview(self) -> QWidget:

@@ -9,10 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QInputDialog, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QInputDialog, QLabel, QPushButton, QWidget
 
 from ...engine.errors import UserError
 from ...engine.latent.directions.presets import add_preset, export_preset, find_preset, import_preset, make_preset
+from ..dialogs import ask_open, ask_save
 
 FILTER = "Direction presets (*.json)"
 
@@ -120,7 +121,7 @@ class PresetBar(QWidget):
         except (UserError, OSError) as exc:
             self.editor.ctx.report_error(f"Could not export the preset: {exc}")
             return None
-        self.editor.ctx.status.emit(f"Exported preset {name!r} to {out}")
+        self.editor.ctx.report_done(f"Exported preset {name!r} to {Path(out).name}", out)
         return out
 
     def import_from(self, path: str | Path):
@@ -154,29 +155,20 @@ class PresetBar(QWidget):
         if self.current():
             self.delete(self.current())
 
-    def _folder(self) -> str:
-        return str(self.editor.ctx.settings.value("paths/directions_dir", str(Path.home())))
-
-    def _remember(self, path: str) -> None:
-        self.editor.ctx.settings.set_value("paths/directions_dir", str(Path(path).parent))
-
     @Slot()
     def _export_clicked(self) -> None:
         name = self.current()
         if not name:
             return
-        start = str(Path(self._folder()) / f"{file_stem(name)}.json")
-        path, _ = QFileDialog.getSaveFileName(self, "Export preset", start, FILTER)
+        path, _ = ask_save(self, self.editor.ctx.settings, "Export preset", f"{file_stem(name)}.json", FILTER,
+                           suffix=".json")
         if path:
-            path += "" if path.endswith(".json") else ".json"
-            self._remember(path)
             self.export_to(name, path)
 
     @Slot()
     def _import_clicked(self) -> None:
         if self.ds is None:
             return
-        path, _ = QFileDialog.getOpenFileName(self, "Import preset", self._folder(), f"{FILTER};;All files (*)")
+        path = ask_open(self, self.editor.ctx.settings, "Import preset", f"{FILTER};;All files (*)")
         if path:
-            self._remember(path)
             self.import_from(path)

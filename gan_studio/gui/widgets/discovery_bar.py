@@ -75,15 +75,24 @@ class DiscoveryBar(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(8)
         for w in (_label("Method"), self.method_box, _label("  K"), self.k_box, _label("  Max steps"), self.steps_box,
-                  _label("  Preset"), self.preset_box, self.rca_box, self.start_btn, self.stop_btn):
+                  _label("  Preset"), self.preset_box, self.rca_box):
             row.addWidget(w)
         row.addStretch(1)
+        col = QVBoxLayout()
+        col.setSpacing(2)
+        col.addWidget(self.progress_label)
+        col.addWidget(self.progress)
+        run = QHBoxLayout()
+        run.setSpacing(8)
+        run.addWidget(self.start_btn)
+        run.addWidget(self.stop_btn)
+        run.addSpacing(6)
+        run.addLayout(col, 1)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(2)
+        lay.setSpacing(4)
         lay.addLayout(row)
-        lay.addWidget(self.progress_label)
-        lay.addWidget(self.progress)
+        lay.addLayout(run)
 
     def show_text(self, text: str, busy: bool = False, fraction: float | None = None) -> None:
         """A message; busy: an indeterminate bar; fraction: a full (1) or empty (0) bar."""

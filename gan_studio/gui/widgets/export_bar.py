@@ -1,15 +1,86 @@
 """Animation export controls: fps, upscale, one button per format; and the export they start, run in a
-TaskWorker (an engine generator yielding (done, total)) with a progress bar and Cancel."""
+TaskWorker (an engine generator yielding (done, total)) with a progress bar and Cancel.
+
+While an export runs the bar shows only what it writes, its progress and Cancel (so the progress text has room);
+once it ends it says how it ended ("Saved walk.gif (1.2 MB)") next to the buttons, until the next export.
+"""
 from __future__ import annotations
 
-from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QWidget
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QWidget,
+)
 
 from ...engine.jobs.walks import DEFAULT_FPS, DEFAULT_SCALE, HELP
 from ..workers import TaskPool, TaskWorker
 from .sample_view import UPSCALES
 
 FORMATS = {"gif": "GIF…", "mp4": "MP4…", "png": "PNG frames…"}
+
+
+def human_size(n: int) -> str:
+    """1234567 -> '1.2 MB'."""
+    size = float(n)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{int(size)} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} GB"
+
+
+def png_frame_paths(path: str | Path, frames: int) -> list[Path]:
+    """The files a PNG-frames export to NAME.png writes: NAME_0000.png, … (as engine.export names them)."""
+    path = Path(path)
+    digits = max(4, len(str(frames - 1)))
+    return [path.with_name(f"{path.stem}_{i:0{digits}d}.png") for i in range(frames)]
+
+
+def saved_message(path: str | Path, frames: int = 0) -> tuple[str, Path]:
+    """What an export wrote, for the user: ('Saved walk.gif (1.2 MB)', the file to reveal). A PNG-frames export
+    of `frames` frames names its first and last file and their total size, and reveals the first."""
+    path = Path(path)
+    if frames > 1 and path.suffix.lower() == ".png":
+        files = png_frame_paths(path, frames)
+        size = sum(f.stat().st_size for f in files if f.is_file())
+        return f"Saved {frames} PNG frames {files[0].name} … {files[-1].name} ({human_size(size)})", files[0]
+    size = path.stat().st_size if path.is_file() else 0
+    return f"Saved {path.name} ({human_size(size)})", path
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that never widens its layout: text that does not fit ends in '…' (the full text is the
+    tooltip)."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setToolTip(text)
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setToolTip(text)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, super().minimumSizeHint().height())
+
+    def shown_text(self) -> str:
+        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideMiddle, max(0, self.width()))
+
+    def paintEvent(self, event) -> None:
+        p = QPainter(self)
+        p.setPen(self.palette().color(self.foregroundRole()))
+        p.drawText(self.rect(), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.shown_text())
+        p.end()
 
 
 class ExportBar(QWidget):
@@ -38,22 +109,31 @@ class ExportBar(QWidget):
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
         self.progress.setFormat("%v / %m frames")
+        self.progress.setMinimumWidth(self.progress.fontMetrics().horizontalAdvance("0000 / 0000 frames") + 24)
         self.cancel_btn = QPushButton("Cancel")
         self.cancel_btn.clicked.connect(self.cancel)
+        self.what_label = ElidedLabel()          # while running: the file being written
+        self.result_label = ElidedLabel()        # once ended: how ("Saved walk.gif (1.2 MB)")
+        self.result_label.setProperty("role", "subtle")
         self._worker: TaskWorker | None = None
-        self._path = ""
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(QLabel("Export at"))
-        lay.addWidget(self.fps_box)
-        lay.addWidget(self.upscale_box)
-        for btn in self.buttons.values():
-            lay.addWidget(btn)
-        lay.addStretch(0)                     # takes the slack while the progress bar is hidden
-        lay.addWidget(self.progress, 1)
-        lay.addWidget(self.cancel_btn)
+        self._path, self._total = "", 0
+        self.message, self.reveal_path = "", ""  # of the last export that ended
+        self._build()
         self._available, self._busy = True, False
         self.set_busy(False)
+
+    def _build(self) -> None:
+        self.export_label = QLabel("Export at")
+        self._idle = [self.export_label, self.fps_box, self.upscale_box, *self.buttons.values(), self.result_label]
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        for w in self._idle[:-1]:
+            lay.addWidget(w)
+        lay.addSpacing(6)
+        lay.addWidget(self.result_label, 1)
+        lay.addWidget(self.what_label, 1)
+        lay.addWidget(self.progress, 2)
+        lay.addWidget(self.cancel_btn)
 
     def fps(self) -> int:
         return self.fps_box.value()
@@ -70,8 +150,10 @@ class ExportBar(QWidget):
     def set_busy(self, busy: bool, total: int = 0) -> None:
         self._busy = busy
         self.set_available(self._available)
-        self.progress.setVisible(busy)
-        self.cancel_btn.setVisible(busy)
+        for w in self._idle:
+            w.setVisible(not busy)
+        for w in (self.what_label, self.progress, self.cancel_btn):
+            w.setVisible(busy)
         if busy:
             self.progress.setRange(0, max(1, total))
             self.progress.setValue(0)
@@ -80,17 +162,22 @@ class ExportBar(QWidget):
         self.progress.setMaximum(max(1, total))
         self.progress.setValue(done)
 
+    def _ended(self, message: str, reveal: str | Path = "") -> None:
+        self.message, self.reveal_path = message, str(reveal)
+        self.result_label.setText(message)
+
     # ------------------------------------------------------------ running an export
     def is_running(self) -> bool:
         return self._worker is not None
 
     def run(self, pool: TaskPool, path: str, total: int, fn, *args) -> None:
         """Run the generator function fn(*args), which writes `path` and yields (done, total)."""
-        self._path = path
+        self._path, self._total = path, total
         self._worker = TaskWorker(fn, *args)
         self._worker.progress.connect(self._progress)
         self._worker.done.connect(self._done)
         self._worker.failed.connect(self._failed)
+        self.what_label.setText(f"Exporting {Path(path).name}")
         self.set_busy(True, total)
         pool.start(self._worker)
 
@@ -108,12 +195,17 @@ class ExportBar(QWidget):
     def _done(self, _value) -> None:
         stopped = self._worker is not None and self._worker.stopped
         self._worker = None
+        if stopped:
+            self._ended("Export cancelled")
+        else:
+            self._ended(*saved_message(self._path, self._total))
         self.set_busy(False)
         self.finished.emit("" if stopped else self._path)
 
     @Slot(str)
     def _failed(self, message: str) -> None:
         self._worker = None
+        self._ended(f"Export failed: {message}")
         self.set_busy(False)
         self.failed.emit(message)
         self.finished.emit("")

@@ -1,15 +1,19 @@
-"""A grid of sample tiles: crisp nearest-neighbour pixels, small captions, click to select.
+"""A grid of sample tiles: crisp nearest-neighbour pixels, a caption strip under each image, click to select.
 
 The whole grid paints itself in one paintEvent from cached QImages (no child widget per tile), so a
 12x12 grid redraws cheaply. A grid rendered in parts (a slow model) shows a placeholder tile ("…") under each
 caption until its image lands (`set_pending`, then `set_tiles` per part).
+
+Captions never cover the image: each cell is the image with a strip under it (`caption_rect`), the text elided
+to the cell's width. When cells get too small for a readable strip the captions hide; hovering a tile shows its
+caption as a tooltip either way.
 """
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPoint, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QKeyEvent, QMouseEvent, QPainter, QPen
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QKeyEvent, QMouseEvent, QPainter, QPen
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from .. import theme
 
@@ -40,6 +44,7 @@ class ImageGrid(QWidget):
     tile_clicked = Signal(int)
 
     GAP = 6
+    MIN_CAPTION_SIDE = 40     # smaller tiles drop their caption strip (the tooltip still has it)
 
     def __init__(self, rows: int = 4, cols: int = 4, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -138,25 +143,59 @@ class ImageGrid(QWidget):
         self.update()
 
     # ------------------------------------------------------------ geometry
-    def _tile_side(self) -> int:
+    def caption_font(self) -> QFont:
+        font = QFont(self.font())
+        font.setPointSizeF(max(7.0, font.pointSizeF() - 1.5))
+        return font
+
+    def _layout(self) -> tuple[int, int]:
+        """(tile side, caption strip height): the strip only when there are captions and room for them."""
         g = self.GAP
         w = (self.width() - g * (self._cols + 1)) // self._cols
-        h = (self.height() - g * (self._rows + 1)) // self._rows
-        return fit_square(min(w, h), self._image_px)
+        h = self.height() - g * (self._rows + 1)
+        strip = QFontMetrics(self.caption_font()).height() + 4 if any(self._captions) else 0
+        side = fit_square(min(w, (h - self._rows * strip) // self._rows), self._image_px)
+        if strip and side < self.MIN_CAPTION_SIDE:
+            return fit_square(min(w, h // self._rows), self._image_px), 0
+        return side, strip
 
-    def tile_rect(self, index: int) -> QRect:
-        side, g = self._tile_side(), self.GAP
+    def _tile_side(self) -> int:
+        return self._layout()[0]
+
+    def cell_rect(self, index: int) -> QRect:
+        """The image and its caption strip under it."""
+        (side, strip), g = self._layout(), self.GAP
         total_w = self._cols * side + (self._cols - 1) * g
-        total_h = self._rows * side + (self._rows - 1) * g
+        total_h = self._rows * (side + strip) + (self._rows - 1) * g
         x0, y0 = (self.width() - total_w) // 2, (self.height() - total_h) // 2
         r, c = divmod(index, self._cols)
-        return QRect(x0 + c * (side + g), y0 + r * (side + g), side, side)
+        return QRect(x0 + c * (side + g), y0 + r * (side + strip + g), side, side + strip)
+
+    def tile_rect(self, index: int) -> QRect:
+        """Where tile `index`'s image is drawn."""
+        cell = self.cell_rect(index)
+        return QRect(cell.left(), cell.top(), cell.width(), cell.width())
+
+    def caption_rect(self, index: int) -> QRect:
+        """The strip under the image (empty when the captions are hidden)."""
+        cell = self.cell_rect(index)
+        return QRect(cell.left(), cell.top() + cell.width(), cell.width(), cell.height() - cell.width())
+
+    def shown_caption(self, index: int) -> str:
+        """The caption text as drawn: elided to the strip, '' when hidden."""
+        rect, caption = self.caption_rect(index), self.caption(index)
+        if not caption or rect.height() <= 0:
+            return ""
+        return QFontMetrics(self.caption_font()).elidedText(caption, Qt.TextElideMode.ElideRight, rect.width() - 4)
 
     def index_at(self, pos: QPoint) -> int:
         for i in range(self.count()):
-            if self.tile_rect(i).contains(pos):
+            if self.cell_rect(i).contains(pos):
                 return i
         return -1
+
+    def placeholder(self) -> str:
+        return self._placeholder
 
     def sizeHint(self) -> QSize:
         return QSize(720, 720)
@@ -166,15 +205,14 @@ class ImageGrid(QWidget):
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         p.fillRect(self.rect(), theme.CANVAS)
-        font = QFont(self.font())
-        font.setPointSizeF(max(7.0, font.pointSizeF() - 1.5))
-        p.setFont(font)
+        p.setFont(self.caption_font())
         side = self._tile_side()
         for i in range(self.count()):
             self._paint_tile(p, i, side)
         if self._placeholder and not self._images:
             p.setPen(theme.MUTED_TEXT)
-            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self._placeholder)
+            p.drawText(self.rect().adjusted(24, 24, -24, -24),
+                       Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._placeholder)
         p.end()
 
     def _paint_tile(self, p: QPainter, i: int, side: int) -> None:
@@ -187,24 +225,17 @@ class ImageGrid(QWidget):
                 p.drawText(rect, Qt.AlignmentFlag.AlignCenter, "rendering…" if side >= 96 else "…")
         else:
             p.drawImage(rect, img)
-        caption = self.caption(i)
-        if caption and side >= 48:
-            fm = p.fontMetrics()
-            box = QRectF(rect.left() + 3, rect.bottom() - fm.height() - 3, fm.horizontalAdvance(caption) + 8,
-                         fm.height() + 1)
-            p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(QColor(0, 0, 0, 150))
-            p.drawRoundedRect(box, 3, 3)
-            p.setPen(QColor(235, 235, 235))
-            p.drawText(box, Qt.AlignmentFlag.AlignCenter, caption)
-        if i == self._selected:
+        text = self.shown_caption(i)
+        if text:
+            p.setPen(QColor(235, 235, 235) if i == self._selected else theme.MUTED_TEXT)
+            p.drawText(self.caption_rect(i).adjusted(2, 0, -2, 0),
+                       Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
+        if i == self._selected or i == self._hover:
+            selected = i == self._selected
             p.setBrush(Qt.BrushStyle.NoBrush)
-            p.setPen(QPen(theme.ACCENT, 3))
-            p.drawRect(rect.adjusted(-2, -2, 1, 1))
-        elif i == self._hover:
-            p.setBrush(Qt.BrushStyle.NoBrush)
-            p.setPen(QPen(theme.HOVER, 1))
-            p.drawRect(rect.adjusted(-1, -1, 0, 0))
+            p.setPen(QPen(theme.ACCENT, 3) if selected else QPen(theme.HOVER, 1))
+            p.drawRect(self.cell_rect(i).adjusted(-2, -2, 1, 1) if selected else
+                       self.cell_rect(i).adjusted(-1, -1, 0, 0))
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() != Qt.MouseButton.LeftButton:
@@ -230,6 +261,9 @@ class ImageGrid(QWidget):
         i = self.index_at(event.position().toPoint())
         if i != self._hover:
             self._hover = i
+            self.setToolTip(self.caption(i) if i >= 0 else "")
+            if i < 0:
+                QToolTip.hideText()
             self.update()
 
     def leaveEvent(self, event) -> None:

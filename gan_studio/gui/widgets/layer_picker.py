@@ -2,12 +2,14 @@
 checkbox per layer showing the resolution it drives. The three always agree; `changed` fires on a user edit."""
 from __future__ import annotations
 
-from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLineEdit, QWidget
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
 
 from ...engine.errors import UserError
 from ...engine.latent.mixing import PRESETS, format_layers, parse_layers, preset_bands
 from ..theme import role_label
+
+MAX_PER_ROW = 8
 
 
 class LayerPicker(QWidget):
@@ -30,11 +32,14 @@ class LayerPicker(QWidget):
         self.layer_grid = QGridLayout(self.layer_area)
         self.layer_grid.setContentsMargins(0, 0, 0, 0)
         self.layer_grid.setHorizontalSpacing(10)
-        bar = QHBoxLayout(self)
-        bar.setContentsMargins(0, 0, 0, 0)
-        for w in (role_label("Layers from columns", ""), self.preset_box, self.range_edit, self.layer_area):
+        bar = QHBoxLayout()
+        for w in (role_label("Layers from columns", ""), self.preset_box, self.range_edit):
             bar.addWidget(w)
         bar.addStretch(1)
+        lay = QVBoxLayout(self)                  # the checkboxes on a line of their own: the panel stays narrow
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addLayout(bar)
+        lay.addWidget(self.layer_area, 0, Qt.AlignmentFlag.AlignLeft)
         self.preset_box.activated.connect(self._preset_chosen)
         self.range_edit.editingFinished.connect(self._range_edited)
 
@@ -51,7 +56,8 @@ class LayerPicker(QWidget):
         n = len(self._resolutions)
         if not n:
             return
-        per_row = 9 if n > 9 else n
+        lines = -(-n // MAX_PER_ROW)
+        per_row = -(-n // lines)                 # balanced lines of at most MAX_PER_ROW
         for i, r in enumerate(self._resolutions):
             box = QCheckBox(f"{i} · {r} px")
             box.setToolTip(f"ws {i} drives the {r}×{r} layer: take it from the column source")

@@ -6,8 +6,10 @@ later points average twice as many steps, so a 200,000-step run still draws ≤ 
 """
 from __future__ import annotations
 
+from html import escape
+
 import pyqtgraph as pg
-from PySide6.QtWidgets import QHBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from .throttled_plot import ThrottledPlot
 from .training_curves import _plot
@@ -57,8 +59,10 @@ class LossCurves(ThrottledPlot):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.loss_plot = _plot("Losses", "value")
-        self.loss_plot.addLegend(offset=(6, 4), labelTextColor="#c8ccd4", brush=(24, 25, 28, 190), colCount=2,
-                                 labelTextSize="8pt", verSpacing=-6)
+        self.legend = QLabel("")             # above the plot, wrapping: never over the curves, never clipped
+        self.legend.setWordWrap(True)
+        self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
+        self.legend.setStyleSheet("color: #c8ccd4; font-size: 8pt;")
         self.fid_plot = _plot("FID (lenet-mnist)", "FID")
         self._fid_curve = self.fid_plot.plot(pen=pg.mkPen(FID_PEN, width=1.5), symbol="o", symbolSize=5,
                                              symbolBrush=FID_PEN, symbolPen=None)
@@ -68,7 +72,12 @@ class LossCurves(ThrottledPlot):
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(6)
-        lay.addWidget(self.loss_plot, 3)
+        left = QVBoxLayout()
+        left.setContentsMargins(0, 0, 0, 0)
+        left.setSpacing(0)
+        left.addWidget(self.legend)
+        left.addWidget(self.loss_plot, 1)
+        lay.addLayout(left, 3)
         lay.addWidget(self.fid_plot, 2)
 
     wasserstein_loss = True    # the training panel sets it: only WGAN critics estimate a Wasserstein distance
@@ -82,6 +91,7 @@ class LossCurves(ThrottledPlot):
         for curve in self._curves.values():
             self.loss_plot.removeItem(curve)
         self.series, self._curves, self.fid = {}, {}, []
+        self.legend.setText("")
         self._fid_curve.setData([], [])
         self._dirty = False
 
@@ -95,8 +105,19 @@ class LossCurves(ThrottledPlot):
                 self.series[key] = Decimator()
                 pen = pg.mkPen(PENS[len(self._curves) % len(PENS)], width=1.3)
                 self._curves[key] = self.loss_plot.plot(pen=pen, name=self.label(key))
+                self._update_legend()
             self.series[key].add(float(step), float(value))
         self._touch()
+
+    def legend_entries(self) -> list[str]:
+        return [self.label(k) for k in self._curves]
+
+    def _update_legend(self) -> None:
+        items = []
+        for i, key in enumerate(self._curves):
+            r, g, b = PENS[i % len(PENS)]
+            items.append(f'<span style="color: rgb({r},{g},{b})">━━</span>&nbsp;{escape(self.label(key))}')
+        self.legend.setText("&nbsp;&nbsp;&nbsp; ".join(items))
 
     def add_fid(self, step: int, value: float) -> None:
         self.fid.append((step, value))

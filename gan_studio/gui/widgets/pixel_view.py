@@ -1,20 +1,33 @@
-"""One image, shown large with crisp nearest-neighbour pixels (integer scale when it fits)."""
+"""One image, shown large with crisp nearest-neighbour pixels (integer scale when it fits).
+
+With `set_draggable(True)` a left-button drag on the image reports itself: `drag_started`, then `drag_moved(dx, dy)`
+(pixels from where the drag began, y down) for each mouse move, then `drag_finished`. A drag begins once the
+mouse has moved `QApplication.startDragDistance()` from the press; a press released before that is a plain click
+and reports nothing.
+"""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRect, QSize, Qt
-from PySide6.QtGui import QImage, QPainter, QPen
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtCore import QPointF, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QImage, QMouseEvent, QPainter, QPen
+from PySide6.QtWidgets import QApplication, QSizePolicy, QWidget
 
 from .. import theme
 from .image_grid import fit_square, qimage_from_pixels
 
 
 class PixelView(QWidget):
+    drag_started = Signal()
+    drag_moved = Signal(float, float)      # (dx, dy) pixels from where the drag began
+    drag_finished = Signal()
+
     def __init__(self, placeholder: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._image: QImage | None = None
         self._placeholder = placeholder
+        self._draggable = False
+        self._press: QPointF | None = None     # where the left button went down (None: not pressed)
+        self._anchor: QPointF | None = None    # where the drag began (None: no drag yet)
         policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         policy.setHeightForWidth(True)                 # stays square as the side panel is resized
         self.setSizePolicy(policy)
@@ -22,7 +35,10 @@ class PixelView(QWidget):
 
     def set_pixels(self, px: np.ndarray | None) -> None:
         """(H, W, C) uint8, or None to clear."""
+        had = self._image is not None
         self._image = None if px is None else qimage_from_pixels(px)
+        if had != (self._image is not None):
+            self._update_cursor()
         self.update()
 
     def set_placeholder(self, text: str) -> None:
@@ -34,6 +50,52 @@ class PixelView(QWidget):
 
     def image(self) -> QImage | None:
         return self._image
+
+    # ------------------------------------------------------------ dragging
+    def set_draggable(self, on: bool) -> None:
+        self._draggable = on
+        self._update_cursor()
+
+    def is_dragging(self) -> bool:
+        return self._anchor is not None
+
+    def _update_cursor(self) -> None:
+        if not self._draggable or self._image is None:
+            self.unsetCursor()
+        else:
+            self.setCursor(Qt.CursorShape.ClosedHandCursor if self.is_dragging() else Qt.CursorShape.OpenHandCursor)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if self._draggable and self._image is not None and event.button() == Qt.MouseButton.LeftButton:
+            self._press, self._anchor = event.position(), None
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._press is None or not event.buttons() & Qt.MouseButton.LeftButton:
+            super().mouseMoveEvent(event)
+            return
+        pos = event.position()
+        if self._anchor is None:
+            if (pos - self._press).manhattanLength() < QApplication.startDragDistance():
+                return
+            self._anchor = pos                  # measured from here: no jump when the drag begins
+            self._update_cursor()
+            self.drag_started.emit()
+        self.drag_moved.emit(pos.x() - self._anchor.x(), pos.y() - self._anchor.y())
+        event.accept()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._press is None or event.button() != Qt.MouseButton.LeftButton:
+            super().mouseReleaseEvent(event)
+            return
+        dragged = self._anchor is not None
+        self._press = self._anchor = None
+        self._update_cursor()
+        if dragged:
+            self.drag_finished.emit()
+        event.accept()
 
     def image_rect(self) -> QRect:
         margin = 6

@@ -102,7 +102,7 @@ class ShapeStage(QWidget):
         self.truth_check.setToolTip("Show the test object's real voxels instead of the reconstruction")
         self.truth_check.setVisible(False)
         side = QWidget()
-        side.setFixedWidth(180)
+        side.setFixedWidth(168)
         lay = _column(role_label("INPUT", "section"), self.input_view, self.input_caption, self.truth_check,
                       margins=(0, 0, 8, 0))
         lay.addStretch(1)
@@ -155,8 +155,6 @@ class ShapeStage(QWidget):
         bar.addWidget(self.threshold_reset)
         bar.addSpacing(14)
         bar.addLayout(style)
-        bar.addSpacing(14)
-        bar.addWidget(self.colour_check)
         return bar
 
     def _build_buttons(self) -> QHBoxLayout:
@@ -166,6 +164,8 @@ class ShapeStage(QWidget):
                                   "Save the shape on screen as an STL, OBJ or PLY mesh, or a .npy voxel grid")
         bar = QHBoxLayout()
         bar.addWidget(self.reset_camera_btn)
+        bar.addSpacing(14)
+        bar.addWidget(self.colour_check)         # here, not in the display bar: the 3D tab fits a 1024 px window
         bar.addStretch(1)
         bar.addWidget(self.screenshot_btn)
         bar.addWidget(self.export_btn)

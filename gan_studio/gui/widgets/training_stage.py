@@ -49,7 +49,9 @@ class TrainingStage(QWidget):
         for w in (self.start_btn, self.pause_btn, self.stop_btn):
             bar.addWidget(w)
         bar.addStretch(1)
-        bar.addWidget(self.open_btn)
+        progress_row = QHBoxLayout()               # Open beside the progress, not the buttons: the tab fits 1024 px
+        progress_row.addWidget(self.progress, 1)
+        progress_row.addWidget(self.open_btn)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.curves)
         split.addWidget(self.grid)
@@ -59,7 +61,7 @@ class TrainingStage(QWidget):
         right = QVBoxLayout(self)
         right.setContentsMargins(0, 0, 0, 0)
         right.addLayout(bar)
-        right.addWidget(self.progress)
+        right.addLayout(progress_row)
         right.addWidget(self.status)
         right.addWidget(split, 1)
         right.addWidget(self.cli)

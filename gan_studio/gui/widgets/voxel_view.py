@@ -67,7 +67,7 @@ class VoxelView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setMinimumSize(320, 280)
+        self.setMinimumSize(300, 260)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.plotter = None                 # the QtInteractor, once made
         self._window = None                 # the top-level window it lives in
