@@ -10,6 +10,7 @@ a display is set) and measured:
   the view's paintEvent has finished painting that frame. Then the same moves again (frames cached).
 - sampling ψ slider: the same for the truncation slider, until the large view shows the re-rendered sample.
 - a fast drag (one scrubber move per ms): latest wins — the shown frames only move forwards, the last is shown.
+- latent drag: dragging the sampling tab's large image through fractional seeds, each move a new latent.
 - a playing walk at the top speed (60 fps), uncached (2000-frame walk) and cached (a 120-frame loop).
 
 Where the time goes: ui = the slider's own slots up to submit; queue = submit until the render worker starts;
@@ -220,6 +221,49 @@ def bench_psi(app, w, n: int, gap_ms: int) -> None:
     report(f"sampling ψ slider ({panel.grid.count()}-sample grid + large view)", rows)
 
 
+def bench_latent_drag(app, w, n: int, gap_ms: int) -> None:
+    """Dragging the sampling tab's large image through latent space (panels/sampling_drag.py): `n` mouse moves of
+    3 px (0.03 seed) each, every one a fractional seed never rendered before; latency = the drag's move signal
+    until the large view has painted that position. Then a burst (one move per ms): latest wins, ends on the
+    last position."""
+    from gan_studio.engine.latent.drag import SeedPos
+    panel = w.select_panel("sampling")
+    spin(app, panel.is_settled)
+    panel.select_tile(5)
+    view = panel.side.image
+    inst = Instruments(w, panel, "_view_rendered", [(view, "set_pixels")])
+    start = SeedPos.snapped(*panel.side.position())
+    view.drag_started.emit()
+    target = {}
+
+    def change(i):
+        target["pos"] = start.shifted(3 * (i + 1) / 100.0)
+        view.drag_moved.emit(3.0 * (i + 1), 0.0)
+    shown = lambda i: panel.latent is not None and panel.latent.position == target["pos"]   # noqa: E731
+    rows = ChangeLoop(app, view, inst, change, shown, n + 20, gap_ms).run()
+    report(f"latent drag on the large view (fractional seeds from {start.text()})", rows)
+    moves = {"i": 0}
+    timer = QTimer()
+    timer.setTimerType(Qt.TimerType.PreciseTimer)
+
+    def move():
+        for _ in range(4):
+            moves["i"] += 1
+            view.drag_moved.emit(-2.0 * moves["i"], 1.0 * moves["i"])
+            if moves["i"] >= 400:
+                return timer.stop()
+    timer.timeout.connect(move)
+    t0 = now()
+    timer.start(1)
+    spin(app, lambda: moves["i"] >= 400)
+    dt = now() - t0
+    last = panel.drag.position
+    spin(app, lambda: panel.latent is not None and panel.latent.position == last)
+    view.drag_finished.emit()
+    print(f"  latent drag burst: 400 moves in {dt * 1e3:.0f} ms ({400 / dt:.0f}/s), ends on {last.text()}: "
+          f"{panel.latent.position == last}")
+
+
 def check_fast_drag(app, w, n: int = 500) -> None:
     """Scrubber moves in bursts of 4 every millisecond (faster than render + paint): latest wins, frames shown
     in order, the last move shown."""
@@ -329,7 +373,7 @@ def main() -> None:
     ap.add_argument("--gap-ms", type=int, default=10, help="pause after each painted image before the next change")
     ap.add_argument("--play-seconds", type=float, default=4.0)
     ap.add_argument("--switch-interval", type=float, default=None, help="sys.setswitchinterval (s), to experiment")
-    ap.add_argument("--skip", default="", help="comma list of parts to skip: views,scrubber,psi,drag,play")
+    ap.add_argument("--skip", default="", help="comma list of parts to skip: views,scrubber,psi,drag,latent,play")
     args = ap.parse_args()
     if args.switch_interval:
         sys.setswitchinterval(args.switch_interval)
@@ -353,6 +397,7 @@ def main() -> None:
         for part, fn in (("scrubber", lambda w=w: bench_scrubber(app, w, args.changes, args.gap_ms)),
                          ("psi", lambda w=w: bench_psi(app, w, args.changes, args.gap_ms)),
                          ("drag", lambda w=w: check_fast_drag(app, w)),
+                         ("latent", lambda w=w: bench_latent_drag(app, w, args.changes, args.gap_ms)),
                          ("play", lambda w=w: bench_play(app, w, args.play_seconds))):
             if part not in skip:
                 fn()

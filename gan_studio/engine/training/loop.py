@@ -188,10 +188,11 @@ def _add_samples(p: Progress, recipe, z_fixed: torch.Tensor, out: Path) -> None:
 def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str | None = None,
           extra_meta: dict[str, Any] | None = None, clock: Callable[[], float] = time.perf_counter,
           ) -> Iterator[Progress]:
-    """Train, yielding a Progress after every generator step (and one before the first, with the sample grid of the
-    networks as they start, so a user sees samples at once). Stop by breaking out of the loop
-    (the caller then calls `.close()`: the last checkpoint on disk stays). `clock` times the run (elapsed,
-    ETA, --max-minutes, the seconds recorded): the GUI passes one that stands still while it pauses training."""
+    """Train, yielding a Progress after every generator step; the sample grid comes with the first step of a run
+    (so a user sees samples at once, not after `sample_every` steps), every `sample_every` steps and the last.
+    Stop by breaking out of the loop (the caller then calls `.close()`: the last checkpoint on disk stays).
+    `clock` times the run (elapsed, ETA, --max-minutes, the seconds recorded): the GUI passes one that stands
+    still while it pauses training."""
     out = Path(out)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
@@ -225,17 +226,13 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str 
         return str(out)
 
     try:
-        if world.is_main and step < cfg.steps:     # the samples before this run's first step: seen at once
-            first = Progress(step, cfg.steps, start=start)
-            _add_samples(first, recipe, z_fixed, out)
-            yield first
         while step < cfg.steps:
             losses = recipe.train_step(stream)
             elapsed = clock() - t0
             over_budget = _check_step(world, cfg, losses, elapsed, step, last_ckpt)
             step += 1
             p = Progress(step, cfg.steps, losses, elapsed, start=start, done=step == cfg.steps or over_budget)
-            if world.is_main and (step % cfg.sample_every == 0 or p.done):
+            if world.is_main and (step % cfg.sample_every == 0 or p.done or step == start + 1):   # + at once
                 _add_samples(p, recipe, z_fixed, out)
             if world.is_main and (step % cfg.checkpoint_every == 0 or p.done):
                 last_ckpt = p.checkpoint = checkpoint()

@@ -38,7 +38,8 @@ class Panel(QWidget):
     def on_device_changed(self, device) -> None:
         """Override: re-render on the new device if needed."""
 
-    # What the window's menus do in this tab (File ▸ Save image… / Export… (export_result), Edit ▸ Copy image / Copy command):
+    # What the window's menus do in this tab (File ▸ Save image… / Export… (export_result), Edit ▸ Copy image /
+    # Copy command):
     # a panel overrides those it has; False / None / "" means "nothing here" (the window says so).
     def save_image(self) -> bool:
         """Ask where to save this tab's image and save it; False when the tab has none."""
