@@ -121,6 +121,9 @@ class TrainingPanel(Panel):
         self.fid.measured.connect(self._on_fid)
         self.fid.failed.connect(lambda msg: self.ctx.report_error(f"Measuring FID failed: {msg}"))
 
+    def current_command(self) -> str:                # Edit > Copy command line (Panel)
+        return self.cli.text()
+
     def on_model_changed(self, model: LoadedModel | None) -> None:
         self._set_ready(True)                # training does not depend on the open model
 
@@ -170,6 +173,7 @@ class TrainingPanel(Panel):
         except UserError as exc:
             self.cli.setText(f"(settings: {exc})")
         self.cli.setCursorPosition(0)
+        self.cli.setToolTip(self.cli.text())           # the whole line on hover (the field scrolls; select to copy)
 
     @Slot()
     def _update_fid_note(self) -> None:
