@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from ..engine.errors import UserError
+from .args import int_in, positive_int
 from .common import _arguments, _code_args, _load_generator, _load_z, _model_args, _sample_codes, command
 from .direction_edits import add_direction_args, direction_edit
 
@@ -69,16 +70,17 @@ def _sample_args(sp):
     sp.add_argument("--seed", default=None, metavar="S",
                     help="first seed (an integer), or a fractional seed X or X,Y: the blend of the seeds around "
                          "it, as the app's large view shows it while dragged (latent/drag.py)")
-    sp.add_argument("--n", type=int, default=1)
-    sp.add_argument("--z", default=None, help="(N, z_dim) .npy of latents instead of seeds")
+    sp.add_argument("--n", type=positive_int(1_000_000), default=1, help="number of images (at most 4 GB of them)")
+    sp.add_argument("--z", default=None, help="(N, z_dim) .npy of latents instead of seeds, or ws (N, num_ws, "
+                    "w_dim), e.g. from `gan-studio project`")
     sp.add_argument("--out", required=True, help=".png (a grid) or .npy (float32 (N, C, H, W) in [-1, 1])")
     sp.add_argument("--truncation", type=float, default=1.0, help="truncation psi")
     sp.add_argument("--cutoff", type=int, default=None,
                     help="truncate only the first CUTOFF ws (style generators; default: all)")
     sp.add_argument("--noise", default="const", choices=["const", "random", "none"],
                     help="noise inputs of a style generator (default const: the same image every time)")
-    sp.add_argument("--cols", type=int, default=None, help="grid columns (PNG)")
-    sp.add_argument("--scale", type=int, default=1, help="nearest-neighbour upscale of the PNG")
+    sp.add_argument("--cols", type=positive_int(), default=None, help="grid columns (PNG)")
+    sp.add_argument("--scale", type=int_in(1, 1024), default=1, help="nearest-neighbour upscale of the PNG")
     _code_args(sp)
     add_direction_args(sp)
     sp.add_argument("--drs", action="store_true",
@@ -121,6 +123,13 @@ def _shifted_images(G, z, args, device, codes: dict | None = None):
     if cutoff is not None and not 0 < cutoff <= G.num_ws:
         raise UserError(f"--cutoff must be between 1 and {G.num_ws} (this model's number of ws), not {cutoff}")
     edit = direction_edit(G, args)
+    if z.ndim == 3:                 # ws from --z (a w / w+ projection): truncated towards w_avg like z latents
+        from ..engine.models.base import apply_truncation
+        ws = apply_truncation(z.to(device), G.w_avg.to(device), psi, cutoff)
+        if edit is not None:
+            ds, shifts, layers = edit
+            _, ws = apply_shifts(G, ds, ws=ws, shifts=shifts, layers=layers)
+        return synthesize(G, apply_codes(G, ws, codes or {}), noise_mode=noise, device=device)
     if edit is None:
         if not codes:
             return generate(G, z, truncation_psi=psi, truncation_cutoff=cutoff, noise_mode=noise, device=device)
@@ -141,7 +150,8 @@ def _shifted_images(G, z, args, device, codes: dict | None = None):
 def cmd_sample(args) -> int:
     import numpy as np
 
-    from ..engine.imaging import save_grid
+    from ..engine.checks import check_render_size, require_finite_images
+    from ..engine.imaging import check_grid, save_grid
     out = Path(args.out)
     if out.suffix.lower() not in (".png", ".npy"):
         raise UserError(f"--out must end in .png or .npy, not {out.name!r}")
@@ -152,6 +162,10 @@ def cmd_sample(args) -> int:
         args.seed = parse_seed(args.seed)           # an int as before, or a fractional SeedPos
     bundle, G, device = _load_generator(args)
     codes = _sample_codes(G, args)
+    if args.z is None:
+        check_render_size(args.n, G.image_shape, "--n")
+        if out.suffix.lower() == ".png":
+            check_grid(args.n, G.image_shape, args.cols, args.scale)
     if args.drs:
         if args.seed is not None and not isinstance(args.seed, int):
             raise UserError("--drs tries whole seeds S, S+1, …: give an integer --seed")
@@ -162,8 +176,9 @@ def cmd_sample(args) -> int:
     else:
         from .sample_drs import refuse_drs_options
         refuse_drs_options(args)
-        z = _load_z(args.z, G.z_dim) if args.z else _seed_zs(args.seed, args.n, G.z_dim)
+        z = _load_z(args.z, G.z_dim, G) if args.z else _seed_zs(args.seed, args.n, G.z_dim)
         images = _shifted_images(G, z, args, device, codes)
+    require_finite_images(images, bundle.name)
     if out.suffix.lower() == ".npy":
         from ..engine.bundle import atomic_write
         atomic_write(out, lambda tmp: np.save(open(tmp, "wb"), images.numpy().astype(np.float32)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..engine.errors import UserError
+from .args import int_in
 from .common import _arguments, _load_generator, _model_args, command
 
 
@@ -20,7 +21,7 @@ def _mix_args(sp):
     sp.add_argument("--truncation", type=float, default=1.0, help="truncation psi (towards w_avg)")
     sp.add_argument("--cutoff", type=int, default=None, help="truncate only ws indices below this one")
     sp.add_argument("--noise", default="const", choices=["const", "random", "none"], help="noise inputs")
-    sp.add_argument("--scale", type=int, default=1, help="nearest-neighbour upscale of the PNG")
+    sp.add_argument("--scale", type=int_in(1, 1024), default=1, help="nearest-neighbour upscale of the PNG")
 
 
 @command("mix", "style mixing grid: row sources with chosen layers taken from column sources")
@@ -28,6 +29,7 @@ def _mix_args(sp):
 def cmd_mix(args) -> int:
     import numpy as np
 
+    from ..engine.checks import require_finite_images
     from ..engine.imaging import save_png
     from ..engine.latent.mixing import format_layers, grid_canvas, parse_layers, render_mixing, ws_resolutions
     from ..engine.latent.sampling import parse_seeds
@@ -44,6 +46,7 @@ def cmd_mix(args) -> int:
         raise UserError(f"--cutoff must be between 0 and {G.num_ws} (this generator's num_ws), not {args.cutoff}")
     grid = render_mixing(G, [Latent.from_seed(s, G.z_dim) for s in rows],
                          [Latent.from_seed(s, G.z_dim) for s in cols], layers, args.truncation, args.cutoff, args.noise)
+    require_finite_images(grid.cells, bundle.name)
     if out.suffix.lower() == ".npy":
         from ..engine.bundle import atomic_write
         cells = grid.cells.numpy().astype(np.float32)

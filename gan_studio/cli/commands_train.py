@@ -8,6 +8,7 @@ import shlex
 import sys
 
 from ..engine.training.loop import TrainConfig
+from .args import positive_int
 from .common import _arguments, _load_generator, _model_args, command, config_args, config_values, print_training
 
 # ------------------------------------------------------------------ train
@@ -41,7 +42,7 @@ def _evaluate_args(sp):
     _model_args(sp)
     sp.add_argument("--data", required=True)
     sp.add_argument("--split", default="test", choices=["train", "test"])
-    sp.add_argument("--n", type=int, default=10000)
+    sp.add_argument("--n", type=positive_int(1_000_000), default=10000)
     sp.add_argument("--truncation", type=float, default=1.0)
     sp.add_argument("--features", default="lenet-mnist",
                     help="feature network: lenet-mnist (shipped; MNIST-like digits), or inception:PATH for the "
@@ -89,9 +90,9 @@ def _store_metrics(bundle, result: dict, command_line: str) -> None:
 def _classifier_args(sp):
     sp.add_argument("--data", required=True, help="an MNIST-format folder (train and test files)")
     sp.add_argument("--out", required=True)
-    sp.add_argument("--epochs", type=int, default=2)
+    sp.add_argument("--epochs", type=positive_int(10_000), default=2)
     sp.add_argument("--seed", type=int, default=0)
-    sp.add_argument("--threads", type=int, default=None)
+    sp.add_argument("--threads", type=positive_int(1024), default=None)
 
 
 @command("train-classifier", "train the lenet-mnist feature network used by FID and precision/recall")

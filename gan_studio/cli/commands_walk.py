@@ -24,6 +24,7 @@ from ..engine.jobs.walks import (
 from ..engine.latent.directions.voynov import PRESET_TIPS, PRESETS
 from ..engine.latent.walks import EASINGS, METHODS
 from ..engine.metrics.rca import BUDGETS, budget_named, rca_iter
+from .args import int_in, positive_float, positive_int
 from .common import _arguments, _code_args, _load_generator, _load_z, _model_args, _sample_codes, command
 from .direction_edits import add_direction_args, direction_edit
 
@@ -33,8 +34,8 @@ def _walk_args(sp):
     _model_args(sp)
     src = sp.add_mutually_exclusive_group(required=True)
     src.add_argument("--seeds", help="keyframe seeds, e.g. 1,2,3 (one seed with --random-loop)")
-    src.add_argument("--z", help="(K, z_dim) .npy of keyframe latents")
-    sp.add_argument("--frames", type=int, required=True, help=HELP["frames"])
+    src.add_argument("--z", help="(K, z_dim) .npy of keyframe latents, or ws (K, num_ws, w_dim), e.g. from project")
+    sp.add_argument("--frames", type=positive_int(1_000_000), required=True, help=HELP["frames"])
     sp.add_argument("--method", default=None, choices=list(METHODS),
                     help="interpolation (default: slerp in z, lerp in w)")
     sp.add_argument("--space", default="z", choices=["z", "w"], help="interpolate z, or ws (style generators)")
@@ -45,8 +46,9 @@ def _walk_args(sp):
     sp.add_argument("--truncation", type=float, default=DEFAULT_PSI, help=HELP["psi"])
     _code_args(sp, "frame")
     sp.add_argument("--out", required=True, help=".gif, .mp4, .npy (float32 (N, C, H, W)) or NAME.png (frames)")
-    sp.add_argument("--fps", type=float, default=float(DEFAULT_FPS), help=HELP["fps"])
-    sp.add_argument("--scale", type=int, default=DEFAULT_SCALE, help="nearest-neighbour upscale for GIF/MP4/PNG")
+    sp.add_argument("--fps", type=positive_float, default=float(DEFAULT_FPS), help=HELP["fps"])
+    sp.add_argument("--scale", type=int_in(1, 1024), default=DEFAULT_SCALE,
+                    help="nearest-neighbour upscale for GIF/MP4/PNG")
     add_direction_args(sp)          # the same edit on every frame (layer ranges honoured)
 
 
@@ -59,9 +61,17 @@ def walk_spec(G, args) -> WalkSpec:
             raise UserError("--random-loop needs --seeds S (its first seed starts the loop)")
         return WalkSpec([], args.frames, psi=args.truncation, random=args.random_loop,
                         random_seed=parse_seeds(args.seeds)[0])
-    keys = z_keyframes(_load_z(args.z, G.z_dim)) if args.z else seed_keyframes(parse_seeds(args.seeds), G.z_dim)
+    keys = _file_keyframes(_load_z(args.z, G.z_dim, G)) if args.z else seed_keyframes(parse_seeds(args.seeds), G.z_dim)
     return WalkSpec(keys, args.frames, method=args.method, loop=args.loop, easing=args.easing, psi=args.truncation,
                     space=args.space)
+
+
+def _file_keyframes(lat) -> list:
+    """Keyframes from --z: z rows (K, z_dim), or ws (K, num_ws, w_dim) such as `gan-studio project`'s w / w+."""
+    if lat.ndim == 2:
+        return z_keyframes(lat)
+    from ..engine.latent.state import Latent
+    return [Latent(ws=lat[i:i + 1], source="file", info={"row": i}) for i in range(lat.shape[0])]
 
 
 def walk_latents(G, args):
@@ -84,12 +94,17 @@ def walk_latents(G, args):
 @command("walk", "render a latent walk through keyframes (or a random loop) to GIF, MP4, PNG frames or .npy")
 @_arguments(_walk_args)
 def cmd_walk(args) -> int:
+    from ..engine.checks import check_output_pixels, check_render_size, require_finite_images
     from ..engine.export import FORMATS, export_frames
     from ..engine.latent.sampling import synthesize
     if Path(args.out).suffix.lower() not in FORMATS:
         raise UserError(f"--out must end in {', '.join(FORMATS)}, not {Path(args.out).name!r}")
     bundle, G, device = _load_generator(args)
+    check_render_size(args.frames, G.image_shape, "--frames")
+    _, h, w = G.image_shape
+    check_output_pixels(h * args.scale, w * args.scale, f"a frame at --scale {args.scale}")
     images = synthesize(G, walk_latents(G, args), device=device)
+    require_finite_images(images, bundle.name)
     for done, total in export_frames(images, images.shape[0], args.out, fps=args.fps, scale=args.scale):
         print(f"frame {done}/{total}", end="\r", file=sys.stderr, flush=True)
     print(f"\nwrote {args.out} ({images.shape[0]} frames from {bundle.name})")
@@ -119,7 +134,7 @@ def _discover_args(sp):
                     help="voynov: where the directions live (default: w for style generators, z otherwise)")
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--rca", action="store_true", help="also measure RCA (protocol fast) and store it in the file")
-    sp.add_argument("--threads", type=int, default=None)
+    sp.add_argument("--threads", type=positive_int(1024), default=None)
     sp.add_argument("--out", required=True, help="directions .safetensors")
     sp.add_argument("--json", action="store_true")
 
@@ -166,7 +181,7 @@ def _rca_args(sp):
     sp.add_argument("--train-pairs", type=int, default=None,
                     help="protocol fast: image pairs rendered once to train on (default 65,536; memory-capped)")
     sp.add_argument("--seed", type=int, default=0)
-    sp.add_argument("--threads", type=int, default=None)
+    sp.add_argument("--threads", type=positive_int(1024), default=None)
     sp.add_argument("--json", action="store_true")
 
 

@@ -11,9 +11,11 @@ import sys
 import time
 
 from ..engine.catalog import open_model
+from ..engine.checks import require_finite_network
 from ..engine.config import options_of
 from ..engine.device import choose_device
 from ..engine.errors import UserError
+from .args import option_type
 
 COMMANDS: dict = {}
 
@@ -45,6 +47,7 @@ def _load_generator(args):
     bundle = open_model(args.model, trust_code=args.trust_code, arch=args.arch, z_dim=args.z_dim)
     if bundle.kind != "image-generator":
         raise UserError(f"{bundle.name} is a {bundle.kind}, not an image generator")
+    require_finite_network(bundle.generator(), f"{bundle.name}'s generator")   # never an all-NaN array, a black PNG
     choice = choose_device(args.device)
     if choice.message:
         print(f"gan-studio: {choice.message}", file=sys.stderr)
@@ -64,7 +67,7 @@ def config_args(sp: argparse.ArgumentParser, cls: type, names: str) -> None:
             kw["action"] = "store_true"
         else:
             if o.type in (int, float):
-                kw["type"] = o.type
+                kw["type"] = option_type(o)          # the field's kind and bounds, as TrainConfig checks them
             if o.cli.get("required"):
                 kw["required"] = True
             else:
@@ -95,8 +98,10 @@ def _sample_codes(G, args) -> dict:
     return check_codes(G, parse_codes(args.code, args.klass))
 
 
-def _load_z(path: str, z_dim: int):
-    """Latents (N, z_dim) from a .npy file (--z), checked: one line for anything wrong with the file."""
+def _load_z(path: str, z_dim: int, G=None):
+    """Latents (N, z_dim) from a .npy file (--z), checked: one line for anything wrong with the file. Given the
+    generator G, ws (N, num_ws, w_dim) are accepted too (e.g. `gan-studio project`'s w and w+ latents): the
+    result is then 3-D."""
     import numpy as np
     import torch
     try:
@@ -105,8 +110,11 @@ def _load_z(path: str, z_dim: int):
         raise UserError(f"cannot read latents {path}: {str(exc).splitlines()[0]}") from None
     if arr.ndim == 1:
         arr = arr[None]
-    if arr.ndim != 2 or arr.shape[1] != z_dim or not np.issubdtype(arr.dtype, np.number):
-        raise UserError(f"{path}: latents must be a numeric (N, {z_dim}) array, not {arr.dtype} {arr.shape}")
+    ws_shape = None if G is None else (G.num_ws, G.w_dim)
+    ok = arr.ndim == 2 and arr.shape[1] == z_dim or ws_shape is not None and arr.ndim == 3 and arr.shape[1:] == ws_shape
+    if not ok or not np.issubdtype(arr.dtype, np.number):
+        want = f"(N, {z_dim})" + ("" if ws_shape is None else f" or ws (N, {ws_shape[0]}, {ws_shape[1]})")
+        raise UserError(f"{path}: latents must be a numeric {want} array, not {arr.dtype} {arr.shape}")
     if not np.isfinite(arr).all():
         raise UserError(f"{path}: latents contain NaN or infinity")
     return torch.from_numpy(arr.astype(np.float32))
@@ -137,7 +145,7 @@ def print_training(progress, quiet: bool, diversity: bool = True) -> None:
         if p.message:
             print(f"\n{p.message}", file=sys.stderr)
         if diversity and p.diversity is not None and not quiet:
-            if p.step > p.start:                   # the samples before the first step are no reference
+            if p.step > p.start + 1:               # the first step's samples (an untrained model) are no reference
                 first_diversity = first_diversity or p.diversity
             warn = ("  -- the samples are becoming alike (mode collapse?)"
                     if first_diversity and p.diversity < 0.5 * first_diversity else "")

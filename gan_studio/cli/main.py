@@ -4,17 +4,28 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import commands, commands3d, commands_files, commands_style, commands_train, commands_walk  # noqa: F401
+from . import (  # noqa: F401
+    commands,
+    commands3d,
+    commands_files,
+    commands_memo,
+    commands_project,
+    commands_style,
+    commands_train,
+    commands_walk,
+)
+from .args import Parser
 from .common import COMMANDS
 
 # The order `gan-studio --help` lists the commands in (whatever order the modules above register them in);
 # a command not named here follows, in registration order.
-HELP_ORDER = ("train", "models", "info", "sample", "evaluate", "train-classifier", "gui", "walk", "mix", "render3d",
-              "reconstruct", "sample3d", "eval3d", "train3d", "pack", "import", "discover", "rca")
+HELP_ORDER = ("train", "models", "info", "sample", "project", "evaluate", "neighbours", "memorisation",
+              "train-classifier", "gui", "walk", "mix",
+              "render3d", "reconstruct", "sample3d", "eval3d", "train3d", "pack", "import", "discover", "rca")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="gan-studio", description="Explore what GANs have learned.")
+    ap = Parser(prog="gan-studio", description="Explore what GANs have learned.")   # one-line errors, finite floats
     sub = ap.add_subparsers(dest="command")
     order = {name: i for i, name in enumerate(HELP_ORDER)}
     for name in sorted(COMMANDS, key=lambda n: order.get(n, len(order))):

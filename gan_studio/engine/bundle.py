@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-import pickle
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +31,7 @@ from .models.base import build
 from .models.nvlabs.importer import looks_like_network_pickle, read_network_pickle
 from .models.scripted import load_scripted_generator
 from .registry import ARCHITECTURES
+from .torchload import load_weights
 
 META_KEY = "gan_studio"
 SCHEMA_VERSION = 1
@@ -235,13 +235,7 @@ def is_torchscript(path: Path) -> bool:
 
 
 def _load_state_dict_file(path: Path, arch: str | None) -> Bundle:
-    try:
-        obj = torch.load(str(path), map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        raise ModelFileError(f"{path.name}: refused to unpickle — the file asks to run code or build objects "
-                             f"that a plain state_dict never holds ({_first_line(exc)})") from None
-    except Exception as exc:
-        raise ModelFileError(f"{path.name}: not a readable PyTorch file ({_first_line(exc)})") from None
+    obj = load_weights(str(path), path.name)     # weights only; a refusal says why, in our words
     if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
         obj = obj["state_dict"]
     if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()) or not obj:

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .checks import check_output_pixels
 from .errors import UserError
 from .files import atomic_write
 
@@ -17,11 +18,23 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
     return x.permute(0, 2, 3, 1).numpy()
 
 
+def grid_shape(n: int, h: int, w: int, ncols: int | None = None, pad: int = 2) -> tuple[int, int, int, int]:
+    """(rows, cols, height, width) of `make_grid`'s grid of n tiles of h x w (known before rendering them)."""
+    ncols = ncols or max(1, math.ceil(math.sqrt(n)))
+    nrows = max(1, math.ceil(n / ncols))
+    return nrows, ncols, nrows * (h + pad) + pad, ncols * (w + pad) + pad
+
+
+def check_grid(n: int, image_shape, ncols: int | None = None, scale: int = 1) -> None:
+    """Refuse a PNG grid of n images of image_shape (C, H, W), upscaled by `scale`, over the pixel cap."""
+    _, _, gh, gw = grid_shape(n, int(image_shape[-2]), int(image_shape[-1]), ncols)
+    check_output_pixels(gh * scale, gw * scale, f"the {n}-image grid at --scale {scale}")
+
+
 def make_grid(images: torch.Tensor, ncols: int | None = None, pad: int = 2, pad_value: float = -1.0) -> torch.Tensor:
     """(N, C, H, W) -> (C, rows*(H+pad)+pad, cols*(W+pad)+pad)."""
     n, c, h, w = images.shape
-    ncols = ncols or max(1, math.ceil(math.sqrt(n)))
-    nrows = max(1, math.ceil(n / ncols))
+    nrows, ncols, _, _ = grid_shape(n, h, w, ncols, pad)
     grid = torch.full((c, nrows * (h + pad) + pad, ncols * (w + pad) + pad), pad_value, dtype=images.dtype)
     for i in range(n):
         r, col = divmod(i, ncols)
@@ -34,6 +47,7 @@ def upscale(pixels: np.ndarray, factor: int) -> np.ndarray:
     """Nearest-neighbour upscale of (H, W, C) uint8 by an integer factor: crisp pixels."""
     if factor < 1:
         raise UserError(f"upscale factor must be at least 1, not {factor}")
+    check_output_pixels(pixels.shape[0] * factor, pixels.shape[1] * factor, f"the picture at --scale {factor}")
     return pixels.repeat(factor, 0).repeat(factor, 1) if factor > 1 else pixels
 
 

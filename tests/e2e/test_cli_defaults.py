@@ -43,7 +43,10 @@ def test_train_arguments_are_trainconfigs_fields_with_its_defaults_and_help():
             continue
         value = getattr(args, name)
         assert (json.loads(value) if o.type is dict else value) == o.default, name
-        assert a.type is (o.type if o.type in (int, float) else None), name
+        if o.type in (int, float):                # typed and ranged from the table's bounds (cli/args.option_type)
+            assert a.type("1") == o.type(1) and isinstance(a.type("1"), o.type), name
+        else:
+            assert a.type is None, name
     assert required == {"data", "loss", "steps"}
     assert TrainConfig.from_dict({n: getattr(args, n) if table[n].type is not dict else json.loads(getattr(args, n))
                                   for n in table}) == TrainConfig(data="d", loss="ns", steps=7)

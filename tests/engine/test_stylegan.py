@@ -202,7 +202,7 @@ def test_recipe_resumes_with_its_ema(tiny_dataset, tmp_path):
                                        ({"options": {"betas": [0.5]}}, "betas"),
                                        ({"options": {"betas": [1.5, 0.9]}}, "betas"),
                                       ({"options": {"g_lr": -1}}, "g_lr must be a positive number"),
-                                      ({"options": {"d_lr": "fast"}}, "d_lr must be a positive number")])
+                                      ({"options": {"d_lr": "fast"}}, "d_lr must be a number")])
 def test_recipe_rejects_settings_it_does_not_train_with(tiny_dataset, tmp_path, kw, words):
     with pytest.raises(UserError, match=words):
         list(train(_cfg(tiny_dataset, **kw), tmp_path / "x.safetensors"))

@@ -3,10 +3,14 @@
 Later features put non-seed latents here: a walk frame, a direction edit, a style mix, a fractional seed ("frac":
 info {"x": 7.35, "y": 0.0}, latent/drag.py; its `seed` is None, so everything keyed on integer seeds — grid tiles,
 walk and mixing seeds — leaves it alone, and `position` / `seed_text` give where it lies).
+A projection of an image (latent/projection.py) is "projection": info {"image": path, "loss": final loss,
+"space": "z" | "w" | "w+"}, a z or ws (a w is broadcast to every layer).
+A painting candidate (latent/painting.py) is "paint": info {"strokes": "file (N px)", "loss": ..., "space": ...}.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -16,7 +20,7 @@ from .codes import apply_codes, describe_codes
 from .drag import SeedPos, frac_z
 from .sampling import seed_latent
 
-SOURCES = ("seed", "walk", "direction", "mix", "file", "random", "frac")
+SOURCES = ("seed", "walk", "direction", "mix", "file", "random", "frac", "projection", "paint")
 
 
 @dataclass
@@ -76,6 +80,9 @@ class Latent:
             return f"seed {self.info['seed']}{chosen}"
         if self.source == "frac":
             return self.position.label() + chosen
+        if self.source == "projection" and "image" in self.info:     # 'projection of cat.png (w, loss 0.0059)'
+            loss = f", loss {self.info['loss']:.4g}" if isinstance(self.info.get("loss"), (int, float)) else ""
+            return f"projection of {Path(str(self.info['image'])).name} ({self.info.get('space', '?')}{loss}){chosen}"
         extra = ", ".join(f"{k} {v}" for k, v in self.info.items())
         return f"{self.source}" + (f" ({extra})" if extra else "") + chosen
 

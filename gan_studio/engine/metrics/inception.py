@@ -26,8 +26,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import UserError
+from ..errors import ModelFileError, UserError
 from ..registry import FEATURES
+from ..torchload import load_weights
 from .extractor import FeatureExtractor
 
 WEIGHTS_FILE = "pt_inception-2015-12-05-6726825d.pth"
@@ -207,9 +208,9 @@ def _wrong_file(path: Path, why: str) -> UserError:
 def load_state(path: Path) -> dict[str, torch.Tensor]:
     """The file's tensors, checked against the network's keys and shapes (fc must be the 1008-way one)."""
     try:
-        sd = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:                                   # not a torch file, or one holding code
-        raise _wrong_file(path, (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]) from None
+        sd = load_weights(path, path.name)                     # weights only: a file holding code is refused
+    except ModelFileError as exc:
+        raise _wrong_file(path, str(exc).removeprefix(f"{path.name}: ")) from None
     if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
         raise _wrong_file(path, "it is not a plain state_dict of tensors")
     want = {k: v.shape for k, v in FIDInceptionV3().state_dict().items() if not k.endswith("num_batches_tracked")}

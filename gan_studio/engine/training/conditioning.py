@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from ..device import device_of
 from ..errors import DataError, UserError
 from ..models.codes import CAT, CLASS, CodeLayout
+from .batches import batch_indices
 
 INFO_OPTIONS = {"info_cat": 10, "info_cont": 2, "info_lambda": 1.0}
 ARCH_KEYS = ("num_classes", "info_cat", "info_cont")
@@ -74,12 +75,7 @@ def info_lambda(cfg, opts: dict) -> float:
 def labelled_batches(images: torch.Tensor, labels: torch.Tensor, batch: int,
                      gen: torch.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """Endless (images (B, C, H, W), labels (B,)) batches, in the order `loop.batches` draws images."""
-    n = images.shape[0]
-    while True:
-        perm = torch.randperm(n, generator=gen)
-        for i in range(0, n - batch + 1, batch):
-            idx = perm[i:i + batch]
-            yield images[idx], labels[idx]
+    return ((images[idx], labels[idx]) for idx in batch_indices(images.shape[0], batch, gen))
 
 
 def split(batch) -> tuple[torch.Tensor, torch.Tensor | None]:

@@ -21,9 +21,11 @@ from typing import Any
 import torch
 
 from ..bundle import load_bundle, save_bundle
+from ..checks import AT_LEAST_1, NON_NEGATIVE, POSITIVE, Range, describe_names, nonfinite_tensors
 from ..config import Config, option
 from ..device import choose_device
 from ..errors import TrainingDiverged, UserError
+from ..models.size import check_network_size
 from ..registry import ARCHITECTURES, LOSSES
 from ..seeds import seeds_latents
 from . import distributed
@@ -50,20 +52,24 @@ class TrainConfig(Config):
                             "clipping off and trains exactly as --loss wgan-gp (Adam 1e-4 (0, 0.9), lambda 10)")
     reg: str | None = option(None, help="regulariser (default: the loss's own): none, gp, r1")   # None: the loss's
     reg_weight: float | None = option(None, help="regulariser weight (gp: lambda, r1: gamma; default: the recipe's)",
-                                      tip="Regulariser weight (gp: λ, r1: γ)")
+                                      tip="Regulariser weight (gp: λ, r1: γ)", bounds=NON_NEGATIVE)
     steps: int = option(1000, required=True, help="generator steps",
-                        tip="Generator steps in all (resuming continues up to this)")
-    batch: int = option(64, tip="Images per batch")
-    seed: int = option(0, tip="Seeds the networks' initialisation and the data order")
-    lr: float | None = option(None, tip="Adam learning rate (default: the loss's)")
-    n_critic: int | None = option(None, tip="Critic steps per generator step (default: the loss's)")
+                        tip="Generator steps in all (resuming continues up to this)", bounds=Range(1, 10**9))
+    batch: int = option(64, tip="Images per batch", bounds=Range(1, 65536))
+    seed: int = option(0, tip="Seeds the networks' initialisation and the data order", bounds=Range(0, 2**62))
+    lr: float | None = option(None, tip="Adam learning rate (default: the loss's)", bounds=POSITIVE)
+    # at least 1 (0 is refused, not read as "the loss's default": leave the option out for that)
+    n_critic: int | None = option(None, help="critic steps per generator step, 1 or more (default: the loss's)",
+                                  tip="Critic steps per generator step (default: the loss's)", bounds=Range(1, 1000))
     split: str = option("train", flag=False)           # not on the command line
-    checkpoint_every: int = option(500, tip="Write the output file every N steps (and at the end)")
-    sample_every: int = option(500, tip="Refresh the fixed-seed sample grid every N steps")
+    checkpoint_every: int = option(500, tip="Write the output file every N steps (and at the end)",
+                                   bounds=AT_LEAST_1)
+    sample_every: int = option(500, tip="Refresh the fixed-seed sample grid every N steps", bounds=AT_LEAST_1)
     max_minutes: float | None = option(None, help="stop (and save) after this wall-clock time",   # wall-clock budget
-                                       tip="Stop (and save) after this much training time; pauses do not count")
+                                       tip="Stop (and save) after this much training time; pauses do not count",
+                                       bounds=POSITIVE)
     device: str = option("auto")
-    threads: int | None = option(None, help="CPU threads for torch")
+    threads: int | None = option(None, help="CPU threads for torch", bounds=Range(1, 1024))
     options: dict = option(default_factory=dict,    # recipe-specific settings (e.g. the 3D model's loss weights)
                            help='recipe options as JSON, e.g. \'{"unroll_steps": 5}\' (unrolled critic steps, any '
                                 'loss), \'{"ema_beta": 0}\', or \'{"mixing_prob": 0.9}\' for --arch stylegan2')
@@ -85,8 +91,7 @@ class TrainConfig(Config):
                             "model learns to use; they become a chooser and sliders in the sampling view")
 
     def __post_init__(self) -> None:
-        if self.steps < 1 or self.batch < 1:
-            raise ValueError("steps and batch must be positive")
+        self.check_fields()          # types and bounds: one UserError line (the GUI builds TrainConfig directly)
         LOSSES.get(self.loss)
         ARCHITECTURES.get(self.arch)
 
@@ -136,6 +141,10 @@ def _resume(out: Path, recipe, cfg: TrainConfig) -> tuple[int, float, list]:
     if meta.get("arch") != cfg.arch or _full_config(cfg.arch, meta.get("config")) != recipe.arch_config:
         raise UserError(f"cannot resume from {out}: it was trained with architecture {meta.get('arch')} "
                         f"{meta.get('config')}, not {cfg.arch} {recipe.arch_config}")
+    bad = nonfinite_tensors(b.networks)
+    if bad:
+        raise UserError(f"cannot resume from {out}: {describe_names(bad)} hold NaN or infinity (a file written "
+                        f"before GAN Studio refused such checkpoints); train afresh into another --out")
     recipe.load_networks(b.networks)
     done = meta.get("training", {})
     history = list(done.get("history", [])) + [{"command": done.get("command"), "until_step": done.get("step"),
@@ -166,6 +175,11 @@ def _base_metadata(recipe, cfg: TrainConfig, rank_cfg: TrainConfig, world, comma
     return meta
 
 
+def _kept(last_ckpt: str | None) -> str:
+    """Where the last good checkpoint is, for a divergence message."""
+    return f"the last good checkpoint {last_ckpt} was kept" if last_ckpt else "no checkpoint was written yet"
+
+
 def _check_step(world, cfg: TrainConfig, losses: dict, elapsed: float, step: int, last_ckpt: str | None) -> bool:
     """Raise TrainingDiverged on a non-finite loss; return whether the wall-clock budget is spent. Every rank
     agrees on both, so all stop at the same step."""
@@ -173,9 +187,20 @@ def _check_step(world, cfg: TrainConfig, losses: dict, elapsed: float, step: int
         world, not all(math.isfinite(v) for v in losses.values()),
         cfg.max_minutes is not None and elapsed >= cfg.max_minutes * 60)
     if diverged:
-        raise TrainingDiverged(f"training diverged at step {step + 1} (losses {losses}); the last good "
-                               f"checkpoint is {last_ckpt or 'not written yet'}")
+        raise TrainingDiverged(f"training diverged at step {step + 1} (losses {losses}); {_kept(last_ckpt)}")
     return over_budget
+
+
+def _finite_networks(world, networks: dict, step: int, last_ckpt: str | None) -> dict:
+    """The networks about to be written, or TrainingDiverged when any tensor of any of them (generator_ema
+    included) holds NaN or infinity: a checkpoint never replaces a good file with a broken model. Every rank
+    agrees (only the main rank has the networks' final form; the others stop with it)."""
+    bad = nonfinite_tensors(networks) if world.is_main else []
+    if distributed.agree(world, bool(bad))[0]:
+        what = describe_names(bad) if bad else "a network"
+        raise TrainingDiverged(f"training diverged by step {step}: {what} became NaN or infinite although the "
+                               f"losses stayed finite; nothing was written, {_kept(last_ckpt)}")
+    return networks
 
 
 def _add_samples(p: Progress, recipe, z_fixed: torch.Tensor, out: Path) -> None:
@@ -194,6 +219,12 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str 
     `clock` times the run (elapsed, ETA, --max-minutes, the seconds recorded): the GUI passes one that stands
     still while it pauses training."""
     out = Path(out)
+    if resume and not out.exists():
+        raise UserError(f"--resume: {out} does not exist, so there is nothing to continue (leave out --resume to "
+                        f"start a new run)")
+    if out.exists() and not resume:
+        raise UserError(f"{out} exists: pass --resume to continue it, or choose another --out")
+    check_network_size(cfg.arch, cfg.arch_config)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     world = distributed.world_from_env()             # a world of one unless started by torchrun
@@ -205,24 +236,23 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str 
     torch.manual_seed(cfg.seed)                      # network initialisation (the same on every rank)
     recipe = _make_recipe(cfg, rank_cfg, device)
     distributed.init(world, device)                  # after the recipe's optimisers (see distributed.init)
-    start, seconds_before, history = 0, 0.0, []
-    if resume and out.exists():
+    start, seconds_before, history, last_ckpt = 0, 0.0, [], None
+    if resume:
         start, seconds_before, history = _resume(out, recipe, cfg)
+        last_ckpt = str(out)                         # the file resumed from is the last good checkpoint
         yield Progress(start, cfg.steps, message=f"resumed from {out} at step {start}")
-    elif out.exists() and not resume:
-        raise UserError(f"{out} exists: pass --resume to continue it, or choose another --out")
     distributed.make_data_parallel(recipe, world)
     torch.manual_seed(cfg.seed + start + RANK_SEED_STRIDE * world.rank)
     stream = recipe.batches(torch.Generator().manual_seed(cfg.seed + start + RANK_SEED_STRIDE * world.rank))
     z_fixed = seeds_latents(SAMPLE_SEEDS, recipe.z_dim).to(device)
     meta_base = _base_metadata(recipe, cfg, rank_cfg, world, command, extra_meta, history)
-    t0, step, last_ckpt = clock(), start, None
+    t0, step = clock(), start
 
-    def checkpoint() -> str:               # reads the current `step` (closure)
+    def checkpoint(networks: dict) -> str:  # reads the current `step` (closure)
         meta = dict(meta_base)
         meta["name"] = meta.get("name") or out.stem
         meta["training"] = dict(meta["training"], step=step, seconds=round(seconds_before + clock() - t0, 1))
-        save_bundle(out, recipe.networks(), meta)
+        save_bundle(out, networks, meta)
         return str(out)
 
     try:
@@ -234,8 +264,10 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str 
             p = Progress(step, cfg.steps, losses, elapsed, start=start, done=step == cfg.steps or over_budget)
             if world.is_main and (step % cfg.sample_every == 0 or p.done or step == start + 1):   # + at once
                 _add_samples(p, recipe, z_fixed, out)
-            if world.is_main and (step % cfg.checkpoint_every == 0 or p.done):
-                last_ckpt = p.checkpoint = checkpoint()
+            if step % cfg.checkpoint_every == 0 or p.done:
+                nets = _finite_networks(world, recipe.networks() if world.is_main else {}, step, last_ckpt)
+                if world.is_main:
+                    last_ckpt = p.checkpoint = checkpoint(nets)
             if over_budget:
                 p.message = f"wall-clock budget of {cfg.max_minutes} min spent at step {step}"
             yield p
@@ -243,7 +275,9 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str 
                 return
     except (GeneratorExit, KeyboardInterrupt):   # stopped (or Ctrl-C): keep the work since the last checkpoint
         if step > start and world.is_main:
-            checkpoint()
+            nets = recipe.networks()
+            if not nonfinite_tensors(nets):      # a broken model is never written; the last good file stays
+                checkpoint(nets)
         raise
     finally:
         distributed.shutdown(world, clean=sys.exc_info()[0] is None)

@@ -38,6 +38,7 @@ from ..errors import UserError
 from ..imaging import save_grid
 from ..models.base import build
 from ..models.voxel_iwgan import kl_divergence, reparameterize
+from .batches import batch_indices
 from .recipes import RECIPES, make_optimizer, recalibrate_batchnorm, standing_batchnorm, update_ema
 from .regularizers import gradient_penalty
 
@@ -61,6 +62,7 @@ class IWGANOptions(Config):
     ema_beta: float = 0.0            # > 0: save moving averages of G's and E's weights (e.g. 0.998), 0: off
 
     def __post_init__(self) -> None:
+        self.check_fields()          # types, and every weight finite (NaN passes every < / > test below)
         if self.recon not in RECON_FORMS:
             raise ValueError(f"recon must be one of {', '.join(RECON_FORMS)}, not {self.recon!r}")
         if self.stage not in ("joint", "encoder"):
@@ -143,13 +145,10 @@ class VoxelIWGANRecipe:
 
     def batches(self, gen: torch.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """Endless (voxels (B, 1, 32, 32, 32) float, views (B, 1, S, S) in [0, 1]) on the device."""
-        n, b = len(self.data), self.cfg.batch
-        while True:
-            perm = torch.randperm(n, generator=gen)
-            for i in range(0, n - b + 1, b):
-                vox = self.data.voxels[perm[i:i + b]]                               # (B, 32, 32, 32) uint8
-                img, _ = views.render_random(vox, gen, self.view_size)
-                yield vox.float().unsqueeze(1).to(self.device), img.to(self.device)
+        for idx in batch_indices(len(self.data), self.cfg.batch, gen):
+            vox = self.data.voxels[idx]                                             # (B, 32, 32, 32) uint8
+            img, _ = views.render_random(vox, gen, self.view_size)
+            yield vox.float().unsqueeze(1).to(self.device), img.to(self.device)
 
     def _z(self, n: int) -> torch.Tensor:
         return torch.randn(n, self.z_dim, device=self.device)

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 import torch
 from torch import nn
 
+from ..checks import FRACTION, NON_NEGATIVE, POSITIVE, Range, check_settings
 from ..data import load_images
 from ..errors import UserError
 from ..imaging import save_grid
@@ -44,24 +45,22 @@ DEFAULTS = {"r1_gamma": DEFAULT_R1_GAMMA, "r1_interval": 16, "mixing_prob": 0.9,
 LR, BETAS, EPS = 0.0025, (0.0, 0.99), 1e-8
 
 
+OPTION_TYPES = {"r1_gamma": (float, NON_NEGATIVE, False), "r1_interval": (int, Range(1, 10_000), False),
+                "mixing_prob": (float, FRACTION, False), "ema_kimg": (float, NON_NEGATIVE, False),
+                "ema_rampup": (float, NON_NEGATIVE, True), "betas": (list, None, False),
+                "g_lr": (float, POSITIVE, True), "d_lr": (float, POSITIVE, True)}
+
+
 def _settings(cfg) -> dict:
-    unknown = sorted(set(cfg.options) - set(DEFAULTS))
-    if unknown:
-        raise UserError(f"stylegan2 training: unknown option(s) {', '.join(unknown)} "
-                        f"(known: {', '.join(sorted(DEFAULTS))})")
-    s = dict(DEFAULTS) | dict(cfg.options)
+    """--options over DEFAULTS, each of the right type and range (one UserError line otherwise)."""
+    s = dict(DEFAULTS) | check_settings("stylegan2 training", dict(cfg.options), OPTION_TYPES)
     if cfg.reg_weight is not None:
         s["r1_gamma"] = float(cfg.reg_weight)
-    if s["r1_gamma"] < 0 or int(s["r1_interval"]) < 1 or not 0 <= s["mixing_prob"] <= 1 or s["ema_kimg"] < 0:
-        raise UserError(f"stylegan2 training: bad settings {s}")
-    s["r1_interval"] = int(s["r1_interval"])
     betas = s["betas"]
-    if not (isinstance(betas, (list, tuple)) and len(betas) == 2 and all(0 <= float(b) < 1 for b in betas)):
+    if not (isinstance(betas, (list, tuple)) and len(betas) == 2
+            and all(isinstance(b, (int, float)) and not isinstance(b, bool) and 0 <= b < 1 for b in betas)):
         raise UserError(f"stylegan2 training: betas must be two numbers in [0, 1), not {betas!r}")
     s["betas"] = [float(b) for b in betas]
-    for key in ("g_lr", "d_lr"):
-        if s[key] is not None and not (isinstance(s[key], (int, float)) and s[key] > 0):
-            raise UserError(f"stylegan2 training: {key} must be a positive number, not {s[key]!r}")
     return s
 
 

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 import torch
 from torch import nn
 
+from ..checks import DECAY, NON_NEGATIVE, Range, check_settings
 from ..data import load_images
 from ..errors import UserError
 from ..imaging import save_grid
@@ -34,6 +35,9 @@ from .unrolled import unrolled_critic
 RECIPES: Registry = Registry("training recipe")
 OPTIONS = {"ema_beta": 0.999, "unroll_steps": None,   # GANRecipe's --options (None: the loss's default)
            **conditioning.INFO_OPTIONS}
+OPTION_TYPES = {"ema_beta": (float, DECAY, False),    # (type, bounds, None allowed): checked before training
+                "unroll_steps": (int, Range(0, 100), True), "info_cat": (int, Range(0, 1000), False),
+                "info_cont": (int, Range(0, 100), False), "info_lambda": (float, NON_NEGATIVE, False)}
 
 
 @torch.no_grad()
@@ -81,10 +85,9 @@ def make_optimizer(name: str, params, lr: float, betas: tuple[float, float]) -> 
 
 
 def _options(cfg) -> dict:
-    unknown = sorted(set(cfg.options) - set(OPTIONS))
-    if unknown:
-        raise UserError(f"unknown training option(s) {', '.join(unknown)} (known: {', '.join(sorted(OPTIONS))})")
-    return dict(OPTIONS) | dict(cfg.options)
+    """--options over the defaults, each of the right type and range (ema_beta in [0, 1): a decay of 1 or more
+    would make generator_ema non-finite while the losses stay finite)."""
+    return dict(OPTIONS) | check_settings("training", dict(cfg.options), OPTION_TYPES)
 
 
 @RECIPES.register("image-generator")

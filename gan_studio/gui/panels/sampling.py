@@ -37,7 +37,9 @@ from .base import Panel
 from .sampling_drag import LatentDrag
 from .sampling_drs import DRSControl
 from .sampling_grid import GridFill, grid_status, part_status, tile_captions
+from .sampling_neighbours import NeighboursControl
 from .sampling_output import SamplingOutputs
+from .sampling_project import ProjectionControl
 
 MAX_SEED = 2**31 - 1
 
@@ -104,6 +106,8 @@ class SamplingPanel(SamplingOutputs, Panel):
         self.save_grid_btn = QPushButton("Save grid…")
         self.grid = ImageGrid(self.rows_box.value(), self.cols_box.value())
         self.drs = DRSControl(self.ctx, self)
+        self.projection = ProjectionControl(self.ctx, self)      # your own image -> a latent
+        self.neighbours = NeighboursControl(self.ctx, self)      # is this sample a copy?
         self.code_controls = CodeControls()
 
         bar = QHBoxLayout()
@@ -131,6 +135,13 @@ class SamplingPanel(SamplingOutputs, Panel):
         lay.addLayout(bar)
         lay.addWidget(self.code_controls)
         lay.addLayout(drs_row)
+        p = self.projection
+        project_row = QHBoxLayout()
+        for w, stretch in ((p.button, 0), (p.space_box, 0), (p.steps_box, 0), (p.bar, 1)):
+            project_row.addWidget(w, stretch)
+        project_row.addStretch(0)                      # takes the slack while the progress row is hidden
+        project_row.addWidget(self.neighbours.button)
+        lay.addLayout(project_row)
         lay.addWidget(split, 1)
         self._connect()
 
@@ -218,6 +229,7 @@ class SamplingPanel(SamplingOutputs, Panel):
     # ------------------------------------------------------------ model and rendering
     def on_model_changed(self, model: LoadedModel | None) -> None:
         self.drs.set_model(model)
+        self.projection.set_model(model)
         self._G, self._pending_grid, self._pending_view, self.shown_grid_id = None, None, None, 0
         self.fill.stop()
         self.rest.cancel()

@@ -39,6 +39,8 @@ class SamplingOutputs:
         seed = self.latent.seed_text if self.latent is not None else None    # '7', or fractional: '7.35'
         if seed is not None:
             lines.append(sample_command(m, seed, 1, psi, 1, scale, f"seed{seed}.png", codes=self.latent.codes))
+        elif self.latent is not None and self.latent.source == "projection" and self.projection.command():
+            lines.append(self.projection.command())
         self.side.set_commands(lines)
 
     # ------------------------------------------------------------ saving
