@@ -9,6 +9,7 @@ from . import (  # noqa: F401
     commands3d,
     commands_files,
     commands_memo,
+    commands_paint,
     commands_project,
     commands_style,
     commands_train,
@@ -19,7 +20,7 @@ from .common import COMMANDS
 
 # The order `gan-studio --help` lists the commands in (whatever order the modules above register them in);
 # a command not named here follows, in registration order.
-HELP_ORDER = ("train", "models", "info", "sample", "project", "evaluate", "neighbours", "memorisation",
+HELP_ORDER = ("train", "models", "info", "sample", "project", "paint", "evaluate", "neighbours", "memorisation",
               "train-classifier", "gui", "walk", "mix",
               "render3d", "reconstruct", "sample3d", "eval3d", "train3d", "pack", "import", "discover", "rca")
 
