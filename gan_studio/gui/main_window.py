@@ -169,6 +169,7 @@ class MainWindow(QMainWindow):
         self.device_box.currentTextChanged.connect(self._device_chosen)
         self.ctx.error.connect(self.show_error)
         self.ctx.info.connect(self.banner.show_info)
+        self.ctx.walk_requested.connect(lambda _latents: self.select_panel("walks"))
         self.ctx.status.connect(self._show_status)
         self.ctx.device_changed.connect(self._device_changed)
         self.ctx.latent_requested.connect(self.show_latent)

@@ -56,6 +56,7 @@ class AppContext(QObject):
     models_changed = Signal()           # a model file appeared or changed on disk: refresh the model list
     open_requested = Signal(str)        # open this model file (a panel made it) and show it
     voxel_model_changed = Signal(object)    # the 3D voxel model now in use (engine VoxelModel), or None
+    walk_requested = Signal(object)     # walk through these Latents (a list): the Walks tab takes them as keyframes
     done = Signal(str, str)             # a long job ended: (what happened, the file or folder it wrote or "")
 
     def __init__(self, settings: Settings | None = None, parent: QObject | None = None) -> None:

@@ -39,6 +39,7 @@ from .sampling_drs import DRSControl
 from .sampling_grid import GridFill, grid_status, part_status, tile_captions
 from .sampling_neighbours import NeighboursControl
 from .sampling_output import SamplingOutputs
+from .sampling_paint import PaintControl
 from .sampling_project import ProjectionControl
 
 MAX_SEED = 2**31 - 1
@@ -108,6 +109,8 @@ class SamplingPanel(SamplingOutputs, Panel):
         self.drs = DRSControl(self.ctx, self)
         self.projection = ProjectionControl(self.ctx, self)      # your own image -> a latent
         self.neighbours = NeighboursControl(self.ctx, self)      # is this sample a copy?
+        self.paint = PaintControl(self.ctx, self)                # iGAN-style strokes -> latents
+        self.paint.walk_requested.connect(lambda a, b: self.ctx.walk_requested.emit([a, b]))
         self.code_controls = CodeControls()
 
         bar = QHBoxLayout()
@@ -140,6 +143,7 @@ class SamplingPanel(SamplingOutputs, Panel):
         for w, stretch in ((p.button, 0), (p.space_box, 0), (p.steps_box, 0), (p.bar, 1)):
             project_row.addWidget(w, stretch)
         project_row.addStretch(0)                      # takes the slack while the progress row is hidden
+        project_row.addWidget(self.paint.button)
         project_row.addWidget(self.neighbours.button)
         lay.addLayout(project_row)
         lay.addWidget(split, 1)
@@ -230,6 +234,7 @@ class SamplingPanel(SamplingOutputs, Panel):
     def on_model_changed(self, model: LoadedModel | None) -> None:
         self.drs.set_model(model)
         self.projection.set_model(model)
+        self.paint.set_model(model)
         self._G, self._pending_grid, self._pending_view, self.shown_grid_id = None, None, None, 0
         self.fill.stop()
         self.rest.cancel()

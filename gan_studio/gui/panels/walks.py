@@ -11,20 +11,17 @@ status bar says how long a frame takes (at most twice a second).
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from ...engine.errors import UserError
-from ...engine.export import FORMATS
-from ...engine.jobs.walks import FrameCache, WalkSpec, compute_walk, export_walk
+from ...engine.jobs.walks import FrameCache, WalkSpec, compute_walk
 from ...engine.latent.sampling import parse_seeds
 from ...engine.latent.state import Latent
 from ...engine.render import RenderRequest, RenderResult
 from ...engine.render_plan import format_speed
-from ..dialogs import ask_save
 from ..state import AppContext, LoadedModel, model_ref
 from ..theme import role_label
 from ..widgets.export_bar import ExportBar
@@ -33,16 +30,16 @@ from ..widgets.walk_options import WalkOptions
 from ..widgets.walk_player import WalkPlayer
 from ..workers import LatestQueue
 from .base import Panel
+from .walks_export import WalkExports
 
 MAX_KEYFRAMES = 64
 DEFAULT_SEEDS = "1,2,3"
-EXPORT_FILTERS = {"gif": "Animated GIF (*.gif)", "mp4": "MP4 video (*.mp4)", "png": "PNG frames (*.png)"}
 
 
 _label = role_label
 
 
-class WalksPanel(Panel):
+class WalksPanel(WalkExports, Panel):
     name, title = "walks", "Walks"
     FRAME_TAG, KEYS_TAG = "walks.frame", "walks.keyframes"
     frame_shown = Signal(int)       # the index of each frame put on screen
@@ -138,6 +135,7 @@ class WalksPanel(Panel):
 
     def _connect(self) -> None:
         self.keys.changed.connect(self._keys_changed)
+        self.ctx.walk_requested.connect(self.walk_through)
         self.add_seeds_btn.clicked.connect(self._add_seeds_clicked)
         self.seeds_edit.returnPressed.connect(self._add_seeds_clicked)
         self.add_current_btn.clicked.connect(self.add_current_sample)
@@ -171,6 +169,12 @@ class WalksPanel(Panel):
     @Slot()
     def _add_seeds_clicked(self) -> None:
         self.add_seeds(self.seeds_edit.text())
+
+    @Slot(object)
+    def walk_through(self, latents: list) -> None:
+        """Make these latents the keyframes (e.g. a painting's start and its chosen candidate)."""
+        self.keys.clear()
+        self.keys.add(list(latents)[:MAX_KEYFRAMES])
 
     @Slot()
     def add_current_sample(self) -> Latent | None:
@@ -330,61 +334,6 @@ class WalksPanel(Panel):
         self.ctx.show_latent(lat)
         self.latent_sent.emit(lat)
         return lat
-
-    def export(self, path: str | Path, fps: float | None = None, scale: int | None = None) -> bool:
-        """Start writing every frame to `path` (.gif, .mp4, or NAME.png for PNG frames) in the background;
-        `export_finished` tells when it is done."""
-        path, error = Path(path), ""
-        if self.export_bar.is_running():
-            error = "an export is already running"
-        elif self.ws is None:
-            error = "the walk is not ready yet"
-        elif path.suffix.lower() not in FORMATS:
-            error = f"{path.name}: give a .gif, .mp4 or .png name"
-        if error:
-            self.ctx.report_error(f"Cannot export: {error}")
-            return False
-        fps, scale = fps or self.export_bar.fps(), scale or self.export_bar.scale()
-        self.export_bar.run(self.ctx.tasks, str(path), self.ws.shape[0], export_walk, self._G, self.ws, str(path),
-                            fps, scale)
-        return True
-
-    @Slot()
-    def cancel_export(self) -> None:
-        self.export_bar.cancel()
-
-    @Slot(str)
-    def _export_finished(self, path: str) -> None:
-        if path:
-            self.ctx.report_done(self.export_bar.message, self.export_bar.reveal_path)
-        else:
-            self.ctx.status.emit(self.export_bar.message)
-        self.export_finished.emit(path)
-
-    @Slot(str)
-    def _export_clicked(self, fmt: str) -> None:
-        stem = Path(self.ctx.model.name).stem if self.ctx.model else "walk"
-        path, _ = ask_save(self, self.ctx.settings, "Export the walk", f"{stem}-walk.{fmt}", EXPORT_FILTERS[fmt],
-                           suffix=f".{fmt}")
-        if path:
-            self.export(path)
-
-    def save_image(self) -> bool:               # the window's menus (Panel): the frame on screen, the walk
-        img = self.current_image()
-        path = "" if img is None else ask_save(self, self.ctx.settings, "Save this frame", "frame.png",
-                                               "PNG images (*.png)", suffix=".png")[0]
-        if path and img.save(path):
-            self.ctx.report_done(f"Saved {Path(path).name}", path)
-        return img is not None
-
-    def export_result(self) -> bool:
-        ok = self.export_bar.buttons["gif"].isEnabled() and not self.export_bar.is_running()
-        if ok:
-            self._export_clicked("gif")
-        return ok
-
-    def current_image(self):
-        return self.player.view.image()
 
     # ------------------------------------------------------------ labels
     def _update_enabled(self, spec: WalkSpec) -> None:
