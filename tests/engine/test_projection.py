@@ -196,3 +196,21 @@ def test_bad_image_files_give_one_user_error(tmp_path):
             load_target(tmp_path / name, (1, 32, 32))
         msg = str(err.value)
         assert len(msg.splitlines()) == 1 and words in msg and name in msg, msg
+
+
+def test_a_direction_edit_of_a_projection_moves_it_and_zero_shift_is_the_reconstruction(style):
+    """The round trip the issue asks for: project, then edit the projection along discovered directions (w-space
+    SeFa directions on a w+ projection, as the Directions tab does with the selected latent)."""
+    from gan_studio.engine.latent.directions import apply_shifts, discover
+    _, G = style
+    target = generate(G, seed_latent(4242, G.z_dim))
+    res = project_image(G, target, space="w+", steps=40, seed=0).result
+    ds = next(p for p in discover(G, "sefa", 4) if "result" in p)["result"]
+    assert ds.space == "w"
+    kind, same = apply_shifts(G, ds, ws=res.ws, shifts={})
+    assert kind == "ws" and torch.equal(synthesize(G, same), synthesize(G, res.ws))
+    kind, edited = apply_shifts(G, ds, ws=res.ws, shifts={0: 3.0})
+    moved = _mse(synthesize(G, edited), synthesize(G, res.ws)).item()
+    assert moved > 1e-3                                                 # the edit changes the projected image
+    back = apply_shifts(G, ds, ws=edited, shifts={0: -3.0})[1]
+    assert torch.allclose(back, res.ws, atol=1e-5)                       # and is undone by the opposite shift
