@@ -71,11 +71,15 @@ def cmd_neighbours(args) -> int:
         raise UserError("--n goes with --seed; a --z file gives its own number of latents")
     bundle, G, device = _load_generator(args)
     if args.z is not None:
-        z, names = _load_z(args.z, G.z_dim), None
+        z, names = _load_z(args.z, G.z_dim, G), None       # z, or ws (a w / w+ projection from `project`)
     else:
         seeds = seed_range(args.seed, args.n)
         z, names = seeds_latents(seeds, G.z_dim), seeds
-    images = generate(G, z, truncation_psi=args.truncation, device=device)
+    if z.ndim == 3:
+        from ..engine.latent.sampling import synthesize
+        images = synthesize(G, z, device=device)
+    else:
+        images = generate(G, z, truncation_psi=args.truncation, device=device)
     show = _progress(args.json)
     nb = nearest_training_images(images, args.data, k=args.k, space=args.space, features=args.features,
                                  n_train=args.train_n,

@@ -106,3 +106,21 @@ def test_bad_inputs_are_one_line_errors(tmp_path, tiny_dataset, blob_files):
     d = blob_files
     assert_user_error(run("memorisation", "--model", d / "copier.pt", "--data", d / "train.npz", check=False),
                       "--trust-code")
+
+
+def test_neighbours_of_a_ws_latent_match_those_of_its_seed(tiny_model, tiny_dataset, tmp_path):
+    """`--z` takes ws too (a w / w+ projection from `gan-studio project`): the neighbours of seed 5's ws are seed
+    5's neighbours."""
+    from gan_studio.engine.bundle import load_bundle
+    from gan_studio.engine.latent.sampling import seeds_latents
+    G = load_bundle(tiny_model).generator()
+    ws = G.mapping(seeds_latents([5], G.z_dim)).detach().numpy()
+    assert ws.ndim == 3
+    np.save(tmp_path / "ws.npy", ws)
+    by_seed = json.loads(run("neighbours", "--model", tiny_model, "--seed", 5, "--data", tiny_dataset, "--k", 3,
+                             "--space", "pixels", "--json").stdout)
+    by_ws = json.loads(run("neighbours", "--model", tiny_model, "--z", tmp_path / "ws.npy", "--data", tiny_dataset,
+                           "--k", 3, "--space", "pixels", "--json").stdout)
+    def idx(out):
+        return [[n["index"] for n in s["neighbours"]] for s in out["samples"]]
+    assert idx(by_seed) == idx(by_ws) and len(idx(by_ws)[0]) == 3
