@@ -209,10 +209,15 @@ class ImageGrid(QWidget):
         side = self._tile_side()
         for i in range(self.count()):
             self._paint_tile(p, i, side)
-        if self._placeholder and not self._images:
+        if self._placeholder and not self._images:      # on a backing box: readable over the empty tiles
+            area = self.rect().adjusted(24, 24, -24, -24)
+            flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
+            box = p.boundingRect(area, flags, self._placeholder).adjusted(-12, -8, 12, 8)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(theme.CANVAS)
+            p.drawRoundedRect(box, 6, 6)
             p.setPen(theme.MUTED_TEXT)
-            p.drawText(self.rect().adjusted(24, 24, -24, -24),
-                       Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._placeholder)
+            p.drawText(area, flags, self._placeholder)
         p.end()
 
     def _paint_tile(self, p: QPainter, i: int, side: int) -> None:
