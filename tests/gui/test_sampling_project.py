@@ -78,7 +78,7 @@ def test_nearest_training_images_of_the_sample_open_in_their_own_window(window, 
     own = to_uint8(panel.view_image[None])[0, 2:30, 2:30, 0] if panel.view_image.shape[-1] == 32 else \
         to_uint8(panel.view_image[None])[0, :, :, 0]
     data = np.load(tiny_dataset)
-    images = np.concatenate([data["images"][:200], own[None]])
+    images = np.concatenate([data["images"][:150], own[None]])
     path = tmp_path / "with-sample.npz"
     np.savez(path, images=images, labels=np.arange(len(images)) % 10)
     control = panel.neighbours
@@ -94,5 +94,16 @@ def test_nearest_training_images_of_the_sample_open_in_their_own_window(window, 
         first = win.grid.caption(1)
         assert f"· #{len(images) - 1} " in first and "gan-studio neighbours" in win.note.text()
         assert control.button.isEnabled() and window.ctx.settings.value("neighbours/data") == str(path)
+        # the whole model: its samples against these training images, with held-out images of the same kind
+        held_out = tmp_path / "held-out.npz"
+        np.savez(held_out, images=data["images"][150:256], labels=np.arange(106) % 10)
+        results = []
+        control.checked.connect(results.append)
+        assert control.check_model(n=40, test=str(held_out), n_test=None)
+        qtbot.waitUntil(lambda: bool(results) or window.banner.kind() == "error", timeout=T)
+        assert results, window.banner.text()
+        r = results[0]
+        assert r["verdict"] in ("ok", "memorised") and r["n"] == 40 and "verdict:" in win.verdict.text()
+        assert win.check_btn.isEnabled()
     finally:
         win.close()

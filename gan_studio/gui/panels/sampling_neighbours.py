@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QDialog, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ...engine.errors import UserError
 from ...engine.imaging import to_uint8
+from ...engine.metrics.memorisation import memorisation_iter, memorisation_summary
 from ...engine.metrics.neighbours import nearest_training_images, resolve_features
 from ..dialogs import ask_folder
 from ..state import AppContext, model_ref
@@ -23,6 +24,7 @@ from ..workers import LatestQueue
 
 DATA_KEY = "neighbours/data"
 K = 5
+MEMO_N = 2000
 
 
 def _search(image: torch.Tensor, data: str, k: int) -> tuple[list[tuple[str, object, torch.Tensor]], str]:
@@ -58,10 +60,18 @@ class NeighboursWindow(QDialog):
         self.note.setWordWrap(True)
         self.note.setProperty("role", "subtle")
         self.note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.check_btn = QPushButton(f"Check the whole model ({MEMO_N:,} samples)…")
+        self.check_btn.setToolTip("Are the model's samples copies? Their nearest training images against held-out "
+                                  "images' (gan-studio memorisation)")
+        self.verdict = QLabel("")
+        self.verdict.setWordWrap(True)
+        self.verdict.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         lay = QVBoxLayout(self)
         lay.addWidget(self.heading)
         lay.addWidget(self.grid, 1)
         lay.addWidget(self.note)
+        lay.addWidget(self.check_btn)
+        lay.addWidget(self.verdict)
         self.resize(760, 420)
 
     def show_result(self, image: torch.Tensor, rows: list, command: str, why: str = "") -> None:
@@ -87,6 +97,7 @@ class NeighboursControl(QObject):
     """The button and the background search of a SamplingPanel (its parent)."""
 
     shown = Signal(object)       # the NeighboursWindow, once it shows a result
+    checked = Signal(dict)       # the memorisation check's result
 
     def __init__(self, ctx: AppContext, panel) -> None:
         super().__init__(panel)
@@ -95,10 +106,12 @@ class NeighboursControl(QObject):
         self.button.setToolTip("Is this sample a copy? The training images nearest it, in features and in pixels")
         self.button.clicked.connect(self._clicked)
         self.jobs = LatestQueue(ctx.tasks, self)
-        self.jobs.finished.connect(self._done)
+        self.jobs.finished.connect(lambda kind, value: (self._done if kind == "neighbours" else self._checked)(
+            kind, value))
+        self.jobs.progress.connect(self._check_progress)
         self.jobs.failed.connect(lambda _k, msg: self._end(msg, error=True))
         self.window: NeighboursWindow | None = None
-        self._query = None
+        self._query, self.result = None, None
 
     def data(self) -> str:
         v = self.ctx.settings.value(DATA_KEY, "")
@@ -139,6 +152,7 @@ class NeighboursControl(QObject):
         self._end(f"Nearest training images of {latent.label()}: searched {rows[0][1].n_train:,}")
         if self.window is None:
             self.window = NeighboursWindow(self.panel.window(), latent.label())
+            self.window.check_btn.clicked.connect(lambda: self.check_model())
         self.window.setWindowTitle(f"Nearest training images — {latent.label()}")
         self.window.heading.setText(f"{latent.label()} and its {K} nearest training images ({data})")
         self.window.show_result(image, rows, self.command(latent, data), why)
@@ -146,7 +160,39 @@ class NeighboursControl(QObject):
         self.window.raise_()
         self.shown.emit(self.window)
 
+    # ------------------------------------------------------------ the whole model
+    def check_model(self, n: int = MEMO_N, **kw) -> bool:
+        """The dataset-level memorisation check of the open model against the remembered training images (`kw`:
+        memorisation_iter's, e.g. test=, n_train=)."""
+        G, data = self.panel._G, self.data()
+        if G is None or not data or self.window is None:
+            return False
+        self.window.check_btn.setEnabled(False)
+        self.window.verdict.setText(f"Checking {n:,} samples against {data}…")
+        self.jobs.submit("memorisation", memorisation_iter, G, data, n=n, **kw)
+        return True
+
+    @Slot(str, object)
+    def _check_progress(self, kind: str, p: dict) -> None:
+        if kind != "memorisation" or self.window is None:
+            return
+        if "result" in p:                            # the last item: the verdict
+            self.result = p["result"]
+            self.window.verdict.setText(memorisation_summary(self.result))
+            self.window.check_btn.setEnabled(True)
+            self.checked.emit(self.result)
+            self.ctx.status.emit(f"Memorisation check: {self.result['verdict']} "
+                                 f"({100 * self.result['memorised_fraction']:.2f} % of {self.result['n']:,} samples)")
+        elif "total" in p:
+            self.window.verdict.setText(f"Checking: {p.get('stage', '')} {p.get('done', 0):,} / {p['total']:,}")
+
+    @Slot(str, object)
+    def _checked(self, _kind: str, _value) -> None:
+        """The generator returns nothing: its last progress item held the result (_check_progress)."""
+
     def _end(self, message: str, error: bool = False) -> None:
+        if self.window is not None:
+            self.window.check_btn.setEnabled(True)
         self.button.setEnabled(True)
         self.button.setText("Nearest training images…")
         if error:
