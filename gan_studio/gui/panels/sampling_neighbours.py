@@ -72,7 +72,12 @@ class NeighboursWindow(QDialog):
         lay.addWidget(self.note)
         lay.addWidget(self.check_btn)
         lay.addWidget(self.verdict)
-        self.resize(760, 420)
+        self.resize(780, 600)
+
+    def fit_contents(self) -> None:
+        """Grow (never shrink) to what the texts now need: a layout squeezed below its minimum overlaps."""
+        hint = self.minimumSizeHint()
+        self.resize(max(self.width(), hint.width()), max(self.height(), hint.height()))
 
     def show_result(self, image: torch.Tensor, rows: list, command: str, why: str = "") -> None:
         tiles, captions = [], []
@@ -156,6 +161,7 @@ class NeighboursControl(QObject):
         self.window.setWindowTitle(f"Nearest training images — {latent.label()}")
         self.window.heading.setText(f"{latent.label()} and its {K} nearest training images ({data})")
         self.window.show_result(image, rows, self.command(latent, data), why)
+        self.window.fit_contents()
         self.window.show()
         self.window.raise_()
         self.shown.emit(self.window)
@@ -179,6 +185,7 @@ class NeighboursControl(QObject):
         if "result" in p:                            # the last item: the verdict
             self.result = p["result"]
             self.window.verdict.setText(memorisation_summary(self.result))
+            self.window.fit_contents()
             self.window.check_btn.setEnabled(True)
             self.checked.emit(self.result)
             self.ctx.status.emit(f"Memorisation check: {self.result['verdict']} "
