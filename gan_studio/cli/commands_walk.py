@@ -132,6 +132,8 @@ def _discover_args(sp):
                     help="voynov hyper-parameters: " + " · ".join(f"{k}: {v}" for k, v in PRESET_TIPS.items()))
     sp.add_argument("--space", default=None, choices=["z", "w"],
                     help="voynov: where the directions live (default: w for style generators, z otherwise)")
+    sp.add_argument("--batch", type=positive_int(4096), default=None,
+                    help="voynov: latents per step (default: the preset's; smaller is faster per step on a big model)")
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--rca", action="store_true", help="also measure RCA (protocol fast) and store it in the file")
     sp.add_argument("--threads", type=positive_int(1024), default=None)
@@ -146,8 +148,11 @@ def cmd_discover(args) -> int:
     from ..engine.metrics.rca import rca
     bundle, G, device = _threads_and_generator(args)
     ds, last = None, 0.0
+    if args.batch is not None and args.method != "voynov":
+        raise UserError(f"--batch is for voynov (its training batch); {args.method} has none")
+    extra = {"batch": args.batch} if args.batch is not None else {}
     for p in discover(G, args.method, args.k, steps=args.steps, seed=args.seed, preset=args.preset,
-                      space=args.space):
+                      space=args.space, **extra):
         ds = p.get("result", ds)
         if "step" in p and not args.json and (time.perf_counter() - last > 1 or p["step"] == p["total"]):
             last = time.perf_counter()

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from gan_studio.engine.latent.directions import load_directions
 from tests.e2e.test_cli import assert_user_error, run
 from tests.engine.test_nvlabs import FIX, needs_fix
 
@@ -59,9 +60,12 @@ def test_walk_mix_and_directions_on_an_imported_model(tmp_path):
         assert np.abs(np.load(tmp_path / "e.npy") - np.load(tmp_path / "p.npy")).mean() > 1e-3
     for space in ("z", "w"):                          # Voynov in z or in w
         out = tmp_path / f"voynov-{space}.safetensors"
-        r = run("discover", "--model", SG3, "--method", "voynov", "--k", 2, "--steps", 3, "--threads", 1,
-                "--space", space, "--out", out, "--json")
+        r = run("discover", "--model", SG3, "--method", "voynov", "--k", 2, "--steps", 3, "--batch", 4,
+                "--threads", 1, "--space", space, "--out", out, "--json")        # batch 4: SG3 is slow on a CPU
         assert json.loads(r.stdout.strip().splitlines()[-1])["space"] == space
+    assert load_directions(out).extra["preset"]["batch"] == 4
+    assert_user_error(run("discover", "--model", SG3, "--method", "sefa", "--batch", 4, "--out", out, check=False),
+                      "--batch", "voynov")
     assert_user_error(run("discover", "--model", SG3, "--method", "sefa", "--space", "z", "--out", out,
                           check=False), "voynov")
     r = run("rca", "--model", SG3, "--directions", out, "--steps", 3, "--eval-pairs", 8, "--train-pairs", 8,
