@@ -180,8 +180,8 @@ def cmd_sample(args) -> int:
         images = _shifted_images(G, z, args, device, codes)
     require_finite_images(images, bundle.name)
     if out.suffix.lower() == ".npy":
-        from ..engine.bundle import atomic_write
-        atomic_write(out, lambda tmp: np.save(open(tmp, "wb"), images.numpy().astype(np.float32)))
+        from ..engine.files import save_npy
+        save_npy(out, images.numpy().astype(np.float32))
     else:
         save_grid(out, images, ncols=args.cols, scale=args.scale)
     print(f"wrote {out} ({images.shape[0]} images from {bundle.name})")

@@ -80,7 +80,7 @@ def cmd_paint(args) -> int:
     import numpy as np
     import torch
 
-    from ..engine.files import atomic_write
+    from ..engine.files import save_npy
     from ..engine.imaging import save_grid
     from ..engine.latent.painting import paint, read_strokes
     from ..engine.latent.sampling import synthesize
@@ -104,11 +104,8 @@ def cmd_paint(args) -> int:
     tiles.append(last.images)
     save_grid(out, torch.cat(tiles), ncols=len(tiles) - 1 + last.images.shape[0], scale=args.scale)
     if lat_path is not None:
-        arr = torch.cat([r.z if r.z is not None else r.ws for r in last.results]).numpy().astype(np.float32)
-        def write(tmp):
-            with open(tmp, "wb") as fh:
-                np.save(fh, arr)
-        atomic_write(lat_path, write)
+        save_npy(lat_path, torch.cat([r.z if r.z is not None else r.ws for r in last.results]).numpy()
+                 .astype(np.float32))
     summary = {"out": str(out), "latents": str(lat_path) if lat_path else None, "space": last.space,
                "strokes": strokes.describe(), "steps": last.step, "seconds": round(last.elapsed, 2),
                "losses": [r.info["loss"] for r in last.results]}

@@ -72,7 +72,7 @@ def cmd_project(args) -> int:
     import torch
 
     from ..engine.export import export_frames
-    from ..engine.files import atomic_write
+    from ..engine.files import save_npy
     from ..engine.image_input import load_target
     from ..engine.imaging import save_grid, to_uint8
     from ..engine.latent.projection import check_space, default_space, project
@@ -92,7 +92,7 @@ def cmd_project(args) -> int:
             print(_progress(p), end="\n" if p.done else "\r", file=sys.stderr, flush=True)
     result, recon = last.result, last.image
     arr = (result.z if result.z is not None else result.ws).numpy().astype(np.float32)
-    atomic_write(out, lambda tmp: np.save(open(tmp, "wb"), arr))
+    save_npy(out, arr)
     diff = (recon - target).abs() - 1.0                                  # |difference| in [0, 2] shown from black
     save_grid(png, torch.cat([target, recon, diff]), ncols=3, scale=args.scale)
     if video is not None:

@@ -48,10 +48,10 @@ def cmd_mix(args) -> int:
                          [Latent.from_seed(s, G.z_dim) for s in cols], layers, args.truncation, args.cutoff, args.noise)
     require_finite_images(grid.cells, bundle.name)
     if out.suffix.lower() == ".npy":
-        from ..engine.bundle import atomic_write
+        from ..engine.files import save_npy
         cells = grid.cells.numpy().astype(np.float32)
         try:
-            atomic_write(out, lambda tmp: _save_npy(tmp, cells))
+            save_npy(out, cells)
         except OSError as exc:
             raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
     else:
@@ -60,8 +60,3 @@ def cmd_mix(args) -> int:
           f"from {bundle.name})")
     return 0
 
-
-def _save_npy(path, array) -> None:
-    import numpy as np
-    with open(path, "wb") as fh:           # a file object: np.save would append .npy to the temporary name
-        np.save(fh, array)

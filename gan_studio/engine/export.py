@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from .errors import UserError
-from .files import atomic_write
+from .files import save_npy
 from .imaging import save_png, to_uint8, upscale
 
 FORMATS = (".gif", ".mp4", ".npy", ".png")
@@ -47,7 +47,7 @@ def export_frames(images: torch.Tensor | Callable[[int], torch.Tensor], count: i
             frames.append(get(i).float().cpu())
             yield i + 1, count
         arr = torch.cat(frames).numpy().astype(np.float32)
-        atomic_write(out, lambda tmp: np.save(open(tmp, "wb"), arr))
+        save_npy(out, arr)
         return
     if suffix == ".png":
         yield from _png_frames(get, count, out, scale)

@@ -1,5 +1,5 @@
 """Writing files so that readers never see half of one: every model, calibration, image and export goes through
-`atomic_write`. A leaf module (no project imports), so anything in the engine may use it."""
+`atomic_write` (`save_npy` for arrays). A leaf module (no project imports), so anything in the engine may use it."""
 from __future__ import annotations
 
 import os
@@ -23,3 +23,14 @@ def atomic_write(path: str | Path, write) -> Path:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+def save_npy(path: str | Path, array) -> Path:
+    """Write a numeric array as .npy through `atomic_write` (via a file object, which is closed: given a name,
+    np.save would append .npy to the temporary file's)."""
+    import numpy as np
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as fh:
+            np.save(fh, array, allow_pickle=False)
+    return atomic_write(path, write)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import UserError
-from .files import atomic_write
+from .files import atomic_write, save_npy
 
 MESH_SUFFIXES = (".stl", ".obj", ".ply")
 VOXEL_SUFFIXES = (".npy",)
@@ -108,7 +108,7 @@ def save_voxels(voxels, path: str | Path, threshold: float | None = 0.5) -> Path
     grid = as_grid(voxels)
     arr = grid if threshold is None else grid > threshold
     try:
-        return atomic_write(path, lambda tmp: np.save(open(tmp, "wb"), arr, allow_pickle=False))
+        return save_npy(path, arr)
     except OSError as exc:
         raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
 
