@@ -111,8 +111,7 @@ class NeighboursControl(QObject):
         self.button.setToolTip("Is this sample a copy? The training images nearest it, in features and in pixels")
         self.button.clicked.connect(self._clicked)
         self.jobs = LatestQueue(ctx.tasks, self)
-        self.jobs.finished.connect(lambda kind, value: (self._done if kind == "neighbours" else self._checked)(
-            kind, value))
+        self.jobs.finished.connect(self._done)
         self.jobs.progress.connect(self._check_progress)
         self.jobs.failed.connect(lambda _k, msg: self._end(msg, error=True))
         self.window: NeighboursWindow | None = None
@@ -152,7 +151,9 @@ class NeighboursControl(QObject):
                 f"--k {K} --out neighbours.png")
 
     @Slot(str, object)
-    def _done(self, _kind: str, value) -> None:
+    def _done(self, kind: str, value) -> None:
+        if kind != "neighbours":          # the memorisation check returns nothing: its last progress item is
+            return                        # the result (_check_progress)
         (rows, why), (image, latent, data) = value, self._query
         self._end(f"Nearest training images of {latent.label()}: searched {rows[0][1].n_train:,}")
         if self.window is None:
@@ -192,10 +193,6 @@ class NeighboursControl(QObject):
                                  f"({100 * self.result['memorised_fraction']:.2f} % of {self.result['n']:,} samples)")
         elif "total" in p:
             self.window.verdict.setText(f"Checking: {p.get('stage', '')} {p.get('done', 0):,} / {p['total']:,}")
-
-    @Slot(str, object)
-    def _checked(self, _kind: str, _value) -> None:
-        """The generator returns nothing: its last progress item held the result (_check_progress)."""
 
     def _end(self, message: str, error: bool = False) -> None:
         if self.window is not None:
