@@ -70,6 +70,19 @@ def test_w_plus_projections_sample_and_walk(tmp_path):
     w = to_uint8(torch.from_numpy(np.load(tmp_path / "w.npy")))[..., 0]
     assert w.shape == (5, 32, 32)
     assert np.abs(w[0].astype(int) - recons[0]).max() <= 1 and np.abs(w[-1].astype(int) - recons[1]).max() <= 1
+    # the projections as mixing sources: with no layers taken from the column seeds each cell is its row's
+    # reconstruction; with all of them, the column seed's image
+    run("mix", "--model", STYLE, "--rows", tmp_path / "keys.npy", "--cols", "5,6", "--layers", "none",
+        "--out", tmp_path / "none.npy")
+    cells = to_uint8(torch.from_numpy(np.load(tmp_path / "none.npy")).flatten(0, 1))[..., 0].reshape(2, 2, 32, 32)
+    for i in range(2):
+        assert all(np.abs(cells[i, j].astype(int) - recons[i]).max() <= 1 for j in range(2))
+    run("mix", "--model", STYLE, "--rows", tmp_path / "keys.npy", "--cols", "5,6", "--layers", "all",
+        "--out", tmp_path / "all.npy")
+    cells = np.load(tmp_path / "all.npy")
+    G = load_bundle(STYLE).generator().eval()
+    seeds = generate(G, torch.cat([seed_latent(s, G.z_dim) for s in (5, 6)]))
+    assert np.abs(cells - seeds.numpy()[None]).max() < 1e-4
 
 
 def test_project_errors_are_one_line(tmp_path):
