@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from ..engine.errors import UserError
-from ..engine.latent.perceptual import FEATURES
+from ..engine.latent.perceptual import FEATURES, is_weights_file
 from ..engine.latent.projection import DEFAULT_STEPS, SPACES
 from .common import _arguments, _load_generator, _model_args, command
 
@@ -28,9 +28,13 @@ def _project_args(sp):
                          "for a style generator, z otherwise (a DCGAN's w is its z: only z)")
     sp.add_argument("--steps", type=int, default=DEFAULT_STEPS, help=f"optimisation steps (default {DEFAULT_STEPS})")
     sp.add_argument("--seed", type=int, default=0, help="seed of the latent noise (and of the z-space start seeds)")
-    sp.add_argument("--features", default="auto", choices=list(FEATURES),
+    sp.add_argument("--features", default="auto",
                     help="perceptual term of the loss: auto (lenet-mnist for MNIST-like models, else the model's "
-                         "critic, else none), lenet-mnist, critic, or pixels (pixel MSE only)")
+                         "critic, else none), lenet-mnist, critic, pixels (pixel MSE only), or your own VGG weights "
+                         "file (torchvision's vgg16 state_dict, .pth or .safetensors; nothing is downloaded)")
+    sp.add_argument("--lpips", default=None,
+                    help="LPIPS' linear weights for that VGG (the lpips package's weights/v0.1/vgg.pth): the loss "
+                         "is then LPIPS itself")
     sp.add_argument("--invert", action="store_true",
                     help="invert the image first (dark ink on light paper -> light on dark, as MNIST digits are)")
     sp.add_argument("--out", required=True, help="the latent, .npy: (1, z_dim) for z, (1, num_ws, w_dim) for w / w+")
@@ -54,6 +58,11 @@ def _check_outputs(args) -> tuple[Path, Path, Path | None]:
         raise UserError(f"--video must end in {', '.join(FORMATS)}, not {video.name!r}")
     if args.steps < 1:
         raise UserError(f"--steps must be at least 1, not {args.steps}")
+    if args.features not in FEATURES and not is_weights_file(args.features):
+        raise UserError(f"--features must be one of {', '.join(FEATURES)} or a VGG weights file (.pth, .pt, "
+                        f".safetensors), not {args.features!r}")
+    if args.lpips is not None and not is_weights_file(args.features):
+        raise UserError("--lpips goes with a VGG weights file as --features (e.g. --features vgg16.pth)")
     if args.scale < 1 or args.fps <= 0:
         raise UserError("--scale must be at least 1 and --fps positive")
     return out, png, video
@@ -83,7 +92,7 @@ def cmd_project(args) -> int:
     every = max(1, -(-args.steps // MAX_VIDEO_FRAMES))
     frames, last, shown = [], None, 0.0
     for p in project(G, target, space=space, steps=args.steps, seed=args.seed, features=args.features,
-                     critic=bundle.networks.get("critic"), info={"image": str(args.image)}):
+                     critic=bundle.networks.get("critic"), info={"image": str(args.image)}, lpips=args.lpips):
         last = p
         if video is not None and (p.done or p.step % every == 0 or p.step == 1):
             frames.append(torch.from_numpy(to_uint8(torch.cat([target, p.image], 3))))

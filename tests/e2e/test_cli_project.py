@@ -101,3 +101,24 @@ def test_project_errors_are_one_line(tmp_path):
     assert_user_error(run("sample", "--model", STYLE, "--z", tmp_path / "bad.npy", "--out", tmp_path / "s.png",
                           check=False), "(N, 8, 128)")
     assert not out.exists()
+    assert_user_error(run("project", "--model", WGAN, "--image", img, "--features", "vgg", "--out", out,
+                          check=False), "VGG weights file")
+    assert_user_error(run("project", "--model", WGAN, "--image", img, "--lpips", tmp_path / "lin.pth", "--out", out,
+                          check=False), "--lpips goes with a VGG")
+    assert_user_error(run("project", "--model", WGAN, "--image", img, "--features", tmp_path / "vgg.pth",
+                          "--out", out, check=False), "no such file")
+    np.save(tmp_path / "rows.npy", np.zeros((2, 7), np.float32))
+    assert_user_error(run("mix", "--model", STYLE, "--rows", tmp_path / "rows.npy", "--cols", "1", "--layers", "all",
+                          "--out", tmp_path / "m.png", check=False), "latents must be")
+
+
+def test_project_with_your_own_vgg_and_lpips_weights(tmp_path):
+    from tests.engine.test_vgg_features import _vgg_file
+    _, vgg = _vgg_file(tmp_path)
+    torch.save({f"lin{k}.model.1.weight": torch.rand(1, c, 1, 1) for k, c in enumerate([4, 8, 16, 32, 32])},
+               tmp_path / "lin.pth")
+    img, _ = _generated_png(WGAN, 5, tmp_path / "d.png")
+    r = run("project", "--model", WGAN, "--image", img, "--features", vgg, "--lpips", tmp_path / "lin.pth",
+            "--steps", 20, "--out", tmp_path / "l.npy", "--json")
+    summary = json.loads(r.stdout)
+    assert summary["shape"] == [1, 64] and summary["psnr"] > 10 and (tmp_path / "l.png").is_file()

@@ -11,6 +11,8 @@ Every tap's distance lies in [0, 4]; 0 for identical images.
   activations of every resolution block, before any minibatch statistic, so each image's distance depends on that
   image alone (projections of a batch stay independent); another critic with a `features` method: its features.
 - "pixels": no perceptual term.
+- a file: the user's own VGG weights (torchvision's vgg16 state_dict), optionally with LPIPS' linear layers
+  (`lpips=` its vgg.pth): see vgg.py.
 
 "auto" picks lenet-mnist for MNIST-like models (1 channel, at most 64 px), else the critic when the bundle has
 one, else pixels.
@@ -123,11 +125,24 @@ def _on(module: nn.Module, device) -> nn.Module:
     return copy.deepcopy(module).to(device)
 
 
+def is_weights_file(features: str) -> bool:
+    """A --features value naming a weights file (VGG) rather than one of FEATURES."""
+    return features not in FEATURES and Path(str(features)).suffix.lower() in (".pth", ".pt", ".safetensors", ".bin")
+
+
 def choose_taps(G, features: str = "auto", critic: nn.Module | None = None,
-                device=None) -> tuple[str, Taps | None]:
-    """(the name of the perceptual term used, its taps or None for pixels only), computed on `device`."""
+                device=None, lpips: str | Path | None = None) -> tuple[str, Taps | None]:
+    """(the name of the perceptual term used, its taps or None for pixels only), computed on `device`.
+    `features` may name a VGG weights file (with `lpips`, LPIPS' linear weights for it)."""
+    if is_weights_file(features):
+        from .vgg import load_vgg_taps
+        taps = load_vgg_taps(features, lpips, device)
+        return ("lpips" if lpips else "vgg") + f" ({Path(features).name})", taps
+    if lpips is not None:
+        raise UserError("LPIPS weights go with a VGG weights file as the features (--features vgg16.pth)")
     if features not in FEATURES:
-        raise UserError(f"unknown features {features!r} (choose from {', '.join(FEATURES)})")
+        raise UserError(f"unknown features {features!r} (choose from {', '.join(FEATURES)}, or a VGG weights "
+                        f"file .pth / .safetensors)")
     c, h, w = G.image_shape
     if features == "auto":
         mnist_like = c == 1 and max(h, w) <= 64 and (resources_dir() / LENET_FILE).is_file()
@@ -157,23 +172,31 @@ class TapDistance:
 
     def __init__(self, taps: Taps, target: torch.Tensor):
         self.taps = taps
+        self.weights = getattr(taps, "weights", None)   # LPIPS' channel weights per tap (vgg.py), or None
         with torch.no_grad():
             self.target = [_unit(t.float()).detach() for t in taps(target)]
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
         total = images.new_zeros(images.shape[0])
-        for f, t in zip(self.taps(images), self.target):
-            d = (_unit(f.float()) - t).square().sum(1)
+        for k, (f, t) in enumerate(zip(self.taps(images), self.target)):
+            d = self._channels((_unit(f.float()) - t).square(), k).sum(1)
             total = total + (d.flatten(1).mean(1) if d.ndim > 1 else d)
         return total / max(len(self.target), 1)
+
+    def _channels(self, sq: torch.Tensor, k: int) -> torch.Tensor:
+        """Squared differences (N, C, ...) weighted per channel by tap k's LPIPS weights, when there are any."""
+        if self.weights is None:
+            return sq
+        w = self.weights[k]
+        return sq * w.view(1, -1, *([1] * (sq.ndim - 2)))
 
     @torch.no_grad()
     def pairwise(self, images: torch.Tensor) -> torch.Tensor:
         """(N targets, K images): the distance of every image to every target."""
         feats = [_unit(f.float()) for f in self.taps(images)]
         out = images.new_zeros(self.target[0].shape[0], images.shape[0])
-        for f, t in zip(feats, self.target):
+        for k, (f, t) in enumerate(zip(feats, self.target)):
             for n in range(t.shape[0]):
-                d = (f - t[n:n + 1]).square().sum(1)
+                d = self._channels((f - t[n:n + 1]).square(), k).sum(1)
                 out[n] += d.flatten(1).mean(1) if d.ndim > 1 else d
         return out / max(len(self.target), 1)

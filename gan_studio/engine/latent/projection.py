@@ -233,10 +233,11 @@ class _Loss:
 
 def project(G, target: torch.Tensor, space: str | None = None, steps: int = DEFAULT_STEPS, seed: int = 0,
             features: str = "auto", critic=None, *, schedule: Schedule | None = None, optimize_noise: bool = False,
-            info: dict | None = None) -> Iterator[ProjectionStep]:
+            info: dict | None = None, lpips: str | None = None) -> Iterator[ProjectionStep]:
     """Project target images (N, C, H, W) or (C, H, W) in [-1, 1] into G's `space` (see the module docstring).
 
-    `features`: "auto", "lenet-mnist", "critic" (needs `critic`, the bundle's critic) or "pixels". `info` goes into
+    `features`: "auto", "lenet-mnist", "critic" (needs `critic`, the bundle's critic), "pixels", or a VGG weights
+    file (with `lpips`, LPIPS' linear weights for it; perceptual.py, vgg.py). `info` goes into
     every result's Latent info (e.g. {"image": path}) next to "loss" (the final loss) and "space". `space` None:
     "w" for a style generator (the StyleGAN2 projector's space), else "z"."""
     sch = schedule or Schedule()
@@ -248,7 +249,7 @@ def project(G, target: torch.Tensor, space: str | None = None, steps: int = DEFA
     if optimize_noise and target.shape[0] != 1:
         raise UserError("optimize_noise projects one image at a time (the noise maps are shared by a batch)")
     dev = device_of(G)
-    _, taps = choose_taps(G, features, critic, dev)
+    _, taps = choose_taps(G, features, critic, dev, lpips)
     was_training = G.training
     G.eval()
     saved = {n: m._buffers["noise_const"] for n, m in noise_mods.items()}
