@@ -30,7 +30,8 @@ import torch
 
 from gan_studio.engine.bundle import load_bundle
 from gan_studio.engine.data.images import load_images
-from gan_studio.engine.latent.painting import DEFAULT_STARTS, DEFAULT_STEPS, LivePainter, Strokes, paint_candidates
+from gan_studio.engine.latent.painting import DEFAULT_STARTS, DEFAULT_STEPS, Strokes, paint_candidates
+from gan_studio.engine.latent.painting_live import LivePainter
 from gan_studio.engine.latent.perceptual import fit_lenet, lenet_network
 from gan_studio.engine.latent.sampling import generate
 from gan_studio.engine.paths import resources_dir

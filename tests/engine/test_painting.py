@@ -11,7 +11,6 @@ from PIL import Image
 from gan_studio.engine.bundle import load_bundle
 from gan_studio.engine.errors import UserError
 from gan_studio.engine.latent.painting import (
-    LivePainter,
     Strokes,
     edge_strength,
     paint,
@@ -19,6 +18,7 @@ from gan_studio.engine.latent.painting import (
     read_strokes,
     save_strokes,
 )
+from gan_studio.engine.latent.painting_live import LivePainter
 from gan_studio.engine.latent.sampling import generate
 from gan_studio.engine.latent.state import Latent
 from gan_studio.engine.seeds import seed_latent, seeds_latents

@@ -288,6 +288,42 @@ def _initial(G, space, loss, start_v, warm, starts: int, seed: int, jitter: floa
     return torch.cat(parts).contiguous()
 
 
+def _keep_term(G, strokes: Strokes, space: str, start_v: torch.Tensor, dev):
+    """keep(img) -> (N,): the mean squared change from the start image away from the strokes (1 px margin)."""
+    start_img = _render(G, space, start_v, dev).to(dev)
+    m = strokes.mask if strokes.edge_mask is None else torch.maximum(strokes.mask, strokes.edge_mask)
+    free = (1 - F.max_pool2d(m[None, None].to(dev), 3, 1, 1)).clamp(0, 1)
+
+    def keep(img):
+        return ((img.float() - start_img).square() * free).sum((1, 2, 3)) / (free.sum() * img.shape[1] + 1e-8)
+    return keep
+
+
+def _usable_warm(G, space: str, warm: torch.Tensor | None) -> torch.Tensor | None:
+    """The previous update's values when they live in `space`, else None (start afresh)."""
+    if warm is None:
+        return None
+    warm = warm.detach().cpu().float()
+    want = (G.z_dim,) if space == "z" else (1 if space == "w" else G.num_ws, G.w_dim)
+    return warm if tuple(warm.shape[1:]) == want else None
+
+
+@torch.no_grad()
+def _final_candidates(G, space, values, objective, strokes: Strokes, n: int, done: int, steps: int, t0: float,
+                      dev) -> PaintStep:
+    """The last item: every start's values rendered and scored, the n best distinct ones as `Latent`s."""
+    final = _render(G, space, values, dev)
+    total, terms = objective(final.to(dev), values)
+    order = total.argsort().cpu()
+    pick = _select(final, order, n)
+    info = {"strokes": strokes.describe()}
+    results = [dataclasses.replace(lat, source="paint") for lat in
+               latents_from(values[pick].cpu(), space, G.num_ws, info, total[pick].tolist())]
+    best = {k: round(v[pick[0]].item(), 6) for k, v in terms.items()}
+    return PaintStep(done, steps, best, final[pick], space, values[order].cpu().clone(),
+                     time.perf_counter() - t0, results=results)
+
+
 def paint(G, strokes: Strokes, start: Latent | None = None, n: int = 4, steps: int = DEFAULT_STEPS,
           starts: int = DEFAULT_STARTS, prior_weight: float = DEFAULT_PRIOR, seed: int = 0, *,
           space: str | None = None, lr: float = 0.05, edge_weight: float = 2.0, keep_weight: float = 1.0,
@@ -309,20 +345,9 @@ def paint(G, strokes: Strokes, start: Latent | None = None, n: int = 4, steps: i
     t0 = time.perf_counter()                                              # time_limit counts from here
     try:
         loss = StrokeLoss(strokes, dev, edge_weight)
-        start_v, keep = None, None
-        if start is not None:
-            start_v = _start_value(G, start, space)
-            start_img = _render(G, space, start_v, dev).to(dev)
-            m = strokes.mask if strokes.edge_mask is None else torch.maximum(strokes.mask, strokes.edge_mask)
-            free = (1 - F.max_pool2d(m[None, None].to(dev), 3, 1, 1)).clamp(0, 1)    # unstroked, 1 px from strokes
-
-            def keep(img):
-                return ((img.float() - start_img).square() * free).sum((1, 2, 3)) / (free.sum() * img.shape[1] + 1e-8)
-        if warm is not None:
-            warm = warm.detach().cpu().float()
-            want = (G.z_dim,) if space == "z" else (1 if space == "w" else G.num_ws, G.w_dim)
-            if tuple(warm.shape[1:]) != want:
-                warm = None                                               # another space: start afresh
+        start_v = None if start is None else _start_value(G, start, space)
+        keep = None if start_v is None else _keep_term(G, strokes, space, start_v, dev)
+        warm = _usable_warm(G, space, warm)
         var = _initial(G, space, loss, start_v, warm, starts, seed, jitter, scale).to(dev).requires_grad_(True)
         opt = torch.optim.Adam([var], lr=lr * (1.0 if space == "z" else scale), betas=(0.9, 0.999))
 
@@ -353,18 +378,7 @@ def paint(G, strokes: Strokes, start: Latent | None = None, n: int = 4, steps: i
                             var.detach()[order].cpu().clone(), elapsed)
             if time_limit is not None and elapsed + 1.5 * (elapsed - setup) / (step + 1) > time_limit:
                 break
-        with torch.no_grad():
-            values = var.detach()
-            final = _render(G, space, values, dev)
-            total, terms = objective(final.to(dev), values)
-            order = total.argsort().cpu()
-            pick = _select(final, order, n)
-        info = {"strokes": strokes.describe()}
-        results = [dataclasses.replace(lat, source="paint") for lat in
-                   latents_from(values[pick].cpu(), space, G.num_ws, info, total[pick].tolist())]
-        best = {k: round(v[pick[0]].item(), 6) for k, v in terms.items()}
-        yield PaintStep(done, steps, best, final[pick], space, values[order].cpu().clone(),
-                        time.perf_counter() - t0, results=results)
+        yield _final_candidates(G, space, var.detach(), objective, strokes, n, done, steps, t0, dev)
     finally:
         G.train(was_training)
 
@@ -375,26 +389,3 @@ def paint_candidates(G, strokes: Strokes, **kw) -> PaintStep:
     for step in paint(G, strokes, **kw):
         last = step
     return last
-
-
-class LivePainter:
-    """The canvas's fast path: `update(strokes)` -> the last PaintStep, warm-started from the previous update and
-    limited to `budget_s` seconds of optimisation (plus the final render). `reset()` forgets the warm starts
-    (a new start image, cleared strokes)."""
-
-    def __init__(self, G, n: int = 4, start: Latent | None = None, *, starts: int = LIVE_STARTS,
-                 budget_s: float = LIVE_BUDGET_S, max_steps: int = 50, seed: int = 0, **kw):
-        self.G, self.n, self.start, self.starts, self.budget_s = G, n, start, starts, budget_s
-        self.max_steps, self.seed, self.kw = max_steps, seed, kw
-        self.values: torch.Tensor | None = None
-        self.calls = 0
-
-    def reset(self, start: Latent | None = None) -> None:
-        self.start, self.values = start, None
-
-    def update(self, strokes: Strokes) -> PaintStep:
-        last = paint_candidates(self.G, strokes, start=self.start, n=self.n, steps=self.max_steps,
-                                starts=self.starts, seed=self.seed + 1000 * self.calls, warm=self.values,
-                                time_limit=self.budget_s, **self.kw)
-        self.values, self.calls = last.values, self.calls + 1
-        return last

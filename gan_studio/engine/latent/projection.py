@@ -257,56 +257,70 @@ def project(G, target: torch.Tensor, space: str | None = None, steps: int = DEFA
         target = target.to(dev)
         loss = _Loss(target, taps, sch)
         n = target.shape[0]
-        if space == "z":
-            start, scale = _z_starts(G, target, loss, seed, sch.starts, dev), 1.0
-            start = start * (math.sqrt(G.z_dim) / start.norm(dim=1, keepdim=True).clamp_min(1e-8))
-        else:
-            w_avg, scale = w_stats(G)
-            start = w_avg.reshape(1, 1, -1).expand(n, 1 if space == "w" else G.num_ws, -1)
+        start, scale = _start(G, space, loss, seed, sch, n, dev)
         var = start.detach().clone().float().to(dev).requires_grad_(True)
         maps = []
         for name, m in noise_mods.items():
             maps.append(saved[name].detach().clone().float().requires_grad_(True))
             m._buffers["noise_const"] = maps[-1]
-        params = [var, *maps]
-        opt = torch.optim.Adam(params, lr=sch.lr, betas=(0.9, 0.999))
+        opt = torch.optim.Adam([var, *maps], lr=sch.lr, betas=(0.9, 0.999))
         rng = torch.Generator().manual_seed(int(seed) + 7919)
         t0 = time.perf_counter()
         for step in range(steps):
-            t = step / steps
-            lr = sch.lr_at(t)
-            for group in opt.param_groups:
-                group["lr"] = lr
-            sigma = scale * sch.noise_at(t)
-            noisy = var + torch.randn(var.shape, generator=rng).to(dev) * sigma if sigma > 0 else var
-            img = G.synthesis(_ws(G, space, noisy), noise_mode="const")
-            pix, fd = loss.terms(img)
-            reg = noise_regularisation(maps) if maps else pix.new_zeros(())
-            total = loss.total(pix, fd).sum() + sch.noise_weight * reg
-            opt.zero_grad(set_to_none=True)
-            total.backward(inputs=params)
-            opt.step()
-            with torch.no_grad():
-                if space == "z":
-                    var.mul_(math.sqrt(G.z_dim) / var.norm(dim=1, keepdim=True).clamp_min(1e-8))
-                for m in maps:
-                    m.sub_(m.mean()).div_(m.std().clamp_min(1e-8))
-            yield ProjectionStep(step + 1, steps, _terms(pix, fd, reg, total / n), img.detach().float().clamp(-1, 1)
-                                 .cpu(), space, var.detach().cpu().clone(), lr, time.perf_counter() - t0)
-        with torch.no_grad():
-            values = var.detach()
-            final = _render(G, space, values, dev)
-            pix, fd = loss.terms(final.to(dev))
-            per_image = loss.total(pix, fd)
-            reg = noise_regularisation(maps) if maps else pix.new_zeros(())
-        results = latents_from(values, space, G.num_ws, info, per_image.tolist())
-        noise = {name: m.detach().cpu().clone() for name, m in zip(noise_mods, maps)} or None
-        yield ProjectionStep(steps, steps, _terms(pix, fd, reg, per_image.mean()), final, space, values.cpu().clone(),
-                             0.0, time.perf_counter() - t0, results=results, noise_maps=noise)
+            lr = sch.lr_at(step / steps)
+            sigma = scale * sch.noise_at(step / steps)
+            img, terms = _optimise_step(G, space, var, maps, opt, loss, lr, sigma, rng, n)
+            yield ProjectionStep(step + 1, steps, terms, img.detach().float().clamp(-1, 1).cpu(), space,
+                                 var.detach().cpu().clone(), lr, time.perf_counter() - t0)
+        yield _final_step(G, space, var.detach(), maps, noise_mods, loss, info, steps, t0, dev)
     finally:
         for name, m in noise_mods.items():
             m._buffers["noise_const"] = saved[name]
         G.train(was_training)
+
+
+def _start(G, space: str, loss: _Loss, seed: int, sch: Schedule, n: int, dev) -> tuple[torch.Tensor, float]:
+    """The starting latents and the scale of the latent noise: for z the nearest of `sch.starts` seeds (on the
+    sphere of radius sqrt(z_dim)), for w / w+ the mapping's average w, with its spread as the noise scale."""
+    if space == "z":
+        start = _z_starts(G, loss.target, loss, seed, sch.starts, dev)
+        return start * (math.sqrt(G.z_dim) / start.norm(dim=1, keepdim=True).clamp_min(1e-8)), 1.0
+    w_avg, scale = w_stats(G)
+    return w_avg.reshape(1, 1, -1).expand(n, 1 if space == "w" else G.num_ws, -1), scale
+
+
+def _optimise_step(G, space, var, maps, opt, loss: _Loss, lr: float, sigma: float, rng, n: int):
+    """One Adam step at learning rate `lr` with latent noise `sigma`: (the image rendered, the loss terms)."""
+    sch = loss.sch
+    for group in opt.param_groups:
+        group["lr"] = lr
+    noisy = var + torch.randn(var.shape, generator=rng).to(var.device) * sigma if sigma > 0 else var
+    img = G.synthesis(_ws(G, space, noisy), noise_mode="const")
+    pix, fd = loss.terms(img)
+    reg = noise_regularisation(maps) if maps else pix.new_zeros(())
+    total = loss.total(pix, fd).sum() + sch.noise_weight * reg
+    opt.zero_grad(set_to_none=True)
+    total.backward(inputs=[var, *maps])
+    opt.step()
+    with torch.no_grad():
+        if space == "z":
+            var.mul_(math.sqrt(G.z_dim) / var.norm(dim=1, keepdim=True).clamp_min(1e-8))
+        for m in maps:
+            m.sub_(m.mean()).div_(m.std().clamp_min(1e-8))
+    return img, _terms(pix, fd, reg, total / n)
+
+
+@torch.no_grad()
+def _final_step(G, space, values, maps, noise_mods, loss: _Loss, info, steps: int, t0: float, dev) -> ProjectionStep:
+    """The last item: the latents reached (without latent noise) rendered, scored and made `Latent`s."""
+    final = _render(G, space, values, dev)
+    pix, fd = loss.terms(final.to(dev))
+    per_image = loss.total(pix, fd)
+    reg = noise_regularisation(maps) if maps else pix.new_zeros(())
+    results = latents_from(values, space, G.num_ws, info, per_image.tolist())
+    noise = {name: m.detach().cpu().clone() for name, m in zip(noise_mods, maps)} or None
+    return ProjectionStep(steps, steps, _terms(pix, fd, reg, per_image.mean()), final, space, values.cpu().clone(),
+                          0.0, time.perf_counter() - t0, results=results, noise_maps=noise)
 
 
 def _terms(pix, fd, reg, total) -> dict[str, float]:

@@ -140,13 +140,8 @@ def _space_result(metric: str, d_gen, d_test, gen_rows, test_rows, ids, seeded: 
             "closest": [{key: int(ids[j]), "ratio": rho_gen[j].item(), "distance": d_gen[j].item()} for j in order]}
 
 
-def memorisation_iter(source, data, test=None, n: int = 2000, seed: int = 0, spaces=SPACES,
-                      features: str | None = "auto", n_train: int | None = None, n_test: int | None = 10000,
-                      truncation_psi: float = 1.0, device=None) -> Iterator[dict]:
-    """The check (module docstring) with progress: yields {"stage", "done", "total"}, last {"stage": "done",
-    "result": {...}}. `source`: an image generator (every model kind GAN Studio loads), a callable seeds ->
-    images (N, C, H, W) in [-1, 1], or an image tensor; `data`: the training images (dataset or path);
-    `test`: held-out images (default: the test split of an MNIST folder `data`)."""
+def _checked_request(source, n, spaces) -> tuple[int, tuple]:
+    """(the number of samples, the spaces) of a memorisation request, checked: one UserError otherwise."""
     if isinstance(n, bool) or not isinstance(n, int) or n < MIN_SAMPLES:
         raise UserError(f"--n must be at least {MIN_SAMPLES} samples, not {n}")
     if isinstance(source, torch.Tensor):
@@ -158,6 +153,42 @@ def memorisation_iter(source, data, test=None, n: int = 2000, seed: int = 0, spa
     spaces = tuple(dict.fromkeys(spaces))
     if not spaces or any(s not in SPACES for s in spaces):
         raise UserError(f"spaces must be among {', '.join(SPACES)}, not {', '.join(spaces) or 'none'}")
+    return n, spaces
+
+
+def _summary(source, embed, tops, gen, test_rows, ids, n, n_train, n_test, seed, truncation_psi, train, heldout,
+             notes) -> dict:
+    """The result dict (module docstring) from the nearest-neighbour distances found."""
+    result = {"n": n, "n_train": n_train, "n_test": n_test, "seed": seed if not isinstance(source, torch.Tensor)
+              else None, "truncation_psi": truncation_psi, "percentile": PERCENTILE, "local_neighbours": LOCAL_M,
+              "fraction_threshold": MEMORISED_ABOVE, "spaces": {}}
+    for k in embed:
+        d = tops[k].result()[0][:, 0]
+        result["spaces"][k] = _space_result(embed[k].metric, d[:n], d[n:], gen[k], test_rows[k], ids,
+                                            not isinstance(source, torch.Tensor))
+    if "features" in embed:
+        result["spaces"]["features"]["features"] = embed["features"].features
+        dm = tops["mifid"].result()[0][:, 0]
+        result |= {"features": embed["features"].features, "mifid_distance": dm[:n].mean().item(),
+                   "mifid_distance_test": dm[n:].mean().item(), "mifid_eps": MIFID_EPS}
+    per = result["spaces"]
+    result["memorised_fraction"] = max(s["memorised_fraction"] for s in per.values())
+    result["verdict"] = "memorised" if any(s["verdict"] == "memorised" for s in per.values()) else "ok"
+    result["data"] = str(train.info.get("path") or train.name)
+    result["test"] = str(heldout.info.get("path") or heldout.name)
+    if notes:
+        result["notes"] = notes
+    return result
+
+
+def memorisation_iter(source, data, test=None, n: int = 2000, seed: int = 0, spaces=SPACES,
+                      features: str | None = "auto", n_train: int | None = None, n_test: int | None = 10000,
+                      truncation_psi: float = 1.0, device=None) -> Iterator[dict]:
+    """The check (module docstring) with progress: yields {"stage", "done", "total"}, last {"stage": "done",
+    "result": {...}}. `source`: an image generator (every model kind GAN Studio loads), a callable seeds ->
+    images (N, C, H, W) in [-1, 1], or an image tensor; `data`: the training images (dataset or path);
+    `test`: held-out images (default: the test split of an MNIST folder `data`)."""
+    n, spaces = _checked_request(source, n, spaces)
     train, heldout = as_dataset(data), held_out(data, test)
     n_train = len(train) if n_train is None else min(n_train, len(train))
     n_test = len(heldout) if n_test is None else min(n_test, len(heldout))
@@ -198,26 +229,8 @@ def memorisation_iter(source, data, test=None, n: int = 2000, seed: int = 0, spa
             top.update(rows["features" if k == "mifid" else k], start)
         yield {"stage": "training images", "done": start + chunk.shape[0], "total": n_train}
 
-    result = {"n": n, "n_train": n_train, "n_test": n_test, "seed": seed if not isinstance(source, torch.Tensor)
-              else None, "truncation_psi": truncation_psi, "percentile": PERCENTILE, "local_neighbours": LOCAL_M,
-              "fraction_threshold": MEMORISED_ABOVE, "spaces": {}}
-    for k in embed:
-        d = tops[k].result()[0][:, 0]
-        result["spaces"][k] = _space_result(embed[k].metric, d[:n], d[n:], gen[k], test_rows[k], ids,
-                                            not isinstance(source, torch.Tensor))
-    if "features" in embed:
-        result["spaces"]["features"]["features"] = embed["features"].features
-        dm = tops["mifid"].result()[0][:, 0]
-        result |= {"features": embed["features"].features, "mifid_distance": dm[:n].mean().item(),
-                   "mifid_distance_test": dm[n:].mean().item(), "mifid_eps": MIFID_EPS}
-    per = result["spaces"]
-    result["memorised_fraction"] = max(s["memorised_fraction"] for s in per.values())
-    result["verdict"] = "memorised" if any(s["verdict"] == "memorised" for s in per.values()) else "ok"
-    result["data"] = str(train.info.get("path") or train.name)
-    result["test"] = str(heldout.info.get("path") or heldout.name)
-    if notes:
-        result["notes"] = notes
-    yield {"stage": "done", "result": result}
+    yield {"stage": "done", "result": _summary(source, embed, tops, gen, test_rows, ids, n, n_train, n_test, seed,
+                                               truncation_psi, train, heldout, notes)}
 
 
 def _embeddings(shape, spaces, features, notes: list) -> dict[str, Space]:

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...engine.imaging import to_uint8
-from ...engine.latent.painting import LivePainter
+from ...engine.latent.painting_live import LivePainter
 from ..state import AppContext
 from ..widgets.image_grid import ImageGrid
 from ..widgets.paint_canvas import BRUSHES, PaintCanvas
