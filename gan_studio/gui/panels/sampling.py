@@ -83,7 +83,8 @@ class SamplingPanel(SamplingOutputs, Panel):
         self.on_model_changed(ctx.model)
 
     # ------------------------------------------------------------ layout
-    def _build(self) -> None:
+    def _build_controls(self) -> None:
+        """The top bar's widgets: first seed, resample, grid size, truncation."""
         s = self.ctx.settings
         self.seed_box = QSpinBox()
         self.seed_box.setRange(0, MAX_SEED)
@@ -104,6 +105,9 @@ class SamplingPanel(SamplingOutputs, Panel):
         self.psi_slider.setValue(1.0)
         self.psi_slider.setMinimumWidth(180)
         self.psi_slider.setToolTip("Truncation ψ: 1 = no truncation, 0 = the average latent")
+
+    def _build(self) -> None:
+        self._build_controls()
         self.save_grid_btn = QPushButton("Save grid…")
         self.grid = ImageGrid(self.rows_box.value(), self.cols_box.value())
         self.drs = DRSControl(self.ctx, self)

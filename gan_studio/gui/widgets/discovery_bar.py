@@ -71,6 +71,10 @@ class DiscoveryBar(QWidget):
         # the progress line has a row of its own and never sets the bar's width: a long message must not widen
         # the Directions tab (the tabs share one minimum width, so every panel would reflow)
         self.progress_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._lay_out()
+
+    def _lay_out(self) -> None:
+        """The settings row above the Start / Stop row with the progress line and bar."""
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(8)
