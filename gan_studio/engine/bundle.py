@@ -10,7 +10,11 @@ Our format is one `.safetensors` file: each network's weights under its role (`g
 
 Also loaded: a plain PyTorch state_dict (`torch.load(weights_only=True)`, config inferred from shapes)
 and — only when the user trusts the file — a TorchScript generator. Nothing else is ever unpickled, and
-every failure is one `ModelFileError`.
+every failure is one `ModelFileError`. Nothing in a file is trusted before it is checked: the metadata against
+its schema and its architecture's config class (model_meta.py), the tensors' names and shapes against the
+declared networks built on torch's meta device (read from the header, no data loaded; no network of more than
+checks.MAX_PARAMETERS numbers), a state_dict's tensors for stride-0 giants (torchload.check_plain_tensors) —
+all before any network is allocated.
 """
 from __future__ import annotations
 
@@ -25,17 +29,18 @@ from typing import Any
 import torch
 from torch import nn
 
+from .checks import MAX_PARAMETERS
 from .errors import ModelFileError, UserError
 from .files import atomic_write
+from .model_meta import check_metadata, check_tensors_fit, parse_metadata, role_of, roles_of
 from .models.base import build
 from .models.nvlabs.importer import looks_like_network_pickle, read_network_pickle
 from .models.scripted import load_scripted_generator
 from .registry import ARCHITECTURES
-from .torchload import load_weights
+from .torchload import check_plain_tensors, load_weights
 
 META_KEY = "gan_studio"
 SCHEMA_VERSION = 1
-KINDS = ("image-generator", "voxel-model", "classifier", "directions")
 GENERATOR_ROLES = ("generator_ema", "generator")   # preferred first
 
 
@@ -148,7 +153,8 @@ def save_imported(bundle: Bundle, path: str | Path, half: bool = False) -> Path:
 # ---------------------------------------------------------------- loading
 
 def read_metadata(path: str | Path) -> dict[str, Any]:
-    """Just the JSON metadata of one of our files (fast: reads the header only)."""
+    """Just the JSON metadata of one of our files (fast: reads the header only), checked against the schema of
+    model_meta.py before anything uses it: every failure is one ModelFileError line."""
     from safetensors import safe_open
     path = Path(path)
     try:
@@ -161,17 +167,18 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     if raw is None:
         raise ModelFileError(f"{path.name}: a safetensors file without GAN Studio metadata "
                              f"(key {META_KEY!r}); load its weights as a state_dict with --arch")
-    try:
-        meta = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ModelFileError(f"{path.name}: metadata is not valid JSON ({exc})") from None
-    if not isinstance(meta, dict):
-        raise ModelFileError(f"{path.name}: metadata is not a JSON object")
+    meta = parse_metadata(raw, path.name)
     ver = meta.get("schema_version")
-    if not isinstance(ver, int) or ver > SCHEMA_VERSION:
-        raise ModelFileError(f"{path.name}: metadata schema version {ver!r} is not supported "
+    if not isinstance(ver, int) or isinstance(ver, bool) or ver > SCHEMA_VERSION:
+        raise ModelFileError(f"{path.name}: metadata schema version {ver!r:.40} is not supported "
                              f"(this GAN Studio reads up to {SCHEMA_VERSION}); update GAN Studio")
-    return meta
+    try:
+        return check_metadata(meta, path.name)
+    except ModelFileError:
+        raise
+    except Exception as exc:             # pragma: no cover - a schema rule with a bug: still one line
+        raise ModelFileError(f"{path.name}: metadata could not be checked ({type(exc).__name__}: "
+                             f"{_first_line(exc)})") from None
 
 
 def _first_line(exc: BaseException) -> str:
@@ -180,20 +187,20 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _build_networks(meta: dict, state: dict[str, torch.Tensor], name: str) -> dict[str, nn.Module]:
+    """The networks of `meta` holding `state`'s weights. Callers have checked with `check_tensors_fit` that the
+    tensors are the declared networks' (on the meta device), so this allocates no more than the file holds."""
     arch = meta.get("arch")
-    if arch not in ARCHITECTURES:
-        raise ModelFileError(f"{name}: unknown architecture {arch!r} "
-                             f"(known: {', '.join(ARCHITECTURES.names())})")
-    roles = meta.get("networks") or sorted({k.split(".", 1)[0] for k in state})
     nets = {}
-    for role in roles:
+    for role in roles_of(meta, state):
         prefix = role + "."
         sd = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
         try:
-            family_role = "generator" if role == "generator_ema" else role
-            net = build(arch, family_role, meta.get("config", {}))
+            net = build(arch, role_of(role), meta.get("config") or {})
         except UserError as exc:
             raise ModelFileError(f"{name}: {exc}") from None
+        except Exception as exc:          # a constructor tripping on a config its class let through
+            raise ModelFileError(f"{name}: the {role} network of architecture {arch!r} cannot be built from "
+                                 f"this config ({type(exc).__name__}: {_first_line(exc)})") from None
         ref = net.state_dict()
         for k, v in sd.items():          # stored half precision -> the network's dtype
             if k in ref and v.dtype != ref[k].dtype and v.is_floating_point():
@@ -213,14 +220,21 @@ def _summarise_load_error(exc: RuntimeError) -> str:
 
 
 def _load_safetensors(path: Path) -> Bundle:
+    from safetensors import safe_open
     from safetensors.torch import load_file
     meta = read_metadata(path)
+    if meta.get("kind") == "directions":
+        raise ModelFileError(f"{path.name}: this is a directions file, not a model; load it in the directions panel")
+    try:
+        with safe_open(str(path), framework="pt") as f:      # the header's shapes; no tensor data read
+            shapes = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
+    except Exception as exc:
+        raise ModelFileError(f"{path.name}: weights could not be read ({_first_line(exc)})") from None
+    check_tensors_fit(meta, shapes, path.name)
     try:
         state = load_file(str(path))
     except Exception as exc:
         raise ModelFileError(f"{path.name}: weights could not be read ({_first_line(exc)})") from None
-    if meta.get("kind") == "directions":
-        raise ModelFileError(f"{path.name}: this is a directions file, not a model; load it in the directions panel")
     return Bundle(meta, _build_networks(meta, state, path.name), path)
 
 
@@ -238,8 +252,12 @@ def _load_state_dict_file(path: Path, arch: str | None) -> Bundle:
     obj = load_weights(str(path), path.name)     # weights only; a refusal says why, in our words
     if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
         obj = obj["state_dict"]
-    if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()) or not obj:
-        raise ModelFileError(f"{path.name}: expected a state_dict (names -> tensors), got {type(obj).__name__}")
+    if not isinstance(obj, dict) or not obj or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
+                                                       for k, v in obj.items()):
+        got = "a dict whose keys are not all names or values not all tensors" if isinstance(obj, dict) and obj \
+            else type(obj).__name__
+        raise ModelFileError(f"{path.name}: expected a state_dict (names -> tensors), got {got}")
+    check_plain_tensors(obj, path.name, MAX_PARAMETERS)   # no stride-0 giants before anything reads a shape
     if all(not k.startswith(("generator.", "critic.", "generator_ema.")) for k in obj):
         obj = {f"generator.{k}": v for k, v in obj.items()}   # a bare generator state_dict
     arch = arch or "dcgan"
@@ -249,12 +267,13 @@ def _load_state_dict_file(path: Path, arch: str | None) -> Bundle:
         raise ModelFileError(f"{path.name}: architecture {arch!r} cannot infer its config from a state_dict")
     try:
         config = infer({k.split(".", 1)[1]: v for k, v in obj.items() if k.startswith("generator.")})
-    except (KeyError, ValueError, IndexError, UserError) as exc:
+    except (KeyError, ValueError, IndexError, TypeError, AttributeError, UserError) as exc:
         raise ModelFileError(f"{path.name}: not a {arch} generator state_dict ({_first_line(exc)})") from None
     roles = sorted({k.split(".", 1)[0] for k in obj})
     meta = {"schema_version": SCHEMA_VERSION, "kind": family.kind, "arch": arch, "config": config,
             "networks": roles, "name": path.stem, "source_format": "state_dict",
             "z_dim": config.get("z_dim"), "value_range": [-1, 1]}
+    check_tensors_fit(meta, {k: tuple(v.shape) for k, v in obj.items()}, path.name)
     b = Bundle(meta, _build_networks(meta, obj, path.name), path)
     g = b.generator()
     meta["image_shape"] = list(g.image_shape)

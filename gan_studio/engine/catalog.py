@@ -52,28 +52,52 @@ class ModelEntry:
 
 
 def _entry(path: Path, shipped: bool) -> ModelEntry | None:
-    try:
-        meta = read_metadata(path)
-    except ModelFileError:
-        return None
+    """The entry of a readable model file; None for directions and classifier files (not models to explore).
+    A file whose metadata fails its checks raises its one ModelFileError line."""
+    meta = read_metadata(path)
     if meta.get("kind") in ("directions", "classifier"):   # not models to explore (feature networks, directions)
         return None
     return ModelEntry(meta.get("name") or path.stem, path, meta.get("arch", "?"), meta.get("kind", "?"),
                       meta.get("z_dim"), meta.get("image_shape"), shipped, meta)
 
 
-def list_models(extra_dirs: list[Path] | None = None) -> list[ModelEntry]:
-    """Every readable GAN Studio model file (shipped first), by name; unreadable files are skipped."""
-    out, seen = [], set()
+@dataclass
+class Unreadable:
+    """A file in a model folder that is not listed, and why (its one ModelFileError line)."""
+    path: Path
+    reason: str
+
+
+def scan_models(extra_dirs: list[Path] | None = None) -> tuple[list[ModelEntry], list[Unreadable]]:
+    """Every readable GAN Studio model file (shipped first), by name, and every `.safetensors` file in those
+    folders that could not be read, with its reason (a damaged or hostile file never breaks the listing)."""
+    out, bad, seen = [], [], set()
     for folder, shipped in [(shipped_dir(), True), (user_dir(), False)] + [(d, False) for d in extra_dirs or []]:
         if not folder.is_dir():
             continue
         for p in sorted(folder.glob("*.safetensors")):
-            e = _entry(p, shipped)
-            if e and e.path.resolve() not in seen:
-                seen.add(e.path.resolve())
+            if p.resolve() in seen:
+                continue
+            seen.add(p.resolve())
+            try:
+                e = _entry(p, shipped)
+            except (ModelFileError, OSError) as exc:
+                bad.append(Unreadable(p, str(exc)))
+                continue
+            if e:
                 out.append(e)
-    return out
+    return out, bad
+
+
+def list_models(extra_dirs: list[Path] | None = None) -> list[ModelEntry]:
+    """Every readable GAN Studio model file (shipped first), by name; unreadable files are skipped (see
+    `unreadable_models` for why)."""
+    return scan_models(extra_dirs)[0]
+
+
+def unreadable_models(extra_dirs: list[Path] | None = None) -> list[Unreadable]:
+    """The `.safetensors` files of the model folders that `list_models` skips, each with its reason."""
+    return scan_models(extra_dirs)[1]
 
 
 def default_model() -> ModelEntry | None:
@@ -103,7 +127,10 @@ def open_model(name_or_path: str, trust_code: bool = False, **kw) -> Bundle:
 
 def source_sha256(meta: dict) -> str | None:
     """The sha256 of the file an imported model was converted from (None for our own models)."""
-    return ((meta.get("config") or {}).get("source") or {}).get("sha256") if isinstance(meta, dict) else None
+    config = meta.get("config") if isinstance(meta, dict) else None
+    source = config.get("source") if isinstance(config, dict) else None
+    sha = source.get("sha256") if isinstance(source, dict) else None
+    return sha if isinstance(sha, str) else None
 
 
 def converted_copy(bundle: Bundle, folder: Path | None = None) -> tuple[Path, bool]:

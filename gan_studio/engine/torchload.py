@@ -2,7 +2,8 @@
 
 torch's refusal ends with advice to re-run with `weights_only=False` (which would run the file's code); we never
 pass that on. `refusal_reason` says what was refused and why, `quiet_torch_load` drops torch's warning about
-pickle protocol 5 (two stray stderr lines before our one), `load_weights` is both with one ModelFileError line.
+pickle protocol 5 (two stray stderr lines before our one), `load_weights` is both with one ModelFileError line;
+`check_plain_tensors` refuses what a loaded state_dict must not hold (a stride-0 view claiming a billion numbers).
 """
 from __future__ import annotations
 
@@ -56,3 +57,29 @@ def load_weights(f, name: str) -> Any:
         if isinstance(exc, pickle.UnpicklingError) or "weights only load failed" in str(exc).lower():
             raise ModelFileError(f"{name}: refused to load: {refusal_reason(exc)}") from None
         raise ModelFileError(f"{name}: not a readable PyTorch file ({_first_line(exc)})") from None
+
+
+VIEW_SLACK = 1 << 16      # a view may show this many numbers more than it stores (a small broadcast buffer)
+
+
+def check_plain_tensors(state: dict, name: str, cap: int) -> None:
+    """One ModelFileError line unless every tensor of `state` (name -> tensor, as torch.load gave it) is plain
+    dense data: strided, not quantized, and showing no more numbers than its storage holds (a stride-0 or
+    overlapping view of a tiny storage can claim a billion elements in a 1 KB file), `cap` numbers at most in
+    all. Only sizes are read: nothing is allocated."""
+    import torch
+    total = 0
+    for name_, t in state.items():
+        key = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in str(name_))   # one line, whatever the name
+        if t.layout != torch.strided or t.is_quantized or t.is_meta or t.is_complex():
+            raise ModelFileError(f"{name}: tensor {key} is {str(t.layout).removeprefix('torch.')} "
+                                 f"{str(t.dtype).removeprefix('torch.')} data, not plain weights")
+        n = t.numel()
+        stored = t.untyped_storage().nbytes() // max(1, t.element_size())
+        if n > stored + VIEW_SLACK:
+            raise ModelFileError(f"{name}: tensor {key} claims {n:,} numbers {list(t.shape)} but stores {stored:,} "
+                                 f"(a stride-0 or overlapping view): not plain weights; nothing was built")
+        total += n
+        if total > cap:
+            raise ModelFileError(f"{name}: the tensors hold more than {cap:,} numbers (at {key} {list(t.shape)}); "
+                                 f"the cap is {cap:,}")

@@ -19,6 +19,14 @@ class LeNetConfig(Config):
     num_classes: int = 10
     feature_dim: int = 128
 
+    def __post_init__(self) -> None:
+        if not 4 <= self.img_resolution <= 1024:
+            raise ValueError(f"img_resolution must be in [4, 1024], not {self.img_resolution}")
+        if self.img_channels not in (1, 3):
+            raise ValueError(f"img_channels must be 1 or 3, not {self.img_channels}")
+        if self.num_classes < 1 or self.feature_dim < 1:
+            raise ValueError("num_classes and feature_dim must be positive")
+
 
 class LeNet(nn.Module):
     def __init__(self, cfg: LeNetConfig):

@@ -16,6 +16,8 @@ from ..config import Config
 from ..registry import ARCHITECTURES
 from .base import Family
 
+MAX_LAYERS = 64          # hidden layers of either network (a model file cannot ask for a million modules)
+
 
 @dataclass
 class MLP2DConfig(Config):
@@ -29,6 +31,8 @@ class MLP2DConfig(Config):
     def __post_init__(self) -> None:
         if min(self.z_dim, self.point_dim, self.width, self.g_layers, self.d_layers, self.out_dim) < 1:
             raise ValueError("every size and layer count must be positive")
+        if max(self.g_layers, self.d_layers) > MAX_LAYERS:
+            raise ValueError(f"g_layers and d_layers must be at most {MAX_LAYERS}")
 
 
 def _mlp(sizes: list[int], act) -> nn.Sequential:

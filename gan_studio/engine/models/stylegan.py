@@ -36,6 +36,7 @@ from ..registry import ARCHITECTURES
 from .base import NOISE_MODES, Family, ImageGenerator
 
 SQRT2 = math.sqrt(2.0)
+MAX_MAPPING_LAYERS = 64          # stylegan2 uses 8; a model file cannot ask for a million layers
 
 
 @dataclass
@@ -59,6 +60,8 @@ class StyleGAN2Config(Config):
             raise ValueError(f"img_channels must be 1 or 3, not {self.img_channels}")
         if min(self.z_dim, self.w_dim, self.mapping_layers, self.channel_base, self.channel_max, self.mbstd_group) < 1:
             raise ValueError("z_dim, w_dim, mapping_layers, channel_base, channel_max and mbstd_group must be positive")
+        if self.mapping_layers > MAX_MAPPING_LAYERS:
+            raise ValueError(f"mapping_layers must be at most {MAX_MAPPING_LAYERS}, not {self.mapping_layers}")
         if not 0.0 <= self.w_avg_beta < 1.0:
             raise ValueError(f"w_avg_beta must be in [0, 1), not {self.w_avg_beta}")
 
