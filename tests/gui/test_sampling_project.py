@@ -107,3 +107,36 @@ def test_nearest_training_images_of_the_sample_open_in_their_own_window(window, 
         assert win.check_btn.isEnabled()
     finally:
         win.close()
+
+
+def test_features_choice_with_your_own_vgg_weights(window, qtbot, tmp_path, monkeypatch):
+    import torch
+
+    from gan_studio.gui.panels import sampling_project
+    from tests.engine.test_vgg_features import _vgg_file
+    _, vgg = _vgg_file(tmp_path)
+    torch.save({f"lin{k}.model.1.weight": torch.rand(1, c, 1, 1) for k, c in enumerate([4, 8, 16, 32, 32])},
+               tmp_path / "lin.pth")
+    path, _, _ = _target(window, tmp_path)
+    panel = window.select_panel("sampling")
+    control = panel.projection
+    assert control.features() == "auto" and control.features_box.isEnabled()
+    answers = iter([str(vgg), str(tmp_path / "lin.pth")])           # the two file dialogs: VGG, then LPIPS
+    monkeypatch.setattr(sampling_project, "ask_open", lambda *a, **k: next(answers))
+    control.features_box.setCurrentIndex(control.features_box.count() - 1)
+    control._features_chosen(control.features_box.count() - 1)
+    assert control.features() == str(vgg) and "VGG: vgg.pth + LPIPS" in control.features_box.currentText()
+    seen = []
+    real = sampling_project.project
+    monkeypatch.setattr(sampling_project, "project", lambda *a, **k: (seen.append(k), real(*a, **k))[1])
+    control._image = str(path)
+    assert f"--features {vgg} --lpips {tmp_path / 'lin.pth'}" in control.command()
+    control.features_box.setCurrentText("pixels")
+    assert control.features() == "pixels" and "--features pixels" in control.command()
+    monkeypatch.setattr(sampling_project, "ask_open", lambda *a, **k: "")    # a cancelled dialog keeps the VGG
+    control._features_chosen(control.features_box.count() - 1)
+    assert control.features() == str(vgg)
+    with qtbot.waitSignal(control.projected, timeout=T) as sig:
+        assert control.start(path, steps=10)
+    assert sig.args[0].source == "projection" and seen
+    assert seen[0]["features"] == str(vgg) and seen[0]["lpips"] == str(tmp_path / "lin.pth")

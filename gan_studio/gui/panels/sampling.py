@@ -144,7 +144,7 @@ class SamplingPanel(SamplingOutputs, Panel):
         lay.addLayout(drs_row)
         p = self.projection
         project_row = QHBoxLayout()
-        for w, stretch in ((p.button, 0), (p.space_box, 0), (p.steps_box, 0), (p.bar, 1)):
+        for w, stretch in ((p.button, 0), (p.space_box, 0), (p.steps_box, 0), (p.features_box, 0), (p.bar, 1)):
             project_row.addWidget(w, stretch)
         project_row.addStretch(0)                      # takes the slack while the progress row is hidden
         project_row.addWidget(self.paint.button)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QPus
 from ...engine.errors import UserError
 from ...engine.image_input import load_target
 from ...engine.imaging import to_uint8
+from ...engine.latent.perceptual import FEATURES
 from ...engine.latent.projection import DEFAULT_STEPS, SPACES, default_space, is_style, project
 from ..dialogs import ask_open
 from ..state import AppContext, LoadedModel, model_ref
@@ -24,14 +25,23 @@ from ..workers import LatestQueue
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.webp *.tif *.tiff *.gif);;All files (*)"
 
 
-def project_command(model: LoadedModel, image: str, space: str, steps: int) -> str:
-    return (f"gan-studio project --model {model_ref(model)} --image {shlex.quote(image)} --space {space} "
-            f"--steps {steps} --out {shlex.quote(Path(image).stem + '-latent.npy')}")
+WEIGHTS_FILTER = "Weights (*.pth *.pt *.safetensors *.bin);;All files (*)"
+VGG_ITEM = "VGG weights…"
 
 
-def _run(G, target, space: str, steps: int, info: dict):
+def project_command(model: LoadedModel, image: str, space: str, steps: int, features: str = "auto",
+                    lpips: str | None = None) -> str:
+    cmd = (f"gan-studio project --model {model_ref(model)} --image {shlex.quote(image)} --space {space} "
+           f"--steps {steps}")
+    cmd += f" --features {shlex.quote(features)}" if features != "auto" else ""
+    cmd += f" --lpips {shlex.quote(lpips)}" if lpips else ""
+    return cmd + f" --out {shlex.quote(Path(image).stem + '-latent.npy')}"
+
+
+def _run(G, target, space: str, steps: int, info: dict, features: str = "auto", critic=None,
+         lpips: str | None = None):
     """In a worker: the engine's projection generator (stopping it stops the optimisation at the next step)."""
-    return project(G, target, space=space, steps=steps, info=info)
+    return project(G, target, space=space, steps=steps, info=info, features=features, critic=critic, lpips=lpips)
 
 
 class ProjectionControl(QObject):
@@ -53,6 +63,13 @@ class ProjectionControl(QObject):
         self.steps_box.setSingleStep(50)
         self.steps_box.setValue(DEFAULT_STEPS)
         self.steps_box.setSuffix(" steps")
+        self.features_box = QComboBox()
+        self.features_box.addItems([*FEATURES, VGG_ITEM])
+        self.features_box.setToolTip("The perceptual term of the loss: auto (lenet-mnist for MNIST-like models, else "
+                                     "the model's critic), lenet-mnist, critic, pixels only, or your own VGG weights "
+                                     "file (torchvision's vgg16), optionally with LPIPS' linear weights")
+        self.features_box.activated.connect(self._features_chosen)
+        self._vgg, self._lpips = None, None
         self.progress = QProgressBar()
         self.progress.setFixedHeight(16)
         self.label = QLabel("")
@@ -84,8 +101,36 @@ class ProjectionControl(QObject):
             spaces = SPACES if is_style(self._G) else ("z",)
             self.space_box.addItems(list(spaces))
             self.space_box.setCurrentText(default_space(self._G))
-        for w in (self.button, self.space_box, self.steps_box):
+        self._critic = model.bundle.networks.get("critic") if self._G is not None else None
+        for w in (self.button, self.space_box, self.steps_box, self.features_box):
             w.setEnabled(self._G is not None)
+
+    def features(self) -> str:
+        """The --features value chosen: a name of FEATURES or the VGG weights file."""
+        if self.features_box.currentIndex() == len(FEATURES):
+            return self._vgg or "auto"
+        return self.features_box.currentText()
+
+    def set_vgg(self, vgg: str | None, lpips: str | None = None) -> None:
+        """Use the VGG weights file `vgg` (with LPIPS' linear weights `lpips`) as the perceptual term."""
+        self._vgg, self._lpips = vgg, (lpips if vgg else None)
+        name = Path(vgg).name if vgg else ""
+        if vgg:
+            self.features_box.setItemText(len(FEATURES), f"VGG: {name}" + (" + LPIPS" if lpips else ""))
+        self.features_box.setCurrentIndex(len(FEATURES) if vgg else 0)
+
+    @Slot(int)
+    def _features_chosen(self, index: int) -> None:
+        if index != len(FEATURES):
+            return
+        vgg = ask_open(self.panel, self.ctx.settings, "VGG weights for the perceptual loss (e.g. vgg16-397923af.pth)",
+                       WEIGHTS_FILTER, kind="weights")
+        if not vgg:
+            self.set_vgg(self._vgg, self._lpips)      # cancelled: keep what was chosen before
+            return
+        lpips = ask_open(self.panel, self.ctx.settings, "LPIPS linear weights for it (vgg.pth; Cancel: none)",
+                         WEIGHTS_FILTER, kind="weights")
+        self.set_vgg(vgg, lpips or None)
 
     def is_running(self) -> bool:
         return self.jobs.busy("project")
@@ -118,7 +163,10 @@ class ProjectionControl(QObject):
         self.label.setText(f"Projecting {Path(path).name} into {space}…")
         self.bar.setVisible(True)
         self.button.setEnabled(False)
-        self.jobs.submit("project", _run, self._G, target, space, steps, {"image": str(path)})
+        features = self.features()
+        lpips = self._lpips if features == self._vgg else None
+        self.jobs.submit("project", _run, self._G, target, space, steps, {"image": str(path)}, features,
+                         self._critic, lpips)
         return True
 
     @Slot()
@@ -163,5 +211,7 @@ class ProjectionControl(QObject):
 
     def command(self) -> str:
         m = self.ctx.model
-        return project_command(m, self._image, self.space_box.currentText(), self.steps_box.value()) \
-            if m is not None and self._image else ""
+        features = self.features()
+        lpips = self._lpips if features == self._vgg else None
+        return project_command(m, self._image, self.space_box.currentText(), self.steps_box.value(), features,
+                               lpips) if m is not None and self._image else ""
