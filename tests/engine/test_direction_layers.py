@@ -122,7 +122,7 @@ def _rewrite_meta(src, dst, drop=(), **changes):
     ({"layers": {"1": [0, "3"]}}, "two integers"),
     ({"layers": {"x": [0, 3]}}, "not an integer"),
     ({"layers": {"7": [0, 3]}}, "out of range 0..3"),
-    ({"layers": [[0, 3]]}, "must be a mapping"),
+    ({"layers": [[0, 3]]}, "must be a (mapping|JSON object)"),
     ({"layers": {"1": [0, 9]}}, "beyond this generator's ws 0-7"),
     ({"presets": [{"name": "a", "shifts": [{"index": 9, "amount": 1}]}]}, "out of range"),
     ({"presets": [{"name": "a", "shifts": [{"index": 0, "amount": "big"}]}]}, "must be a finite number"),

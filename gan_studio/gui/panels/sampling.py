@@ -19,9 +19,7 @@ import random
 
 import torch
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget
-from superqt import QLabeledDoubleSlider
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from ...engine.latent.state import Latent
 from ...engine.models.codes import layout_of
@@ -34,6 +32,7 @@ from ..widgets.code_controls import CodeControls
 from ..widgets.image_grid import ImageGrid
 from ..widgets.sample_view import SampleView
 from .base import Panel
+from .sampling_controls import MAX_SEED, build_top_controls
 from .sampling_drag import LatentDrag
 from .sampling_drs import DRSControl
 from .sampling_grid import GridFill, grid_status, part_status, tile_captions
@@ -41,15 +40,6 @@ from .sampling_neighbours import NeighboursControl
 from .sampling_output import SamplingOutputs
 from .sampling_paint import PaintControl
 from .sampling_project import ProjectionControl
-
-MAX_SEED = 2**31 - 1
-
-
-def _int(value, default: int) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):       # a hand-edited settings file
-        return default
 
 
 def _label(text: str, role: str = "") -> QLabel:
@@ -84,27 +74,7 @@ class SamplingPanel(SamplingOutputs, Panel):
 
     # ------------------------------------------------------------ layout
     def _build_controls(self) -> None:
-        """The top bar's widgets: first seed, resample, grid size, truncation."""
-        s = self.ctx.settings
-        self.seed_box = QSpinBox()
-        self.seed_box.setRange(0, MAX_SEED)
-        self.seed_box.setKeyboardTracking(False)       # render on Enter / arrows, not every keystroke
-        self.seed_box.setToolTip("First seed of the grid: tiles show seeds S, S+1, … in row-major order")
-        self.seed_box.setMinimumWidth(110)
-        self.resample_btn = QPushButton("Resample")
-        self.resample_btn.setShortcut(QKeySequence("Ctrl+R"))
-        self.resample_btn.setToolTip("New random first seed (Ctrl+R)")
-        self.rows_box, self.cols_box = QSpinBox(), QSpinBox()
-        for box, key in ((self.rows_box, "rows"), (self.cols_box, "cols")):
-            box.setRange(1, 12)
-            box.setValue(_int(s.value(f"sampling/{key}", 4), 4))
-        self.psi_slider = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
-        self.psi_slider.setRange(0.0, 1.5)
-        self.psi_slider.setSingleStep(0.01)
-        self.psi_slider.setDecimals(2)
-        self.psi_slider.setValue(1.0)
-        self.psi_slider.setMinimumWidth(180)
-        self.psi_slider.setToolTip("Truncation ψ: 1 = no truncation, 0 = the average latent")
+        build_top_controls(self, self.ctx.settings)
 
     def _build(self) -> None:
         self._build_controls()
@@ -211,13 +181,19 @@ class SamplingPanel(SamplingOutputs, Panel):
         self.ctx.settings.set_value("sampling/cols", self.cols_box.value())
         self.request_grid()
 
+    def _asked_latent(self) -> Latent | None:
+        """The latent the large view was last asked to show: a drag's newest position may still be on its way (a
+        slider moved then must re-render that one, not the older latent on screen)."""
+        return self._pending_view[1] if self._pending_view is not None else self.latent
+
     @Slot(dict)
     def _codes_changed(self, codes: dict) -> None:
-        self._slider_moved(self.latent.with_codes(codes) if self.latent is not None else None)
+        view = self._asked_latent()
+        self._slider_moved(view.with_codes(codes) if view is not None else None)
 
     @Slot()
     def _psi_changed(self) -> None:
-        self._slider_moved(self.latent)
+        self._slider_moved(self._asked_latent())
 
     def _slider_moved(self, view: Latent | None) -> None:
         """The large view first: one image comes back before the grid. A slow model renders only that while the
@@ -363,9 +339,22 @@ class SamplingPanel(SamplingOutputs, Panel):
         if tile is None:
             return
         self.grid.set_selected(index)
+        newer = self._newer_tile(index)
+        if newer is not None:             # the tile on screen is from an older grid: render the new one's
+            self.side.show_pending(newer.label())
+            self._request_view(newer)
+            return
         self._pending_view = None
         self.ctx.renderer.cancel(self.VIEW_TAG)
         self._show_view(*tile)
+
+    def _newer_tile(self, index: int) -> Latent | None:
+        """Tile `index` of a newer grid still on its way (another ψ, codes or seeds), or None when the grid on
+        screen is the newest asked for (or lands in parts: its tiles are shown as they come)."""
+        pending = self._pending_grid
+        if pending is None or pending[0] == self.shown_grid_id or self.fill.painting or index >= len(pending[1]):
+            return None
+        return pending[1][index]
 
     def _tile(self, index: int) -> tuple[Latent, torch.Tensor, object] | None:
         if self.fill.painting:
