@@ -15,3 +15,8 @@ class DataError(UserError):
 
 class TrainingDiverged(UserError):
     """Training produced a non-finite loss; the last good checkpoint was kept."""
+
+
+class OutputError(UserError):
+    """A file that cannot be written (a directory in the way, no permission, a full disk, …): one line,
+    "cannot write PATH: REASON"; whatever was there before is left as it was."""

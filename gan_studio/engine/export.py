@@ -5,6 +5,10 @@ by closing it; files appear atomically (written to a temporary name, renamed whe
 """
 from __future__ import annotations
 
+import errno
+import gc
+import os
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,7 +16,7 @@ import numpy as np
 import torch
 
 from .errors import UserError
-from .files import save_npy
+from .files import check_output_path, disk_full, output_error, save_npy
 from .imaging import save_png, to_uint8, upscale
 
 FORMATS = (".gif", ".mp4", ".npy", ".png")
@@ -40,6 +44,7 @@ def export_frames(images: torch.Tensor | Callable[[int], torch.Tensor], count: i
         raise UserError(f"{out.name}: export to {', '.join(FORMATS)} (PNG frames: give a .png name)")
     if fps <= 0 or scale < 1:
         raise UserError("--fps must be positive and --scale at least 1")
+    check_output_path(out.with_name(f"{out.stem}_0000.png") if suffix == ".png" else out)   # before rendering
     get = images if callable(images) else (lambda i: images[i:i + 1])
     if suffix == ".npy":
         frames = []
@@ -63,27 +68,70 @@ def _png_frames(get, count: int, out: Path, scale: int) -> Iterator[tuple[int, i
 
 
 def _video(get, count: int, out: Path, fps: float, scale: int, suffix: str) -> Iterator[tuple[int, int]]:
-    import imageio.v2 as imageio
-    out.parent.mkdir(parents=True, exist_ok=True)
+    """GIF / MP4 frames into a hidden partial file, renamed over `out` when complete; an I/O failure (a full
+    disk, …) is one OutputError line, the partial file removed and an old `out` left as it was."""
     tmp = out.with_name(f".{out.stem}.partial{suffix}")
-    if suffix == ".gif":
-        writer = imageio.get_writer(tmp, mode="I", duration=1000.0 / fps, loop=0)
-    else:
-        try:
-            writer = imageio.get_writer(tmp, fps=fps, codec="libx264", quality=8, macro_block_size=1,
-                                        pixelformat="yuv420p", ffmpeg_log_level="error")
-        except Exception as exc:
-            raise UserError(f"cannot write MP4 ({str(exc).splitlines()[0]}); install imageio-ffmpeg") from None
+    _io(out, out.parent.mkdir, parents=True, exist_ok=True)
+    box = {"writer": _io(out, _open_writer, tmp, fps, suffix)}     # (no local name: _discard drops the last ref)
     ok = False
     try:
         for i in range(count):
             for px in _pixels(get(i), scale, even=suffix == ".mp4"):
-                writer.append_data(px)
+                _io(out, box["writer"].append_data, px)
             yield i + 1, count
+        _io(out, box["writer"].close)
+        _io(out, _check_written, tmp)
+        _io(out, tmp.replace, out)
         ok = True
     finally:
-        writer.close()
-        if ok:
-            tmp.replace(out)
-        else:
+        if not ok:
+            _discard(box)
             tmp.unlink(missing_ok=True)
+
+
+def _discard(box: dict) -> None:
+    """Close and drop a writer that failed: it may fail again, now or in its __del__ (imageio's writers flush
+    there, printing "Exception ignored" tracebacks on a full disk), so both are silenced; its file goes after."""
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda _info: None
+    try:
+        try:
+            box.pop("writer").close()
+        except Exception:
+            pass
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+
+
+def _io(out: Path, fn, *args, **kw):
+    """fn(*args, **kw), an I/O failure (of writing `out`) as its OutputError, raised outside the except block so
+    that it holds no reference to the failed exception's frames (and through them to a writer: _discard)."""
+    try:
+        return fn(*args, **kw)
+    except Exception as exc:
+        err = output_error(out, exc)
+        if err is None:
+            raise
+    fn = args = kw = None
+    raise err
+
+
+def _check_written(tmp: Path) -> None:
+    """The ffmpeg process behind an MP4 writer reports a full disk only in its log: a full disk after closing
+    means the file was cut short."""
+    if disk_full(tmp.parent):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def _open_writer(tmp: Path, fps: float, suffix: str):
+    import imageio.v2 as imageio
+    if suffix == ".gif":
+        return imageio.get_writer(tmp, mode="I", duration=1000.0 / fps, loop=0)
+    try:
+        return imageio.get_writer(tmp, fps=fps, codec="libx264", quality=8, macro_block_size=1,
+                                  pixelformat="yuv420p", ffmpeg_log_level="quiet")
+    except OSError:
+        raise
+    except Exception as exc:
+        raise UserError(f"cannot write MP4 ({str(exc).splitlines()[0]}); install imageio-ffmpeg") from None

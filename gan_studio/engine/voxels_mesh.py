@@ -10,12 +10,15 @@ pyvista is imported lazily (it is heavy) and only builds meshes here: no render 
 """
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
 from pathlib import Path
 
 import numpy as np
 
 from .errors import UserError
-from .files import atomic_write, save_npy
+from .files import atomic_write, check_output_path, disk_full, save_npy
 
 MESH_SUFFIXES = (".stl", ".obj", ".ply")
 VOXEL_SUFFIXES = (".npy",)
@@ -80,9 +83,40 @@ def build_mesh(voxels, threshold: float = 0.5, style: str = "cubes"):
     return cubes_mesh(voxels, threshold) if style == "cubes" else smooth_mesh(voxels, threshold)
 
 
+@contextlib.contextmanager
+def quiet_vtk():
+    """VTK's error and warning output off (its log lines on stderr, pyvista's copies in `logging`): a failed
+    write is our one line, not twenty of VTK's."""
+    from vtkmodules.vtkCommonCore import vtkObject
+    before = vtkObject.GetGlobalWarningDisplay()
+    vtkObject.GlobalWarningDisplayOff()
+    try:
+        yield
+    finally:
+        vtkObject.SetGlobalWarningDisplay(before)
+
+
+def _write_mesh(mesh, out: str, suffix: str) -> None:
+    """VTK writes `out`. Its PLY and OBJ writers report no full disk, and its STL writer deletes the file and says
+    only "failed": a full disk after the write, or a failure with less room left than the mesh needs, is ENOSPC.
+    (The file is not read back to check it: VTK's PLY reader crashes on a cut-short file.)"""
+    folder = os.path.dirname(out) or "."
+    try:
+        with quiet_vtk():
+            mesh.save(out, binary=suffix != ".obj") if suffix != ".obj" else mesh.save(out)
+    except Exception:
+        st = os.statvfs(folder)
+        if st.f_bavail * st.f_frsize < 50 * mesh.n_cells:        # binary STL: 50 bytes a triangle
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)) from None
+        raise
+    if disk_full(folder) or not os.path.getsize(out):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
 def save_mesh(mesh, path: str | Path) -> Path:
-    """Write a mesh as .stl, .obj or .ply, atomically. An empty mesh is a UserError (nothing to write)."""
-    path = Path(path)
+    """Write a mesh as .stl, .obj or .ply, atomically. An empty mesh is a UserError (nothing to write), a failed
+    write an OutputError (one line: VTK's own messages are silenced)."""
+    path = check_output_path(path)
     suffix = path.suffix.lower()
     if suffix not in MESH_SUFFIXES:
         raise UserError(f"mesh files must end in {', '.join(MESH_SUFFIXES)}, not {path.name!r}")
@@ -92,31 +126,25 @@ def save_mesh(mesh, path: str | Path) -> Path:
     def write(tmp: str) -> None:
         out = tmp + suffix                       # pyvista picks the writer by suffix
         try:
-            mesh.save(out, binary=suffix != ".obj") if suffix != ".obj" else mesh.save(out)
+            _write_mesh(mesh, out, suffix)
             Path(out).replace(tmp)
         finally:
             Path(out).unlink(missing_ok=True)
-    try:
-        return atomic_write(path, write)
-    except OSError as exc:
-        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return atomic_write(path, write)
 
 
 def save_voxels(voxels, path: str | Path, threshold: float | None = 0.5) -> Path:
     """Write the grid as .npy: bool (> threshold), or float32 probabilities when threshold is None."""
-    path = Path(path)
     grid = as_grid(voxels)
-    arr = grid if threshold is None else grid > threshold
-    try:
-        return save_npy(path, arr)
-    except OSError as exc:
-        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return save_npy(path, grid if threshold is None else grid > threshold)
 
 
 def export_voxels(voxels, path: str | Path, threshold: float = 0.5, probabilities: bool = False,
                   style: str = "cubes") -> Path:
     """Export by suffix: .npy (bool grid, or float probabilities) or .stl/.obj/.ply (mesh of `style`)."""
     suffix = Path(path).suffix.lower()
+    if suffix in VOXEL_SUFFIXES + MESH_SUFFIXES:
+        check_output_path(path)                  # before the mesh is built
     if suffix in VOXEL_SUFFIXES:
         return save_voxels(voxels, path, None if probabilities else threshold)
     if suffix in MESH_SUFFIXES:

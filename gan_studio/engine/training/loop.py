@@ -24,7 +24,8 @@ from ..bundle import load_bundle, save_bundle
 from ..checks import AT_LEAST_1, NON_NEGATIVE, POSITIVE, Range, describe_names, nonfinite_tensors
 from ..config import Config, option
 from ..device import choose_device
-from ..errors import TrainingDiverged, UserError
+from ..errors import OutputError, TrainingDiverged, UserError
+from ..files import check_output_path
 from ..models.size import check_network_size
 from ..registry import ARCHITECTURES, LOSSES
 from ..seeds import seeds_latents
@@ -203,11 +204,46 @@ def _finite_networks(world, networks: dict, step: int, last_ckpt: str | None) ->
     return networks
 
 
-def _add_samples(p: Progress, recipe, z_fixed: torch.Tensor, out: Path) -> None:
+def _write_failed(exc: OutputError, step: int, last_ckpt: str | None) -> OutputError:
+    """A failed write during training (a checkpoint, a sample grid), as the line that ends the run."""
+    kept = f"the previous checkpoint {last_ckpt} is intact" if last_ckpt else "no checkpoint was written yet"
+    return OutputError(f"{exc}; training stopped at step {step} ({kept})")
+
+
+def _check_out(out: Path, resume: bool) -> None:
+    """Refuse an --out that cannot be written (or, for --resume, continued) before any training."""
+    check_output_path(out)
+    check_output_path(out.with_name(out.stem + ".samples.png"))
+    if resume and not out.exists():
+        raise UserError(f"--resume: {out} does not exist, so there is nothing to continue (leave out --resume to "
+                        f"start a new run)")
+    if out.exists() and not resume:
+        raise UserError(f"{out} exists: pass --resume to continue it, or choose another --out")
+
+
+def _add_samples(p: Progress, recipe, z_fixed: torch.Tensor, out: Path, last_ckpt: str | None) -> None:
     """The fixed-z sample grid into p (with its diversity) and next to the output file."""
     p.samples = recipe.sample(z_fixed)
     p.diversity = sample_diversity(p.samples)
-    recipe.save_samples(out.with_name(out.stem + ".samples.png"), p.samples)
+    try:
+        recipe.save_samples(out.with_name(out.stem + ".samples.png"), p.samples)
+    except OutputError as exc:
+        raise _write_failed(exc, p.step, last_ckpt) from None
+
+
+def _checkpointer(out: Path, meta_base: dict, seconds: Callable[[], float]):
+    """checkpoint(networks, step, last_ckpt) -> path: write the output bundle; a failed write (a full disk, …)
+    ends the run with one line saying the previous checkpoint is intact (atomic_write leaves it as it was)."""
+    def checkpoint(networks: dict, step: int, last_ckpt: str | None) -> str:
+        meta = dict(meta_base)
+        meta["name"] = meta.get("name") or out.stem
+        meta["training"] = dict(meta["training"], step=step, seconds=seconds())
+        try:
+            save_bundle(out, networks, meta)
+        except OutputError as exc:
+            raise _write_failed(exc, step, last_ckpt) from None
+        return str(out)
+    return checkpoint
 
 
 def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str | None = None,
@@ -219,11 +255,7 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str 
     `clock` times the run (elapsed, ETA, --max-minutes, the seconds recorded): the GUI passes one that stands
     still while it pauses training."""
     out = Path(out)
-    if resume and not out.exists():
-        raise UserError(f"--resume: {out} does not exist, so there is nothing to continue (leave out --resume to "
-                        f"start a new run)")
-    if out.exists() and not resume:
-        raise UserError(f"{out} exists: pass --resume to continue it, or choose another --out")
+    _check_out(out, resume)
     check_network_size(cfg.arch, cfg.arch_config)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
@@ -247,13 +279,7 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str 
     z_fixed = seeds_latents(SAMPLE_SEEDS, recipe.z_dim).to(device)
     meta_base = _base_metadata(recipe, cfg, rank_cfg, world, command, extra_meta, history)
     t0, step = clock(), start
-
-    def checkpoint(networks: dict) -> str:  # reads the current `step` (closure)
-        meta = dict(meta_base)
-        meta["name"] = meta.get("name") or out.stem
-        meta["training"] = dict(meta["training"], step=step, seconds=round(seconds_before + clock() - t0, 1))
-        save_bundle(out, networks, meta)
-        return str(out)
+    checkpoint = _checkpointer(out, meta_base, lambda: round(seconds_before + clock() - t0, 1))
 
     try:
         while step < cfg.steps:
@@ -263,11 +289,11 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str 
             step += 1
             p = Progress(step, cfg.steps, losses, elapsed, start=start, done=step == cfg.steps or over_budget)
             if world.is_main and (step % cfg.sample_every == 0 or p.done or step == start + 1):   # + at once
-                _add_samples(p, recipe, z_fixed, out)
+                _add_samples(p, recipe, z_fixed, out, last_ckpt)
             if step % cfg.checkpoint_every == 0 or p.done:
                 nets = _finite_networks(world, recipe.networks() if world.is_main else {}, step, last_ckpt)
                 if world.is_main:
-                    last_ckpt = p.checkpoint = checkpoint(nets)
+                    last_ckpt = p.checkpoint = checkpoint(nets, step, last_ckpt)
             if over_budget:
                 p.message = f"wall-clock budget of {cfg.max_minutes} min spent at step {step}"
             yield p
@@ -277,7 +303,7 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str 
         if step > start and world.is_main:
             nets = recipe.networks()
             if not nonfinite_tensors(nets):      # a broken model is never written; the last good file stays
-                checkpoint(nets)
+                checkpoint(nets, step, last_ckpt)
         raise
     finally:
         distributed.shutdown(world, clean=sys.exc_info()[0] is None)
