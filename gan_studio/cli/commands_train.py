@@ -44,8 +44,11 @@ def _evaluate_args(sp):
     sp.add_argument("--split", default="test", choices=["train", "test"])
     sp.add_argument("--n", type=positive_int(1_000_000), default=10000)
     sp.add_argument("--truncation", type=float, default=1.0)
-    sp.add_argument("--features", default="lenet-mnist",
-                    help="feature network: lenet-mnist (shipped; MNIST-like digits), or inception:PATH for the "
+    sp.add_argument("--features", default=None,
+                    help="feature network (default: DATA/features.safetensors when `gan-studio train-classifier` "
+                         "wrote one beside the data, else lenet-mnist): lenet-mnist (shipped; trained on MNIST "
+                         "digits), lenet-mnist:PATH or PATH.safetensors (a train-classifier network), or "
+                         "inception:PATH for the "
                          "standard FID Inception-v3 of pytorch-fid, given its weights file "
                          "pt_inception-2015-12-05-6726825d.pth (not shipped, never downloaded: "
                          "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/"
@@ -60,6 +63,7 @@ def _evaluate_args(sp):
 @_arguments(_evaluate_args)
 def cmd_evaluate(args) -> int:
     from ..engine.metrics.evaluate import evaluate_iter
+    from ..engine.metrics.feature_source import features_summary
     bundle, G, device = _load_generator(args)
     result = None
     for p in evaluate_iter(G, args.data, split=args.split, n=args.n, features=args.features,
@@ -75,6 +79,9 @@ def cmd_evaluate(args) -> int:
         print(f"\nFID {result['fid']:.3f}  precision {result['precision']:.3f}  recall {result['recall']:.3f}  "
               f"density {result['density']:.3f}  coverage {result['coverage']:.3f}  "
               f"({result['features']} features, n={result['n']}, {result['split']} split)")
+        print(features_summary(result))
+    if result.get("features_note"):
+        print(result["features_note"], file=sys.stderr if args.json else sys.stdout)
     return 0
 
 
@@ -89,7 +96,8 @@ def _store_metrics(bundle, result: dict, command_line: str) -> None:
 
 def _classifier_args(sp):
     sp.add_argument("--data", required=True, help="an MNIST-format folder (train and test files)")
-    sp.add_argument("--out", required=True)
+    sp.add_argument("--out", default=None, help="output .safetensors (default: DATA/features.safetensors, which "
+                                               "`gan-studio evaluate --data DATA` then uses by itself)")
     sp.add_argument("--epochs", type=positive_int(10_000), default=2)
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--threads", type=positive_int(1024), default=None)
@@ -101,6 +109,7 @@ def cmd_train_classifier(args) -> int:
     import torch
 
     from ..engine.data import load_images
+    from ..engine.metrics.feature_source import features_beside, fingerprint
     from ..engine.metrics.features import save_lenet, train_lenet
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -112,9 +121,11 @@ def cmd_train_classifier(args) -> int:
         else:
             print(f"epoch {p['epoch']} step {p['step']} loss {p['loss']:.4f}", end="\r", file=sys.stderr)
     cmd = "gan-studio " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    save_lenet(args.out, final["net"], {
-        "name": "lenet-mnist", "dataset": {"name": train.name, "path": args.data, "n": len(train)},
+    out = args.out or str(features_beside(args.data))
+    save_lenet(out, final["net"], {
+        "name": "lenet-mnist", "dataset": {"name": train.name, "path": args.data, "n": len(train),
+                                           "fingerprints": {"train": fingerprint(train), "test": fingerprint(test)}},
         "license": train.license, "training": {"command": cmd, "seed": args.seed, "epochs": args.epochs},
         "metrics": {"test_accuracy": final["accuracy"]}})
-    print(f"\nwrote {args.out} (test accuracy {final['accuracy']:.4f})")
+    print(f"\nwrote {out} (test accuracy {final['accuracy']:.4f})")
     return 0

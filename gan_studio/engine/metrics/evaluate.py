@@ -2,8 +2,10 @@
 
 Generated images are seeds 0..n-1 (the same seeds as everywhere else); real images are the first n of
 the chosen split. `evaluate_iter` yields progress for GUIs; `evaluate` returns the result dict.
-`features` is a feature spec (features.py): "lenet-mnist" (shipped), or "inception:PATH" for the standard
-FID Inception when the user has its weights file.
+`features` is a feature spec (features.py): "lenet-mnist" (shipped), "lenet-mnist:PATH" or a bare PATH.safetensors
+(a LeNet from `gan-studio train-classifier`), or "inception:PATH" for the standard FID Inception when the user has
+its weights file. None picks the feature network beside the data, else the shipped one (feature_source.py); the
+result names it, the data it was trained on, and carries a `features_note` warning when that is other data.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import torch
 from ..data import load_images
 from ..errors import UserError
 from ..latent.sampling import generate, seeds_latents
+from .feature_source import choose_features, features_report
 from .features import get_extractor
 from .fid import fid_from_features
 from .prdc import density_coverage, precision_recall
@@ -29,11 +32,12 @@ def generated_features(G, n: int, extractor, batch: int = 250, truncation_psi: f
     yield n, torch.cat(feats)
 
 
-def evaluate_iter(G, data_path: str, split: str = "test", n: int = 10000, features: str = "lenet-mnist",
+def evaluate_iter(G, data_path: str, split: str = "test", n: int = 10000, features: str | None = None,
                   truncation_psi: float = 1.0, device=None) -> Iterator[dict]:
     if n < 10:
         raise UserError(f"--n must be at least 10, not {n}")
-    extractor = get_extractor(features).to(device)
+    spec, source = choose_features(features, data_path)
+    extractor = get_extractor(spec).to(device)
     data = load_images(data_path, split)
     if len(data) < n:
         raise UserError(f"{data_path} ({split}) has {len(data)} images, fewer than --n {n}")
@@ -50,7 +54,7 @@ def evaluate_iter(G, data_path: str, split: str = "test", n: int = 10000, featur
         "fid": fid_from_features(real, fake), "precision": precision, "recall": recall,
         "density": density, "coverage": coverage, "features": extractor.name, "n": n,
         "k_precision_recall": 3, "k_density_coverage": 5, "split": split, "data": str(data_path),
-        "truncation_psi": truncation_psi, **extractor.info()}}
+        "truncation_psi": truncation_psi, **extractor.info(), **features_report(extractor, source, data, data_path)}}
 
 
 def evaluate(G, data_path: str, **kw) -> dict:

@@ -19,3 +19,8 @@ class FeatureExtractor:
     def info(self) -> dict:
         """Extra facts for a metrics result (e.g. which weights file)."""
         return {}
+
+    def trained_on(self) -> dict | None:
+        """The data the network was trained on, from its metadata ({"name", "path", "n", "fingerprints"};
+        "general": True for general-purpose features such as ImageNet's), or None when unknown."""
+        return None

@@ -43,6 +43,14 @@ class LeNetFeatures(FeatureExtractor):
         self.net = bundle.networks["classifier"].eval()
         self.dim = self.net.cfg.feature_dim
         self.meta = bundle.meta
+        self.path = path
+
+    def info(self) -> dict:
+        return {"features_weights": str(self.path)}
+
+    def trained_on(self) -> dict | None:
+        ds = self.meta.get("dataset")
+        return dict(ds) if isinstance(ds, dict) else None
 
     @torch.no_grad()
     def __call__(self, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
@@ -55,6 +63,8 @@ class LeNetFeatures(FeatureExtractor):
 
 def parse_spec(spec: str) -> tuple[str, str | None]:
     """"inception:/x/w.pth" -> ("inception", "/x/w.pth"); "lenet-mnist" -> ("lenet-mnist", None)."""
+    if str(spec).endswith(".safetensors") and not str(spec).startswith(tuple(n + ":" for n in FEATURES.names())):
+        return "lenet-mnist", str(spec)                  # a bare weights file: a (user-trained) LeNet
     name, sep, path = str(spec).partition(":")
     return name.strip(), (path.strip() or None) if sep else None
 

@@ -265,6 +265,9 @@ class InceptionFeatures(FeatureExtractor):
         return {"features_weights": str(self.path), "features_sha256": self.sha256,
                 "features_standard": self.standard}
 
+    def trained_on(self) -> dict | None:
+        return {"name": "ImageNet (pytorch-fid's FID Inception)", "general": True}
+
     @staticmethod
     def prepare(images: torch.Tensor) -> torch.Tensor:
         """(N, C, H, W) in [-1, 1], C = 1 or 3 -> (N, 3, 299, 299) in [-1, 1], as pytorch-fid feeds it."""

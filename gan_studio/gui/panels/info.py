@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...engine.metrics.feature_source import features_summary
 from ..state import AppContext, LoadedModel
 from .base import Panel
 
@@ -90,8 +91,20 @@ def summary_rows(model: LoadedModel) -> list[tuple[str, list[tuple[str, str]]]]:
                       ("Steps", _fmt(train.get("step"))), ("Loss", _fmt(train.get("loss"))),
                       ("Regulariser", _fmt(train.get("reg"))), ("Time", _duration(train.get("seconds"))),
                       ("Device", _fmt(train.get("device"))), ("PyTorch", _fmt(train.get("torch")))]),
-        ("Metrics", [(str(k), _fmt(v)) for k, v in metrics.items()] or [("", "none recorded")]),
+        ("Metrics", _metric_rows(metrics) or [("", "none recorded")]),
     ]
+
+
+def _metric_rows(metrics: dict) -> list[tuple[str, str]]:
+    """One row per stored metric; an `evaluate` result also gets a row naming its feature network, the data that
+    network was trained on and, when that is other data, the warning `gan-studio evaluate` printed."""
+    rows = []
+    for k, v in metrics.items():
+        rows.append((str(k), _fmt(v)))
+        if isinstance(v, dict) and "fid" in v and "features" in v:
+            note = v.get("features_note")
+            rows.append((f"{k} features", features_summary(v) + (f"\n{note}" if note else "")))
+    return rows
 
 
 def fill_tree(tree: QTreeWidget, meta: dict) -> None:
