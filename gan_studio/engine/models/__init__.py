@@ -1,5 +1,6 @@
 """Model families. Importing this package registers every architecture."""
 from . import (  # noqa: F401  (registration side effects)
+    autoencoder,  # noqa: F401  (registers "dcgan-ae", the EBGAN/BEGAN critic)
     base,
     dcgan,
     lenet,

@@ -1,0 +1,189 @@
+"""Energy-based GANs with an auto-encoder critic: `--arch dcgan-ae --loss began|ebgan` (models/autoencoder.py).
+
+The critic D is an auto-encoder; its energy of an image is the per-pixel mean reconstruction error, so the scale
+(and the defaults below) do not depend on the resolution or the channel count.
+
+EBGAN (Zhao, Mathieu & LeCun, ICLR 2017): energy D(x) = mean (x - Dec(Enc(x)))^2 (the paper's MSE).
+    critic:    L_D = D(x) + [m - D(G(z))]^+          margin m (option "margin", default 1.0 for per-pixel means)
+    generator: L_G = D(G(z)) + w * PT(Enc(G(z)))     pull-away weight w (option "pull_away", 0.1 as in the paper)
+    PT(S) = 1/(N(N-1)) sum_{i != j} (S_i . S_j / |S_i| |S_j|)^2: 0 for orthogonal codes, 1 for identical ones.
+    Logged: d_loss, g_loss, energy_real, energy_fake, margin, pull_away.
+BEGAN (Berthelot, Schumm & Metz 2017): L(v) = mean |v - D(v)| (eta = 1, L1).
+    critic:    L_D = L(x) - k_t L(G(z_D));  generator: L_G = L(G(z_G))
+    k_{t+1} = clip(k_t + lambda_k (gamma L(x) - L(G(z_G))), 0, 1), k_0 = 0, lambda_k = 0.001, gamma = 0.5
+    Logged: d_loss, g_loss, energy_real, energy_fake, k_t and convergence M = L(x) + |gamma L(x) - L(G(z_G))|.
+    k_t lives in the critic's buffer `k_t`, so the model file holds it and --resume continues from it.
+Optimiser: Adam (0.5, 0.999); lr 1e-4 for BEGAN (the paper's), 2e-4 for EBGAN (DCGAN's; the paper tuned per data).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import torch
+from torch import nn
+
+from ..checks import FRACTION, NON_NEGATIVE, POSITIVE, Range, check_settings
+from ..data import load_images
+from ..errors import UserError
+from ..imaging import save_grid
+from ..models.base import build
+from ..registry import ARCHITECTURES, LOSSES
+from .batches import batches
+from .losses import LossSpec
+from .recipes import RECIPES
+
+ARCH = "dcgan-ae"
+FAMILIES = {
+    "began": ({"gamma": 0.5, "lambda_k": 0.001, "k0": 0.0},
+              {"gamma": (float, Range(0, 1, lo_open=True), False), "lambda_k": (float, FRACTION, False),
+               "k0": (float, FRACTION, False)}),
+    "ebgan": ({"margin": 1.0, "pull_away": 0.1},
+              {"margin": (float, POSITIVE, False), "pull_away": (float, NON_NEGATIVE, False)}),
+}
+
+
+def pull_away(codes: torch.Tensor) -> torch.Tensor:
+    """EBGAN's pull-away term of codes (N, d): the mean squared cosine similarity over pairs i != j."""
+    n = codes.shape[0]
+    if n < 2:
+        return codes.new_zeros(())
+    s = codes.flatten(1)
+    s = s / s.norm(dim=1, keepdim=True).clamp_min(1e-8)
+    cos2 = (s @ s.t()).pow(2)
+    return (cos2.sum() - cos2.diagonal().sum()) / (n * (n - 1))
+
+
+def began_balance(k: float, gamma: float, lambda_k: float, e_real: float, e_fake: float) -> tuple[float, float]:
+    """(k_{t+1}, M): BEGAN's proportional control step of k in [0, 1] and its global convergence measure."""
+    balance = gamma * e_real - e_fake
+    return min(max(k + lambda_k * balance, 0.0), 1.0), e_real + abs(balance)
+
+
+def _needs_ae(*_args):
+    raise UserError("--loss began / ebgan train an auto-encoder critic: use --arch dcgan-ae")
+
+
+LOSSES.register("began")(LossSpec(
+    "began", _needs_ae, _needs_ae, lr=1e-4, betas=(0.5, 0.999),
+    description="BEGAN (Berthelot et al. 2017), with --arch dcgan-ae: an auto-encoder critic, the L1 reconstruction "
+                "errors' difference L(x) - k_t L(G(z)), equilibrium control k_t (gamma 0.5, lambda_k 0.001; "
+                "--options gamma); plots k_t and the convergence M; Adam 1e-4 (0.5, 0.999)"))
+LOSSES.register("ebgan")(LossSpec(
+    "ebgan", _needs_ae, _needs_ae, lr=2e-4, betas=(0.5, 0.999),
+    description="EBGAN (Zhao et al. 2017), with --arch dcgan-ae: an auto-encoder critic whose per-pixel MSE is "
+                "the energy, hinged at margin 1 for fakes, pull-away term 0.1 for the generator (--options "
+                "margin, pull_away); Adam 2e-4 (0.5, 0.999)"))
+
+
+@RECIPES.register(ARCH)
+class AERecipe:
+    """One critic step (or --n-critic) and one generator step of BEGAN or EBGAN (the module docstring)."""
+
+    def __init__(self, cfg, device: torch.device):
+        if cfg.loss not in FAMILIES:
+            raise UserError(f"--arch {ARCH} trains with --loss began or --loss ebgan, not {cfg.loss!r}")
+        if cfg.reg not in (None, "none"):
+            raise UserError(f"--loss {cfg.loss} has no regulariser (--reg none), not {cfg.reg!r}")
+        self.cfg, self.device, self.family = cfg, device, cfg.loss
+        defaults, table = FAMILIES[cfg.loss]
+        self.s = dict(defaults) | check_settings(f"{cfg.loss} training", dict(cfg.options), table)
+        self.data = load_images(cfg.data, cfg.split)
+        c, h = self.data.images.shape[1], self.data.images.shape[-1]
+        data_defaults = {"img_channels": c, "img_resolution": h if h in (28, 32, 64) else 32}
+        self.arch_config = ARCHITECTURES.get(ARCH).config_class.from_dict(data_defaults | cfg.arch_config).to_dict()
+        self.G = build(ARCH, "generator", self.arch_config).to(device)
+        self.D = build(ARCH, "critic", self.arch_config).to(device)
+        self.z_dim = self.G.z_dim
+        if self.family == "began":
+            self.D.k_t.fill_(self.s["k0"])
+        spec = LOSSES.get(cfg.loss)
+        self.lr, self.betas, self.n_critic = cfg.lr or spec.lr, spec.betas, cfg.n_critic or 1
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=self.lr, betas=self.betas)
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=self.lr, betas=self.betas)
+
+    # ------------------------------------------------------------ one step
+
+    def _energy(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.D.energy(x, power=1 if self.family == "began" else 2)
+
+    def _z(self, n: int) -> torch.Tensor:
+        return torch.randn(n, self.z_dim, device=self.device)
+
+    def _critic_step(self, real: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        with torch.no_grad():
+            fake = self.G(self._z(real.shape[0]))
+        e_real, _ = self._energy(real)
+        e_fake, _ = self._energy(fake)
+        if self.family == "began":
+            d_loss = e_real.mean() - float(self.D.k_t) * e_fake.mean()
+        else:
+            d_loss = e_real.mean() + torch.relu(self.s["margin"] - e_fake).mean()
+        self.opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        self.opt_d.step()
+        return d_loss.detach(), e_real.detach().mean(), e_fake.detach().mean()
+
+    def train_step(self, batches: Iterator[torch.Tensor]) -> dict[str, float]:
+        self.G.train()
+        self.D.train()
+        for _ in range(self.n_critic):
+            d_loss, e_real, e_fake = self._critic_step(next(batches))
+        self.D.requires_grad_(False)
+        e_gen, codes = self._energy(self.G(self._z(self.cfg.batch)))
+        g_loss = e_gen.mean()
+        pt = pull_away(codes) if self.family == "ebgan" else None
+        if pt is not None and self.s["pull_away"]:
+            g_loss = g_loss + self.s["pull_away"] * pt
+        self.opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        self.opt_g.step()
+        self.D.requires_grad_(True)
+        logs = {"d_loss": d_loss.item(), "g_loss": g_loss.detach().item(), "energy_real": e_real.item(),
+                "energy_fake": e_fake.item()}
+        if self.family == "began":
+            k, m = began_balance(float(self.D.k_t), self.s["gamma"], self.s["lambda_k"], e_real.item(),
+                                 e_gen.detach().mean().item())
+            self.D.k_t.fill_(k)
+            logs |= {"k_t": k, "convergence": m}
+        else:
+            logs |= {"margin": self.s["margin"], "pull_away": pt.detach().item()}
+        return logs
+
+    # ------------------------------------------------------------ loop interface
+
+    def batches(self, gen: torch.Generator) -> Iterator[torch.Tensor]:
+        """Endless random batches of training images in [-1, 1] at the model's shape, on the device."""
+        real = self.data.as_float(self.G.img_resolution, self.G.img_channels).to(self.device)
+        return batches(real, self.cfg.batch, gen)
+
+    @torch.no_grad()
+    def sample(self, z: torch.Tensor) -> torch.Tensor:
+        self.G.eval()
+        return self.G(z).float().cpu()
+
+    def save_samples(self, path, samples: torch.Tensor) -> None:
+        save_grid(path, samples, ncols=8, scale=2)
+
+    def networks(self) -> dict[str, nn.Module]:
+        return {"generator": self.G, "critic": self.D}
+
+    def load_networks(self, nets: dict[str, nn.Module]) -> None:
+        self.G.load_state_dict(nets["generator"].state_dict())
+        if "critic" in nets:                       # with BEGAN's k_t (a buffer of the critic)
+            self.D.load_state_dict(nets["critic"].state_dict())
+
+    def metadata(self, command: str) -> dict:
+        cfg, data, G = self.cfg, self.data, self.G
+        return {
+            "kind": "image-generator", "arch": ARCH, "config": self.arch_config, "name": None,
+            "z_dim": G.z_dim, "w_dim": G.w_dim, "num_ws": G.num_ws, "image_shape": list(G.image_shape),
+            "value_range": [-1, 1], **G.code_layout.describe(),
+            "dataset": {"name": data.name, "path": str(cfg.data), "split": cfg.split, "n": len(data)},
+            "license": data.license,
+            "training": {"command": command, "seed": cfg.seed, "recipe": self.family, "loss": cfg.loss,
+                         "reg": "none", "reg_weight": 0.0, self.family: dict(self.s), "n_critic": self.n_critic,
+                         "batch": cfg.batch, "lr": self.lr, "optimizer": "adam", "betas": list(self.betas),
+                         "energy": "mean |x - D(x)| (L1)" if self.family == "began" else "mean (x - D(x))^2",
+                         "steps_planned": cfg.steps, "device": str(self.device), "torch": torch.__version__},
+            "metrics": {},
+        }

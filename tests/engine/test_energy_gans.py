@@ -1,0 +1,68 @@
+"""Issue 24, first two families: EBGAN and BEGAN (`--arch dcgan-ae --loss ebgan|began`, training/recipe_ae.py):
+the pull-away term and BEGAN's balance step, a few real training steps each, k_t kept across --resume, the model
+file sampled through the one generator interface, and unknown combinations refused in one line."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from gan_studio.engine.bundle import load_bundle
+from gan_studio.engine.errors import UserError
+from gan_studio.engine.training.loop import TrainConfig, train
+from gan_studio.engine.training.recipe_ae import began_balance, pull_away
+
+ARCH = {"width": 8, "z_dim": 8, "code_dim": 16}
+
+
+def _cfg(data, loss, steps, **kw):
+    return TrainConfig(data=str(data), arch="dcgan-ae", arch_config=dict(ARCH), loss=loss, steps=steps, batch=16,
+                       checkpoint_every=2, sample_every=100, threads=1, device="cpu", **kw)
+
+
+def test_pull_away_is_zero_for_orthogonal_and_one_for_identical_codes():
+    assert float(pull_away(torch.eye(5) * 3)) == pytest.approx(0.0, abs=1e-7)
+    assert float(pull_away(torch.ones(4, 6))) == pytest.approx(1.0, abs=1e-6)
+    assert 0 < float(pull_away(torch.randn(8, 16))) < 1
+
+
+def test_began_balance_steps_and_clips_k():
+    k, m = began_balance(0.5, 0.5, 0.001, e_real=0.2, e_fake=0.05)       # gamma L(x) - L(G) = 0.05
+    assert k == pytest.approx(0.5 + 0.001 * 0.05) and m == pytest.approx(0.2 + 0.05)
+    assert began_balance(0.0, 0.5, 0.1, 0.1, 5.0)[0] == 0.0
+    assert began_balance(1.0, 0.5, 0.1, 5.0, 0.0)[0] == 1.0
+
+
+@pytest.mark.parametrize("loss,keys", [("began", {"k_t", "convergence", "energy_real", "energy_fake"}),
+                                       ("ebgan", {"pull_away", "margin", "energy_real", "energy_fake"})])
+def test_each_family_trains_and_samples(tiny_dataset, tmp_path, loss, keys):
+    out = tmp_path / f"{loss}.safetensors"
+    steps = list(train(_cfg(tiny_dataset, loss, 3), out))
+    logs = steps[-1].losses
+    assert keys <= set(logs) and all(torch.isfinite(torch.tensor(v)) for v in logs.values()), logs
+    bundle = load_bundle(out)
+    assert bundle.meta["arch"] == "dcgan-ae" and bundle.meta["training"]["recipe"] == loss
+    G = bundle.generator()
+    with torch.no_grad():
+        img = G(torch.randn(2, G.z_dim))
+    assert img.shape == (2, 1, 28, 28) and torch.isfinite(img).all()
+
+
+def test_began_k_t_is_in_the_file_and_resume_continues_from_it(tiny_dataset, tmp_path):
+    out = tmp_path / "b.safetensors"
+    cfg = _cfg(tiny_dataset, "began", 2, options={"lambda_k": 0.5, "k0": 0.3})
+    list(train(cfg, out))
+    nets = load_bundle(out).networks
+    k_saved = float((nets() if callable(nets) else nets)["critic"].k_t)
+    assert k_saved != pytest.approx(0.3)                                 # it moved (lambda_k 0.5)
+    cfg.steps, cfg.options = 3, {"lambda_k": 0.0}                        # k stays where the file left it
+    first = [p for p in train(cfg, out, resume=True) if p.losses][0]
+    assert first.step == 3 and first.losses["k_t"] == pytest.approx(k_saved, abs=1e-6)
+
+
+@pytest.mark.parametrize("arch,loss,words", [("dcgan", "began", "use --arch dcgan-ae"),
+                                              ("dcgan-ae", "wgan-gp", "--loss began or --loss ebgan")])
+def test_unknown_combinations_are_one_line(tiny_dataset, tmp_path, arch, loss, words):
+    cfg = TrainConfig(data=str(tiny_dataset), arch=arch, arch_config={"width": 8, "z_dim": 8}, loss=loss, steps=2,
+                      batch=16, threads=1, device="cpu")
+    with pytest.raises(UserError, match=words):
+        list(train(cfg, tmp_path / "x.safetensors"))
