@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 TORCH  ?= torch==2.13.0
 DEBS   := xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxkbcommon-x11-0 libxcb-image0 libxcb-render-util0 libxcb-xinerama0 libxcb-randr0 libxcb-shape0
 
-.PHONY: setup app test lint debs bench screenshots clean
+.PHONY: setup app test lint debs bench screenshots clean package package-test
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,16 @@ lint: setup
 
 bench: setup
 	$(PY) bench/sampling.py
+
+# The PyInstaller bundle dist/gan-studio/ (packaging/gan-studio.spec), and its .desktop entry with an absolute Exec.
+package: setup
+	$(PY) -c "import PyInstaller" 2>/dev/null || $(PY) -m pip install -q -e ".[package]"
+	OMP_NUM_THREADS=1 $(PY) -m PyInstaller --noconfirm --distpath dist --workpath build/pyinstaller packaging/gan-studio.spec
+	sed 's|^Exec=gan-studio|Exec="$(CURDIR)/dist/gan-studio/gan-studio"|' packaging/gan-studio.desktop > dist/gan-studio/gan-studio.desktop
+
+# Runs the built binary (not the venv): info, sample, and GUI screenshots of the Sampling and 3D tabs under Xvfb.
+package-test: debs
+	packaging/smoke_test.sh dist/gan-studio/gan-studio
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,6 +1,7 @@
 """Where GAN Studio's files live: the platform's own folders (platformdirs), or what the environment says.
 
-    resources_dir()    $GAN_STUDIO_RESOURCES, else resources/ next to the package: the shipped models
+    resources_dir()    $GAN_STUDIO_RESOURCES, else resources/ next to the package: the shipped models (in a
+                       PyInstaller bundle, resources/ inside the bundle: sys._MEIPASS, packaging/gan-studio.spec)
     user_data_dir()    $GAN_STUDIO_HOME, else the user data folder "gan-studio": ~/.local/share/gan-studio
                        (or $XDG_DATA_HOME/gan-studio) on Linux, ~/Library/Application Support/gan-studio on
                        macOS, %LOCALAPPDATA%\\gan-studio on Windows
@@ -15,6 +16,7 @@ Nothing here creates a folder; the code that writes a file does (atomic_write).
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import platformdirs
@@ -22,7 +24,8 @@ import platformdirs
 APP = "gan-studio"              # the folder name of the data and cache folders
 SETTINGS_ORG = "GAN Studio"     # the config folder, as QSettings(organisation, application) names it
 SETTINGS_FILE = f"{APP}.conf"
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+RESOURCES = (Path(sys._MEIPASS) if getattr(sys, "frozen", False) and hasattr(sys, "_MEIPASS")
+             else Path(__file__).resolve().parents[2]) / "resources"
 
 
 def resources_dir() -> Path:
