@@ -18,6 +18,11 @@ with the digit's values there (a 5 % stroke of a 32 px digit: 51 pixels). Rows:
 Columns: stroke err, the masked MSE on the stroked pixels ([-1, 1] units); full err, the MSE on every pixel
 against the whole digit (how much of the unseen digit the strokes recovered); agree, the shipped LeNet gives the
 stroked digit's label.
+
+Measured on this 2-core CPU (1 thread, defaults, 100 digits, 5 % strokes), shipped models: the best painted
+candidate gets the stroked digit's label from the LeNet for about 76 % of digits, against about 10 % for the
+strokes pasted onto a random sample (chance); the live canvas's stroke -> candidates latency had medians of
+194-255 ms, under the 300 ms goal.
 """
 from __future__ import annotations
 
