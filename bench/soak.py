@@ -36,6 +36,10 @@ Memory: RSS (/proc/self/statm, after gc.collect()) once 10 % of each activity is
 growth = end / warm-up - 1 (goal <= 5 %), and the peak sampled at every settle point.
 
 Exit status 1 when a stale frame was seen or RSS grew more than 5 %.
+
+Measured (2-core CPU, 1 thread, Xvfb, shipped models; `xvfb-run -a python bench/soak.py`, the defaults): 10,000
+moves, 500 switches, 200 tab changes in 245 s; 11,024 frames shown, 0 stale (2,001 settle-point pixel checks, max
+|diff| 1/255 against a fresh render); RSS 963 MiB after warm-up -> 1,004 MiB at the end, growth +4.21 %.
 """
 from __future__ import annotations
 
