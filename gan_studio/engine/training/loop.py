@@ -246,6 +246,15 @@ def _checkpointer(out: Path, meta_base: dict, seconds: Callable[[], float]):
     return checkpoint
 
 
+def _placement(cfg: TrainConfig):
+    """(world, this rank's device, the device choice's message for the main rank or None); sets the threads."""
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    world = distributed.world_from_env()             # a world of one unless started by torchrun
+    choice = choose_device(cfg.device)
+    return world, distributed.rank_device(world, choice.device), choice.message if world.is_main else None
+
+
 def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str | None = None,
           extra_meta: dict[str, Any] | None = None, clock: Callable[[], float] = time.perf_counter,
           ) -> Iterator[Progress]:
@@ -257,13 +266,9 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str 
     out = Path(out)
     _check_out(out, resume)
     check_network_size(cfg.arch, cfg.arch_config)
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    world = distributed.world_from_env()             # a world of one unless started by torchrun
-    choice = choose_device(cfg.device)
-    device = distributed.rank_device(world, choice.device)
-    if choice.message and world.is_main:
-        yield Progress(0, cfg.steps, message=choice.message)
+    world, device, device_note = _placement(cfg)
+    if device_note:
+        yield Progress(0, cfg.steps, message=device_note)
     rank_cfg = replace(cfg, batch=distributed.local_batch(cfg.batch, world)) if world.distributed else cfg
     torch.manual_seed(cfg.seed)                      # network initialisation (the same on every rank)
     recipe = _make_recipe(cfg, rank_cfg, device)
@@ -274,8 +279,9 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, command: str 
         last_ckpt = str(out)                         # the file resumed from is the last good checkpoint
         yield Progress(start, cfg.steps, message=f"resumed from {out} at step {start}")
     distributed.make_data_parallel(recipe, world)
-    torch.manual_seed(cfg.seed + start + RANK_SEED_STRIDE * world.rank)
-    stream = recipe.batches(torch.Generator().manual_seed(cfg.seed + start + RANK_SEED_STRIDE * world.rank))
+    step_seed = cfg.seed + start + RANK_SEED_STRIDE * world.rank
+    torch.manual_seed(step_seed)
+    stream = recipe.batches(torch.Generator().manual_seed(step_seed))
     z_fixed = seeds_latents(SAMPLE_SEEDS, recipe.z_dim).to(device)
     meta_base = _base_metadata(recipe, cfg, rank_cfg, world, command, extra_meta, history)
     t0, step = clock(), start
