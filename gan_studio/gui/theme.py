@@ -1,8 +1,10 @@
 """The app's look: Fusion style with a dark palette, and the few colours custom widgets paint with."""
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QLabel
+from superqt import QLabeledDoubleSlider
 
 CANVAS = QColor(24, 25, 28)          # behind image grids and views
 EMPTY_TILE = QColor(40, 42, 46)      # a tile waiting for its image
@@ -55,3 +57,17 @@ def apply_theme(app: QApplication) -> None:
     app.setStyle("Fusion")
     app.setPalette(dark_palette())
     app.setStyleSheet(STYLE_SHEET)
+
+
+def double_slider(lo: float, hi: float, value: float, tip: str, min_width: int = 0, step: float = 0.01,
+                  decimals: int = 2) -> QLabeledDoubleSlider:
+    """A horizontal labelled slider over [lo, hi] (truncation ψ, thresholds): `step`, `decimals`, `value`, `tip`."""
+    slider = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
+    slider.setRange(lo, hi)
+    slider.setSingleStep(step)
+    slider.setDecimals(decimals)
+    slider.setValue(value)
+    if min_width:
+        slider.setMinimumWidth(min_width)
+    slider.setToolTip(tip)
+    return slider

@@ -14,7 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
-from superqt import QLabeledDoubleSlider, QLabeledSlider
+from superqt import QLabeledSlider
 
 from ...engine.errors import UserError
 from ...engine.imaging import save_png, to_uint8
@@ -25,7 +25,7 @@ from ...engine.latent.state import Latent
 from ...engine.render import Renderer
 from ..dialogs import ask_save
 from ..state import AppContext, LoadedModel, model_ref
-from ..theme import role_label
+from ..theme import double_slider, role_label
 from ..widgets.export_bar import saved_message
 from ..widgets.image_grid import ImageGrid
 from ..widgets.layer_picker import LayerPicker
@@ -113,13 +113,8 @@ class MixingPanel(Panel):
         return bar
 
     def _build_rendering(self) -> QHBoxLayout:
-        self.psi_slider = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
-        self.psi_slider.setRange(0.0, 1.5)
-        self.psi_slider.setSingleStep(0.01)
-        self.psi_slider.setDecimals(2)
-        self.psi_slider.setValue(1.0)
-        self.psi_slider.setMinimumWidth(160)
-        self.psi_slider.setToolTip("Truncation ψ towards the average w: 1 = none, 0 = the average latent")
+        self.psi_slider = double_slider(
+            0.0, 1.5, 1.0, "Truncation ψ towards the average w: 1 = none, 0 = the average latent", min_width=160)
         self.cutoff_slider = QLabeledSlider(Qt.Orientation.Horizontal)
         self.cutoff_slider.setMinimumWidth(140)
         self.cutoff_slider.setToolTip("Truncate only ws indices below this one (the top value = all layers)")

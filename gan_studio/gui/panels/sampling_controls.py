@@ -1,10 +1,10 @@
 """The Sampling panel's top bar: first seed, resample, grid size (kept in the settings), truncation ψ."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QPushButton, QSpinBox
-from superqt import QLabeledDoubleSlider
+
+from ..theme import double_slider
 
 MAX_SEED = 2**31 - 1
 
@@ -30,10 +30,5 @@ def build_top_controls(panel, s) -> None:
     for box, key in ((panel.rows_box, "rows"), (panel.cols_box, "cols")):
         box.setRange(1, 12)
         box.setValue(_int(s.value(f"sampling/{key}", 4), 4))
-    panel.psi_slider = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
-    panel.psi_slider.setRange(0.0, 1.5)
-    panel.psi_slider.setSingleStep(0.01)
-    panel.psi_slider.setDecimals(2)
-    panel.psi_slider.setValue(1.0)
-    panel.psi_slider.setMinimumWidth(180)
-    panel.psi_slider.setToolTip("Truncation ψ: 1 = no truncation, 0 = the average latent")
+    panel.psi_slider = double_slider(0.0, 1.5, 1.0, "Truncation ψ: 1 = no truncation, 0 = the average latent",
+                                     min_width=180)

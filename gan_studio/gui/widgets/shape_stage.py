@@ -17,9 +17,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from superqt import QLabeledDoubleSlider
 
-from ..theme import role_label
+from ..theme import double_slider, role_label
 from .voxel_view import InputView, VoxelView
 
 THRESHOLD_DEBOUNCE_MS = 150
@@ -125,13 +124,8 @@ class ShapeStage(QWidget):
         return self.frame_bar
 
     def _build_display_bar(self) -> QHBoxLayout:
-        self.threshold_slider = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
-        self.threshold_slider.setRange(0.01, 0.99)
-        self.threshold_slider.setSingleStep(0.01)
-        self.threshold_slider.setDecimals(2)
-        self.threshold_slider.setValue(0.5)
-        self.threshold_slider.setMinimumWidth(150)
-        self.threshold_slider.setToolTip("Occupancy threshold: cells more likely than this are solid")
+        self.threshold_slider = double_slider(
+            0.01, 0.99, 0.5, "Occupancy threshold: cells more likely than this are solid", min_width=150)
         self.threshold_reset = _tool("↺", "Back to the model's threshold")
         self.cubes_btn = _button("Cubes", "One cube per occupied voxel")
         self.smooth_btn = _button("Smooth", "A smooth surface through the threshold (flying edges)")

@@ -2,12 +2,12 @@
 loop, truncation ψ. `changed` fires for any of them; `psi_changed` additionally for ψ."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QSpinBox, QWidget
-from superqt import QLabeledDoubleSlider
 
 from ...engine.jobs.walks import DEFAULT_EASING, DEFAULT_FRAMES, DEFAULT_PSI, HELP
 from ...engine.latent.walks import EASINGS
+from ..theme import double_slider
 
 SOURCES = (("Through keyframes", None), ("Random loop: circle", "circle"), ("Random loop: noise", "noise"))
 METHODS = (("Auto (slerp in z)", None), ("Slerp", "slerp"), ("Lerp", "lerp"))
@@ -41,12 +41,7 @@ class WalkOptions(QWidget):
         self.easing_box.setToolTip(HELP["easing"])
         self.loop_check = QCheckBox("Closed loop")
         self.loop_check.setToolTip(HELP["loop"])
-        self.psi_slider = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
-        self.psi_slider.setRange(0.0, 1.5)
-        self.psi_slider.setSingleStep(0.01)
-        self.psi_slider.setDecimals(2)
-        self.psi_slider.setValue(DEFAULT_PSI)
-        self.psi_slider.setToolTip(HELP["psi"])
+        self.psi_slider = double_slider(0.0, 1.5, DEFAULT_PSI, HELP["psi"])
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
