@@ -86,3 +86,21 @@ def test_no_import_cycles():
     graph = grimp.build_graph("gan_studio", cache_dir=None)
     cycles = _cycles(graph)
     assert not cycles, "import cycles in gan_studio:\n" + "\n".join(_describe(graph, c) for c in cycles)
+
+
+def test_house_size_limits():
+    """No module over 400 lines and no function over 60 (ARCHITECTURE.md's limits), so that every file stays
+    readable in one sitting."""
+    import ast
+    over = []
+    for path in sorted((ROOT / "gan_studio").rglob("*.py")):
+        src = path.read_text(encoding="utf-8")
+        rel = path.relative_to(ROOT)
+        if src.count("\n") > 400:
+            over.append(f"{rel}: {src.count(chr(10))} lines")
+        for node in ast.walk(ast.parse(src)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                length = node.end_lineno - node.lineno + 1
+                if length > 60:
+                    over.append(f"{rel}:{node.lineno} {node.name}() is {length} lines")
+    assert not over, "over the house limits:\n" + "\n".join(over)
