@@ -6,6 +6,7 @@ from . import (  # noqa: F401  (registration side effects)
     lenet,
     mlp2d,  # noqa: F401  (registers "mlp2d", the 2-D point toy)
     nvlabs,
+    progan,  # noqa: F401  (registers "progan")
     stylegan,
     voxel_iwgan,  # noqa: F401  (registers "voxel-iwgan")
 )
