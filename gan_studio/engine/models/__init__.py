@@ -3,6 +3,7 @@ from . import (  # noqa: F401  (registration side effects)
     autoencoder,  # noqa: F401  (registers "dcgan-ae", the EBGAN/BEGAN critic)
     base,
     dcgan,
+    encoded,  # noqa: F401  (registers "dcgan-enc", MRGAN's encoder family)
     lenet,
     mlp2d,  # noqa: F401  (registers "mlp2d", the 2-D point toy)
     nvlabs,
