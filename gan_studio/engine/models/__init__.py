@@ -4,6 +4,7 @@ from . import (  # noqa: F401  (registration side effects)
     base,
     dcgan,
     encoded,  # noqa: F401  (registers "dcgan-enc", MRGAN's encoder family)
+    lapgan,  # noqa: F401  (registers "lapgan")
     lenet,
     mlp2d,  # noqa: F401  (registers "mlp2d", the 2-D point toy)
     nvlabs,
