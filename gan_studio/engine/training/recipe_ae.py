@@ -40,6 +40,10 @@ FAMILIES = {
     "ebgan": ({"margin": 1.0, "pull_away": 0.1},
               {"margin": (float, POSITIVE, False), "pull_away": (float, NON_NEGATIVE, False)}),
 }
+TIPS = {"gamma": "γ: diversity ratio E[L(G(z))] / E[L(x)] the equilibrium aims at (lower: sharper, less varied)",
+        "lambda_k": "λ_k: proportional gain of the k_t control", "k0": "k_t at the start of a run",
+        "margin": "m: the energy margin above which fakes no longer push the critic",
+        "pull_away": "Weight of the pull-away term on the critic's codes of fakes (the generator's)"}
 
 
 def pull_away(codes: torch.Tensor) -> torch.Tensor:
@@ -64,12 +68,12 @@ def _needs_ae(*_args):
 
 
 LOSSES.register("began")(LossSpec(
-    "began", _needs_ae, _needs_ae, lr=1e-4, betas=(0.5, 0.999),
+    "began", _needs_ae, _needs_ae, lr=1e-4, betas=(0.5, 0.999), extra={"arch": ARCH},
     description="BEGAN (Berthelot et al. 2017), with --arch dcgan-ae: an auto-encoder critic, the L1 reconstruction "
                 "errors' difference L(x) - k_t L(G(z)), equilibrium control k_t (gamma 0.5, lambda_k 0.001; "
                 "--options gamma); plots k_t and the convergence M; Adam 1e-4 (0.5, 0.999)"))
 LOSSES.register("ebgan")(LossSpec(
-    "ebgan", _needs_ae, _needs_ae, lr=2e-4, betas=(0.5, 0.999),
+    "ebgan", _needs_ae, _needs_ae, lr=2e-4, betas=(0.5, 0.999), extra={"arch": ARCH},
     description="EBGAN (Zhao et al. 2017), with --arch dcgan-ae: an auto-encoder critic whose per-pixel MSE is "
                 "the energy, hinged at margin 1 for fakes, pull-away term 0.1 for the generator (--options "
                 "margin, pull_away); Adam 2e-4 (0.5, 0.999)"))
@@ -78,6 +82,14 @@ LOSSES.register("ebgan")(LossSpec(
 @RECIPES.register(ARCH)
 class AERecipe:
     """One critic step (or --n-critic) and one generator step of BEGAN or EBGAN (the module docstring)."""
+
+    LOSSES_ALLOWED = tuple(FAMILIES)
+
+    @classmethod
+    def options_table(cls, loss: str) -> dict[str, tuple]:
+        """--options of `loss`: name -> (default, kind, bounds, tip) (training/families.py)."""
+        defaults, table = FAMILIES.get(loss, ({}, {}))
+        return {k: (defaults[k], kind, bounds, TIPS.get(k, "")) for k, (kind, bounds, _) in table.items()}
 
     def __init__(self, cfg, device: torch.device):
         if cfg.loss not in FAMILIES:

@@ -54,7 +54,7 @@ def _needs_encoder(*_args):
 
 
 LOSSES.register("mrgan")(LossSpec(
-    "mrgan", _needs_encoder, _needs_encoder, lr=LR, betas=BETAS,
+    "mrgan", _needs_encoder, _needs_encoder, lr=LR, betas=BETAS, extra={"arch": ARCH},
     description="Mode-regularised GAN (Che et al. 2017), with --arch dcgan-enc: an encoder E, the geometric "
                 "regulariser 0.2 d(x, G(E(x))) and the mode regulariser 0.4 -log D(G(E(x))) in the generator's "
                 "and encoder's objectives (--options lambda_geometric, lambda_mode; manifold_diffusion: the MDGAN "

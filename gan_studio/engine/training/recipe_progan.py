@@ -56,6 +56,7 @@ def real_at(x: torch.Tensor, resolutions: list[int], stage: int, alpha: float) -
 class ProGANRecipe(FamilyRecipe):
     ARCH = "progan"
     LOSSES_ALLOWED = ("wgan-gp",)
+    SPEC = {"lr": LR, "n_critic": 1, "betas": BETAS}       # over wgan-gp's own (families.family_spec)
     EMA_BETA = 0.999
     OPTIONS = {
         "fade_steps": (1000, int, PHASE, "Generator steps over which each new resolution fades in (α 0 → 1)"),

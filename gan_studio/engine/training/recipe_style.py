@@ -75,6 +75,8 @@ def _power_of_two_at_least(h: int) -> int:
 class StyleGANRecipe:
     """Non-saturating loss + lazy R1 + style mixing + generator EMA (see the module docstring)."""
 
+    LOSSES_ALLOWED = ("ns",)                        # the losses it trains with (training/families.py)
+
     def __init__(self, cfg, device: torch.device):
         if cfg.loss != "ns":
             raise UserError(f"--arch stylegan2 trains with --loss ns (the non-saturating logistic loss "
