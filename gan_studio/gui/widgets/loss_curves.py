@@ -19,7 +19,12 @@ PENS = [(74, 160, 255), (255, 140, 70), (120, 200, 120), (210, 120, 220), (240, 
         (230, 90, 110), (170, 170, 170)]
 FID_PEN = (240, 210, 90)
 LABELS = {"d_loss": "critic loss", "g_loss": "generator loss", "penalty": "penalty",
-          "wasserstein": "Wasserstein estimate"}
+          "wasserstein": "Wasserstein estimate", "energy_real": "energy of reals", "energy_fake": "energy of fakes",
+          "margin": "margin m", "pull_away": "pull-away term", "drift": "drift ε·D(x)²", "alpha": "fade-in α",
+          "convergence": "convergence M", "geometric": "geometric reg. d(x, G(E(x)))",
+          "mode": "mode reg. −log D(G(E(x)))", "d_diffusion": "diffusion critic loss", "manifold": "manifold step"}
+AUX = ("alpha", "k_t", "convergence")      # a family's control curves: their own plot, beside the losses
+TITLE_ONLY = ("resolution",)               # ProGAN's resolution: in that plot's title, not a curve
 
 
 class Decimator:
@@ -64,6 +69,9 @@ class LossCurves(ThrottledPlot):
         self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
         self.legend.setStyleSheet("color: #c8ccd4; font-size: 8pt;")
         self.fid_plot = _plot("FID (lenet-mnist)", "FID")
+        self.aux_plot = _plot("", "value")
+        self.aux_plot.hide()
+        self.latest: dict[str, float] = {}
         self._fid_curve = self.fid_plot.plot(pen=pg.mkPen(FID_PEN, width=1.5), symbol="o", symbolSize=5,
                                              symbolBrush=FID_PEN, symbolPen=None)
         self.series: dict[str, Decimator] = {}
@@ -78,7 +86,11 @@ class LossCurves(ThrottledPlot):
         left.addWidget(self.legend)
         left.addWidget(self.loss_plot, 1)
         lay.addLayout(left, 3)
-        lay.addWidget(self.fid_plot, 2)
+        right = QVBoxLayout()
+        right.setContentsMargins(0, 0, 0, 0)
+        right.addWidget(self.aux_plot, 1)
+        right.addWidget(self.fid_plot, 1)
+        lay.addLayout(right, 2)
 
     wasserstein_loss = True    # the training panel sets it: only WGAN critics estimate a Wasserstein distance
 
@@ -88,9 +100,10 @@ class LossCurves(ThrottledPlot):
         return LABELS.get(key, key)
 
     def clear(self) -> None:
-        for curve in self._curves.values():
-            self.loss_plot.removeItem(curve)
-        self.series, self._curves, self.fid = {}, {}, []
+        for key, curve in self._curves.items():
+            (self.aux_plot if key in AUX else self.loss_plot).removeItem(curve)
+        self.series, self._curves, self.fid, self.latest = {}, {}, [], {}
+        self.aux_plot.hide()
         self.legend.setText("")
         self._fid_curve.setData([], [])
         self._dirty = False
@@ -100,11 +113,17 @@ class LossCurves(ThrottledPlot):
         self.fid_plot.setVisible(on or bool(self.fid))
 
     def add(self, step: int, losses: dict[str, float]) -> None:
+        self.latest.update(losses)
         for key, value in losses.items():
+            if key in TITLE_ONLY:
+                continue
             if key not in self.series:
                 self.series[key] = Decimator()
                 pen = pg.mkPen(PENS[len(self._curves) % len(PENS)], width=1.3)
-                self._curves[key] = self.loss_plot.plot(pen=pen, name=self.label(key))
+                plot = self.aux_plot if key in AUX else self.loss_plot
+                self._curves[key] = plot.plot(pen=pen, name=self.label(key))
+                if key in AUX:
+                    self.aux_plot.show()
                 self._update_legend()
             self.series[key].add(float(step), float(value))
         self._touch()
@@ -133,7 +152,19 @@ class LossCurves(ThrottledPlot):
     def fid_count(self) -> int:
         return len(self._fid_curve.xData) if self._fid_curve.xData is not None else 0
 
+    def aux_title(self) -> str:
+        """The family plot's title: ProGAN's resolution and α, BEGAN's M and k_t, as of the newest step."""
+        v = self.latest
+        if "resolution" in v:
+            alpha = v.get("alpha", 1.0)
+            return f"Growth: {v['resolution']:.0f} px, α {alpha:.2f} ({'fading in' if alpha < 1 else 'stable'})"
+        if "convergence" in v:
+            return f"Equilibrium: M {v['convergence']:.4f}, k_t {v.get('k_t', 0.0):.4f}"
+        return ""
+
     def _draw(self) -> None:
+        if not self.aux_plot.isHidden():
+            self.aux_plot.setTitle(self.aux_title(), color="#9aa0aa", size="9pt")
         for key, series in self.series.items():
             self._curves[key].setData(*series.data())
         if self.fid:

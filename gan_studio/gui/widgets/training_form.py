@@ -16,7 +16,6 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QGridLayout,
@@ -33,13 +32,9 @@ from PySide6.QtWidgets import (
 from ...engine.config import options_of
 from ...engine.errors import UserError
 from ...engine.registry import ARCHITECTURES, LOSSES, REGULARIZERS
+from ...engine.training.families import family_spec, losses_for
 from ...engine.training.loop import TrainConfig
-
-try:                                     # --loss wgan --reg gp trains with wgan-gp's settings
-    from ...engine.training.losses import training_spec
-except ImportError:                      # pragma: no cover - an engine without loss variants
-    def training_spec(loss: str, reg: str | None):
-        return LOSSES.get(loss)
+from .family_options import FamilyOptions, _dspin, _spin
 
 SIZE_FIELDS = ("width", "z_dim", "w_dim", "mapping_layers", "channel_max")   # shown when the config has them
 GUI_DEFAULTS = {"dcgan": {"width": 32, "z_dim": 64}}                          # small enough for a CPU
@@ -67,26 +62,6 @@ def image_architectures() -> list[str]:
 def has_option(name: str) -> bool:
     """Whether this engine's TrainConfig has a setting (e.g. `sn`)."""
     return name in {f.name for f in dataclasses.fields(TrainConfig)}
-
-
-def _spin(lo: int, hi: int, value: int, step: int = 1, tip: str = "") -> QSpinBox:
-    box = QSpinBox()
-    box.setRange(lo, hi)
-    box.setSingleStep(step)
-    box.setValue(value)
-    box.setGroupSeparatorShown(True)
-    box.setToolTip(tip)
-    return box
-
-
-def _dspin(lo: float, hi: float, value: float, decimals: int, step: float, tip: str = "") -> QDoubleSpinBox:
-    box = QDoubleSpinBox()
-    box.setDecimals(decimals)
-    box.setRange(lo, hi)
-    box.setSingleStep(step)
-    box.setValue(value)
-    box.setToolTip(tip)
-    return box
 
 
 def section(text: str) -> QLabel:
@@ -153,12 +128,7 @@ class TrainingForm(QWidget):
         self.size_grid.setHorizontalSpacing(6)
         self.res_box = QComboBox()
         self.res_box.setToolTip("Image size the model makes; auto: from the dataset")
-        self.loss_box = QComboBox()
-        for i, name in enumerate(LOSSES.names()):
-            self.loss_box.addItem(name)
-            self.loss_box.setItemData(i, getattr(LOSSES.get(name), "description", ""), 3)   # ToolTipRole
-        loss = form_default("loss")
-        self.loss_box.setCurrentText(loss if loss in LOSSES else self.loss_box.itemText(0))
+        self.loss_box = QComboBox()                 # the architecture's losses: _fill_losses
         self.reg_box = QComboBox()
         self.reg_box.addItems(REGULARIZERS.names())
         self.reg_weight = _dspin(0.0, 10_000.0, 10.0, 4, 1.0, form_tip("reg_weight"))    # 10.0 until the loss's
@@ -193,6 +163,9 @@ class TrainingForm(QWidget):
         if self.code_boxes:
             code_row.addStretch(1)
             form.addRow("Codes", code_row)
+        self.family_opts = FamilyOptions()          # the family's --options (ProGAN's phases, BEGAN's γ, …)
+        self.family_opts.changed.connect(self.changed)
+        form.addRow(self.family_opts)
         self.arch_box.currentTextChanged.connect(self._arch_changed)
         self.loss_box.currentTextChanged.connect(self._loss_changed)
         self.reg_box.currentTextChanged.connect(self._reg_changed)
@@ -281,7 +254,21 @@ class TrainingForm(QWidget):
             self.size_grid.addWidget(box, r, 2 * c + 1)
         self.size_grid.setColumnStretch(1, 1)
         self.size_grid.setColumnStretch(3, 1)
+        self._fill_losses(arch)
         self.changed.emit()
+
+    def _fill_losses(self, arch: str) -> None:
+        """The losses `arch` trains with (its family's own, e.g. began / ebgan for dcgan-ae); the chosen one kept."""
+        names, current = losses_for(arch) if arch else LOSSES.names(), self.loss_box.currentText()
+        self.loss_box.blockSignals(True)
+        self.loss_box.clear()
+        for i, name in enumerate(names):
+            self.loss_box.addItem(name)
+            self.loss_box.setItemData(i, getattr(LOSSES.get(name), "description", ""), 3)   # ToolTipRole
+        default = current if current in names else form_default("loss")
+        self.loss_box.setCurrentText(default if default in names else names[0] if names else "")
+        self.loss_box.blockSignals(False)
+        self._loss_changed()
 
     @staticmethod
     def _resolutions(family, fields: dict) -> list[int]:
@@ -303,6 +290,7 @@ class TrainingForm(QWidget):
             return
         loss = LOSSES.get(name)
         self.loss_box.setToolTip(getattr(loss, "description", ""))
+        self.family_opts.set_family(self.arch_box.currentText(), name)
         self.reg_box.blockSignals(True)
         self.reg_box.setCurrentText(getattr(loss, "reg", "none"))
         self.reg_box.blockSignals(False)
@@ -322,7 +310,8 @@ class TrainingForm(QWidget):
     def spec(self):
         """The loss spec whose settings this loss + regulariser train with (None: no loss chosen)."""
         name = self.loss_box.currentText()
-        return training_spec(name, self.reg_box.currentText() or None) if name in LOSSES else None
+        return family_spec(self.arch_box.currentText(), name, self.reg_box.currentText() or None) \
+            if name in LOSSES else None
 
     # ------------------------------------------------------------ values
     def data_path(self) -> str:
@@ -365,14 +354,14 @@ class TrainingForm(QWidget):
             n_critic=None if n_critic == int(getattr(spec, "n_critic", 1)) else n_critic,
             steps=self.steps_box.value(), batch=self.batch_box.value(), seed=self.seed_box.value(),
             sample_every=self.sample_box.value(), checkpoint_every=self.ckpt_box.value(),
-            max_minutes=self.minutes_box.value() or None, device=device,
+            max_minutes=self.minutes_box.value() or None, device=device, options=self.family_opts.options(),
             **{k: box.isChecked() for k, box in {**self.sn_boxes, **self.code_boxes}.items()}))
 
     def set_running(self, running: bool) -> None:
         """Settings are fixed while a run goes on."""
         for w in [self.data_edit, self.browse_btn, self.arch_box, self.res_box, self.loss_box, self.reg_box,
                   self.reg_weight, self.lr_box, self.n_critic_box, self.batch_box, self.steps_box, self.seed_box,
-                  self.sample_box, self.ckpt_box, self.minutes_box, self.out_edit, self.out_btn,
+                  self.sample_box, self.ckpt_box, self.minutes_box, self.out_edit, self.out_btn, self.family_opts,
                   *self._size_boxes.values(), *self.sn_boxes.values(), *self.code_boxes.values()]:
             w.setEnabled(not running)
         if not running:
