@@ -27,6 +27,7 @@ from ..engine.metrics.rca import BUDGETS, budget_named, rca_iter
 from .args import int_in, positive_float, positive_int
 from .common import _arguments, _code_args, _load_generator, _load_z, _model_args, _sample_codes, command
 from .direction_edits import add_direction_args, direction_edit
+from .text_args import add_text_args, text_walk_ws
 
 # ------------------------------------------------------------------ walk
 
@@ -50,6 +51,7 @@ def _walk_args(sp):
     sp.add_argument("--scale", type=int_in(1, 1024), default=DEFAULT_SCALE,
                     help="nearest-neighbour upscale for GIF/MP4/PNG")
     add_direction_args(sp)          # the same edit on every frame (layer ranges honoured)
+    add_text_args(sp, walk=True)
 
 
 def walk_spec(G, args) -> WalkSpec:
@@ -80,7 +82,8 @@ def walk_latents(G, args):
     on every frame."""
     from ..engine.latent.codes import apply_codes
     from ..engine.latent.directions import apply_shifts
-    ws = walk_frames_ws(G, walk_spec(G, args))
+    ws = text_walk_ws(G, args)
+    ws = walk_frames_ws(G, walk_spec(G, args)) if ws is None else ws
     edit = direction_edit(G, args)
     if edit is not None:
         ds, shifts, layers = edit

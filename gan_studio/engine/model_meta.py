@@ -147,6 +147,8 @@ SCHEMA: dict[str, Rule] = {
     "metrics": obj({"iou_test": obj({"mean_iou": number()})}),
     "stored": obj({"precision": text(choices=("float16", "float32")), "networks": NAMES, "packed_from": obj()}),
     "imported": obj(), "parameters": obj(values=integer(NON_NEGATIVE, optional=False)),
+    "text": obj({"vocab": NAMES, "captions": obj(), "thresholds": seq(seq(seq(number(optional=False), 2))),
+                 "variants": integer(Range(1, 64)), "caption_seed": integer(NON_NEGATIVE), "example": text()}),
 }
 
 DIRECTIONS: dict[str, Rule] = {

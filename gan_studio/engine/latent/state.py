@@ -6,6 +6,7 @@ walk and mixing seeds — leaves it alone, and `position` / `seed_text` give whe
 A projection of an image (latent/projection.py) is "projection": info {"image": path, "loss": final loss,
 "space": "z" | "w" | "w+"}, a z or ws (a w is broadcast to every layer).
 A painting candidate (latent/painting.py) is "paint": info {"strokes": "file (N px)", "loss": ..., "space": ...}.
+A caption of a text-to-image model (latent/text.py) is "text": info {"seed": S, "text": caption}, its ws.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from .codes import apply_codes, describe_codes
 from .drag import SeedPos, frac_z
 from .sampling import seed_latent
 
-SOURCES = ("seed", "walk", "direction", "mix", "file", "random", "frac", "projection", "paint")
+SOURCES = ("seed", "walk", "direction", "mix", "file", "random", "frac", "projection", "paint", "text")
 
 
 @dataclass
@@ -83,6 +84,8 @@ class Latent:
         if self.source == "projection" and "image" in self.info:     # 'projection of cat.png (w, loss 0.0059)'
             loss = f", loss {self.info['loss']:.4g}" if isinstance(self.info.get("loss"), (int, float)) else ""
             return f"projection of {Path(str(self.info['image'])).name} ({self.info.get('space', '?')}{loss}){chosen}"
+        if self.source == "text" and "text" in self.info:             # '"a thin 4" · seed 7' (latent/text.py)
+            return f"\"{self.info['text']}\" · seed {self.info.get('seed')}{chosen}"
         extra = ", ".join(f"{k} {v}" for k, v in self.info.items())
         return f"{self.source}" + (f" ({extra})" if extra else "") + chosen
 

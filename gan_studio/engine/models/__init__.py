@@ -10,6 +10,7 @@ from . import (  # noqa: F401  (registration side effects)
     nvlabs,
     progan,  # noqa: F401  (registers "progan")
     stylegan,
+    text_gan,  # noqa: F401  (registers "gan-cls", text to image)
     voxel_iwgan,  # noqa: F401  (registers "voxel-iwgan")
 )
 from .base import ImageGenerator, apply_truncation, build  # noqa: F401

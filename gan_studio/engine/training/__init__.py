@@ -7,5 +7,6 @@ from . import (  # noqa: F401  (registration)
     recipe_points,  # noqa: F401  (registers the "points" recipe: 2-D toy GANs)
     recipe_progan,  # noqa: F401  (--arch progan)
     recipe_style,
+    recipe_text,  # noqa: F401  (--arch gan-cls with --loss gan-cls / gan-int-cls)
     regularizers,
 )

@@ -40,6 +40,7 @@ from .sampling_neighbours import NeighboursControl
 from .sampling_output import SamplingOutputs
 from .sampling_paint import PaintControl
 from .sampling_project import ProjectionControl
+from .sampling_text import TextControl
 
 
 def _label(text: str, role: str = "") -> QLabel:
@@ -111,6 +112,7 @@ class SamplingPanel(SamplingOutputs, Panel):
         drs_row.addWidget(self.save_grid_btn)          # here, not in the top bar: the panel fits 1024 px
         lay.addLayout(bar)
         lay.addWidget(self.code_controls)
+        self.text = TextControl(self, lay)                      # a caption box, for text-to-image models
         lay.addLayout(drs_row)
         p = self.projection
         project_row = QHBoxLayout()
@@ -253,7 +255,8 @@ class SamplingPanel(SamplingOutputs, Panel):
             rid = -self.drs.request(self.seed_box.value(), self.grid.count(), self.psi(), self.ctx.device)
             self._pending_grid = (rid, [])
             return rid
-        latents = [Latent.from_seed(s, self._G.z_dim, self.codes()) for s in self.seeds()]
+        latents = self.text.latents(self.seeds(), self.psi()) or [Latent.from_seed(s, self._G.z_dim, self.codes())
+                                                                   for s in self.seeds()]
         req = RenderRequest(generator=self._G, latents=latents, truncation_psi=self.psi(),
                             device=self.ctx.device, tag=self.GRID_TAG, progressive=True)
         rid = self.ctx.renderer.submit(req)

@@ -17,7 +17,8 @@ from ..widgets.image_grid import ImageGrid
 
 
 def tile_captions(latents: list[Latent]) -> list[str]:
-    return [str(lat.seed) if lat.seed is not None else lat.label() for lat in latents]
+    return [str(lat.seed) if lat.seed is not None else str(lat.info["seed"]) if lat.source == "text" else lat.label()
+            for lat in latents]
 
 
 def duration(seconds: float) -> str:

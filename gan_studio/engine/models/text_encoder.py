@@ -1,0 +1,74 @@
+"""Words -> ids -> a sentence embedding, for text-conditioned generators (models/text_gan.py).
+
+Tokenising: lower case, words are runs of letters or of digits (`tokenize("Thin, upright 0")` ->
+["thin", "upright", "0"]); punctuation and spaces separate words and are dropped. A vocabulary is a plain list of
+words kept in the model file's metadata (its config); word i has id i + 1, id 0 pads. A word the vocabulary lacks
+is refused with one line naming it and listing the known words (`encode`), never silently dropped.
+
+The encoder (`TextEncoder`) is word level and small: an embedding per word, one 1-D convolution over
+neighbouring words (width 3, so "leaning left" and "left ... leaning" differ), LeakyReLU, the mean over the
+caption's words (padding masked) and a linear layer. It has no pre-training: the generator and the
+discriminator each own one and learn it with their own GAN loss (jointly trained, as the module docstring of
+text_gan.py explains).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from ..errors import UserError
+
+WORD = re.compile(r"[a-z]+|[0-9]+")
+
+
+def tokenize(text: str) -> list[str]:
+    """'Thin, upright 0' -> ['thin', 'upright', '0']."""
+    return WORD.findall(str(text).lower())
+
+
+def encode(vocab: Sequence[str], texts: Sequence[str], max_words: int) -> torch.Tensor:
+    """Captions -> ids (N, L) int64, L the longest caption's word count, 0-padded; UserError on a caption with
+    no words, more than `max_words` words, or words not in `vocab`."""
+    index = {w: i + 1 for i, w in enumerate(vocab)}
+    rows = []
+    for text in texts:
+        words = tokenize(text)
+        if not words:
+            raise UserError(f"caption {text!r} has no words (known words: {', '.join(vocab)})")
+        unknown = sorted({w for w in words if w not in index})
+        if unknown:
+            raise UserError(f"unknown word{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} in caption "
+                            f"{text!r} (known words: {', '.join(vocab)})")
+        if len(words) > max_words:
+            raise UserError(f"caption {text!r} has {len(words)} words; this model reads at most {max_words}")
+        rows.append([index[w] for w in words])
+    width = max((len(r) for r in rows), default=1)
+    out = torch.zeros(len(rows), width, dtype=torch.int64)
+    for i, r in enumerate(rows):
+        out[i, :len(r)] = torch.tensor(r, dtype=torch.int64)
+    return out
+
+
+def decode(vocab: Sequence[str], ids: torch.Tensor) -> list[list[str]]:
+    """ids (N, L) -> the words of each row (padding left out)."""
+    return [[vocab[i - 1] for i in row if i > 0] for row in ids.tolist()]
+
+
+class TextEncoder(nn.Module):
+    """ids (N, L) int64 -> (N, out_dim): embedding, conv over words, masked mean, linear."""
+
+    def __init__(self, vocab_size: int, embed_dim: int, out_dim: int):
+        super().__init__()
+        self.embed = nn.Embedding(vocab_size + 1, embed_dim, padding_idx=0)
+        self.conv = nn.Conv1d(embed_dim, out_dim, 3, padding=1)
+        self.out = nn.Linear(out_dim, out_dim)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        mask = (ids > 0).unsqueeze(1).float()                       # (N, 1, L)
+        h = self.embed(ids).transpose(1, 2) * mask                  # (N, E, L)
+        h = nn.functional.leaky_relu(self.conv(h), 0.2) * mask      # (N, D, L)
+        h = h.sum(2) / mask.sum(2).clamp_min(1.0)                   # (N, D)
+        return self.out(h)
