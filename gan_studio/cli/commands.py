@@ -10,6 +10,7 @@ from ..engine.errors import UserError
 from .args import int_in, positive_int
 from .common import _arguments, _code_args, _load_generator, _load_z, _model_args, _sample_codes, command
 from .direction_edits import add_direction_args, direction_edit
+from .text_args import add_text_args, text_images
 
 # ------------------------------------------------------------------ models / info
 
@@ -101,6 +102,7 @@ def _sample_args(sp):
                          "fine-tuned one if there is one, else the affine one)")
     sp.add_argument("--drs-finetune-steps", type=int, default=None, metavar="S",
                     help="DRS: the critic's fine-tuning steps with --data (default 1000, batch 64)")
+    add_text_args(sp)
 
 
 def _seed_zs(seed, n: int, z_dim: int):
@@ -166,7 +168,10 @@ def cmd_sample(args) -> int:
         check_render_size(args.n, G.image_shape, "--n")
         if out.suffix.lower() == ".png":
             check_grid(args.n, G.image_shape, args.cols, args.scale)
-    if args.drs:
+    if args.text is not None:
+        z = _load_z(args.z, G.z_dim, G) if args.z else _seed_zs(args.seed, args.n, G.z_dim)
+        images = text_images(args, G, z, device)
+    elif args.drs:
         if args.seed is not None and not isinstance(args.seed, int):
             raise UserError("--drs tries whole seeds S, S+1, …: give an integer --seed")
         if codes:
