@@ -41,7 +41,7 @@ class SamplingOutputs:
             lines.append(sample_command(m, seed, 1, psi, 1, scale, f"seed{seed}.png", codes=self.latent.codes))
         elif self.latent is not None and self.latent.source == "projection" and self.projection.command():
             lines.append(self.projection.command())
-        self.side.set_commands(lines)
+        self.side.set_commands(self.text.commands(lines, self.latent, scale))     # with --text (sampling_text.py)
 
     # ------------------------------------------------------------ saving
     def save_selected(self, path: str | Path, scale: int = 1) -> Path | None:

@@ -1,7 +1,7 @@
 """The Sampling tab's caption box, shown only for text-to-image models (`--arch gan-cls`).
 
 Typing a caption (e.g. "a thin upright 4") renders the grid's seeds S..S+N-1 with that caption, like
-`gan-studio sample --model M --text CAPTION --seed S --n N` (the line is shown under the box); an empty box gives
+`gan-studio sample --model M --text CAPTION --seed S --n N` (the panel's command lines say so); an empty box gives
 each seed its own digit ("a K", K from the seed). A word the model does not know is named in red under the box,
 with the words it knows, and the grid keeps its last good caption. "Walk to" sends the large view's seed with
 both captions to the Walks tab (engine/latent/text.py makes the latents: ws = [ψ·z, embedding(caption)]).
@@ -39,6 +39,7 @@ class TextControl(QWidget):
         self.message = QLabel("")
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(self.message.textInteractionFlags() | _selectable())
+        self.message.hide()
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(role_label("Caption"))
@@ -96,26 +97,40 @@ class TextControl(QWidget):
         except UserError as exc:
             self._show(str(exc), error=True)
             return
-        self._show(self.command(accepted))
+        self._show("")
         if accepted != self.caption:
             self.caption = accepted
             if emit:
                 self.changed.emit()
 
     def _show(self, text: str, error: bool = False) -> None:
-        self.message.setText(text)
-        self.message.setStyleSheet("color: #d9534f;" if error else "color: palette(mid);")
+        """An error under the box (hidden otherwise: the command lines go to the panel's usual place)."""
+        self.message.setText(text if error else "")
+        self.message.setStyleSheet("color: #d9534f;" if error else "")
         self.message.setProperty("error", error)
+        self.message.setVisible(error)
 
-    def command(self, caption: str) -> str:
-        """The `gan-studio sample` line that writes the grid shown for `caption`."""
-        m = self.ctx.model
-        if m is None or not caption:
-            return "Type a caption: the grid shows it for every seed."
-        n, psi = self.panel.grid.count(), self.panel.psi()
-        line = f'gan-studio sample --model {model_ref(m)} --text "{caption}" --seed {self.panel.seed_box.value()}'
-        line += f" --n {n} --cols {self.panel.grid.cols}" + (f" --truncation {psi:g}" if psi != 1.0 else "")
-        return line + " --out grid.png"
+    def command(self, caption: str, seed: int | None = None, n: int | None = None, scale: int = 1,
+                out: str = "grid.png") -> str:
+        """The `gan-studio sample` line that writes the grid (or one seed's image) shown for `caption`."""
+        m, psi = self.ctx.model, self.panel.psi()
+        seed = self.panel.seed_box.value() if seed is None else seed
+        n = self.panel.grid.count() if n is None else n
+        line = f'gan-studio sample --model {model_ref(m)} --text "{caption}" --seed {seed}'
+        line += f" --n {n} --cols {self.panel.grid.cols}" if n > 1 else ""
+        line += f" --truncation {psi:g}" if psi != 1.0 else ""
+        return line + (f" --scale {scale}" if scale != 1 else "") + f" --out {out}"
+
+    def commands(self, lines: list[str], latent, scale: int) -> list[str]:
+        """The panel's command lines, with --text while a caption is shown (the grid's, the large view's)."""
+        if self._generator() is None or self.ctx.model is None:
+            return lines
+        if self.caption and self.panel.grid_latents and self.panel.grid_latents[0].source == "text":
+            lines = [self.command(self.caption)]
+        if latent is not None and latent.source == "text":
+            seed = latent.info["seed"]
+            lines.append(self.command(latent.info["text"], seed, 1, scale, f"seed{seed}.png"))
+        return lines
 
     def latents(self, seeds: list[int], psi: float):
         """The grid's latents for the accepted caption, or None (no text model, or an empty box)."""
@@ -127,8 +142,6 @@ class TextControl(QWidget):
         except UserError as exc:
             self._show(str(exc), error=True)
             return None
-        if not self.message.property("error"):
-            self._show(self.command(self.caption))
         return latents
 
     # ------------------------------------------------------------ walks
