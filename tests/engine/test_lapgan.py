@@ -38,6 +38,7 @@ def test_a_sample_s_pyramid_recomposes_to_the_sample_and_ws_are_its_levels():
     torch.manual_seed(0)
     G = build("lapgan", "generator", ARCH).eval()
     assert (G.num_ws, G.w_dim, G.z_dim, G.ws_resolutions) == (3, 4, 12, [7, 14, 28])
+    assert G.sefa_weight().shape == (16 + 14 * 14 + 28 * 28, 4)               # every level's first map of w
     z = torch.randn(3, G.z_dim)
     ws = G.mapping(z)
     assert torch.equal(ws[:, 1], z[:, 4:8])                                  # level 1's noise is z's second chunk

@@ -73,3 +73,9 @@ def test_other_losses_and_regularisers_are_one_line(tiny_dataset, tmp_path):
         list(train(TrainConfig(data=str(tiny_dataset), arch="progan", arch_config=dict(ARCH), loss="wgan-gp",
                                steps=1, batch=8, threads=1, device="cpu", options={"fade": 3}),
                    tmp_path / "b.safetensors"))
+
+
+def test_the_directions_hooks():
+    from gan_studio.engine.models import build
+    G = build("progan", "generator", ARCH)
+    assert G.sefa_weight().shape == (8 * 16, 8) and G.first_layer(torch.randn(3, 8)).shape == (3, 8 * 16)

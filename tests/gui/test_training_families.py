@@ -21,24 +21,26 @@ def _losses(f) -> list[str]:
     return [f.loss_box.itemText(i) for i in range(f.loss_box.count())]
 
 
-@pytest.mark.parametrize("arch,loss,options", [
-    ("progan", "wgan-gp", {"fade_steps", "stable_steps", "drift", "ema_beta"}),
-    ("dcgan-ae", "began", {"gamma", "lambda_k", "k0"}),
-    ("dcgan-ae", "ebgan", {"margin", "pull_away"}),
-    ("dcgan-enc", "mrgan", {"lambda_geometric", "lambda_mode", "manifold_diffusion"}),
-    ("lapgan", "ns", set()),
-])
-def test_each_family_with_its_losses_and_options(panel, arch, loss, options):
+FAMILIES = [("progan", "wgan-gp", {"fade_steps", "stable_steps", "drift", "ema_beta"}),
+            ("dcgan-ae", "began", {"gamma", "lambda_k", "k0"}),
+            ("dcgan-ae", "ebgan", {"margin", "pull_away"}),
+            ("dcgan-enc", "mrgan", {"lambda_geometric", "lambda_mode", "manifold_diffusion"}),
+            ("lapgan", "ns", set())]
+
+
+def test_each_family_with_its_losses_and_options(panel):
     f = panel.form
-    assert arch in [f.arch_box.itemText(i) for i in range(f.arch_box.count())]
-    f.arch_box.setCurrentText(arch)
-    assert _losses(f) == losses_for(arch)
-    f.loss_box.setCurrentText(loss)
-    assert set(f.family_opts.boxes) == options and f.family_opts.isHidden() == (not options)
-    cfg = f.config("cpu")
-    assert (cfg.arch, cfg.loss, cfg.options, cfg.lr, cfg.n_critic) == (arch, loss, {}, None, None)
-    f.arch_box.setCurrentText("dcgan")                   # back to the zoo: its losses, no family options
-    assert "began" not in _losses(f) and f.family_opts.isHidden()
+    archs = [f.arch_box.itemText(i) for i in range(f.arch_box.count())]
+    for arch, loss, options in FAMILIES:
+        assert arch in archs
+        f.arch_box.setCurrentText(arch)
+        assert _losses(f) == losses_for(arch)
+        f.loss_box.setCurrentText(loss)
+        assert set(f.family_opts.boxes) == options and f.family_opts.isHidden() == (not options), arch
+        cfg = f.config("cpu")
+        assert (cfg.arch, cfg.loss, cfg.options, cfg.lr, cfg.n_critic) == (arch, loss, {}, None, None)
+        f.arch_box.setCurrentText("dcgan")               # back to the zoo: its losses, no family options
+        assert "began" not in _losses(f) and f.family_opts.isHidden()
 
 
 def test_family_settings_reach_the_config_and_the_command_line(panel):
@@ -65,14 +67,15 @@ def test_control_curves_get_their_own_plot(qtbot):
     curves.add(2, {"d_loss": 1.0, "resolution": 14.0, "alpha": 0.5})
     curves.flush()
     assert not curves.aux_plot.isHidden() and "resolution" not in curves.series
-    assert curves.aux_title() == "Growth: 14 px, α 0.50 (fading in)" and "fade-in α" in curves.legend_entries()
+    assert curves.aux_title() == "14 px · α 0.50 (fade-in)" and "fade-in α" in curves.legend_entries()
     curves.clear()
     curves.add(1, {"d_loss": 0.2, "k_t": 0.01, "convergence": 0.15})
-    assert curves.aux_title() == "Equilibrium: M 0.1500, k_t 0.0100" and "convergence M" in curves.legend_entries()
+    assert curves.aux_title() == "M 0.150 · k_t 0.0100" and "convergence M" in curves.legend_entries()
     curves.clear()
     assert curves.aux_plot.isHidden() and curves.aux_title() == ""
 
 
+@pytest.mark.slow
 def test_a_progan_run_shows_its_growth_live(panel, qtbot, tiny_dataset):
     f = panel.form
     f.set_data_path(str(tiny_dataset))
@@ -89,5 +92,5 @@ def test_a_progan_run_shows_its_growth_live(panel, qtbot, tiny_dataset):
     assert sig.args == ["done"]
     panel.curves.flush()
     assert panel.curves.series["alpha"].seen == 3 and panel.curves.latest["resolution"] == 7.0
-    assert panel.curves.aux_title() == "Growth: 7 px, α 1.00 (stable)" and not panel.curves.aux_plot.isHidden()
+    assert panel.curves.aux_title() == "7 px · α 1.00 (stable)" and not panel.curves.aux_plot.isHidden()
     assert panel.grid.image_count() == 64

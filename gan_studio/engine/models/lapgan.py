@@ -147,6 +147,11 @@ class LAPGANGenerator(ImageGenerator):
             out.append(PyramidLevel(level.res, img, residual))
         return out
 
+    def sefa_weight(self) -> torch.Tensor:
+        """Every level's first map of its latent stacked (sum of their widths, w_dim), for SeFa (a direction in w
+        moves every level's noise, as in a style generator)."""
+        return torch.cat([self.coarse[0][0].weight] + [level.noise.weight for level in self.refine], 0)
+
     def synthesis(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
         img = self.pyramid(ws)[-1].image
         return img if self.training else img.clamp(-1, 1)

@@ -145,6 +145,14 @@ class ProGANGenerator(ImageGenerator, _StageBuffers):
             img = alpha * img + (1.0 - alpha) * resize(self.to_rgb[stage - 1](prev), img.shape[-1])
         return torch.tanh(img) if self.cfg.tanh_output else img
 
+    def sefa_weight(self) -> torch.Tensor:
+        """The weight that first maps the latent (out, z_dim), for SeFa."""
+        return self.dense.weight * self.dense.w_gain
+
+    def first_layer(self, z: torch.Tensor) -> torch.Tensor:
+        """First-layer activations (N, c0 * 4 * 4), for GANSpace."""
+        return self.dense(pixel_norm(self.mapping(z)[:, 0]))
+
     def synthesis(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
         """The current resolution, up-sampled (nearest) to img_resolution: (N, C, R, R)."""
         stage, alpha = self.growth()

@@ -11,6 +11,8 @@ from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QGridLayout, QLabel, QS
 
 from ...engine.training.families import FamilyOption, options_for
 
+NAMES = {"progan": "ProGAN", "began": "BEGAN", "ebgan": "EBGAN", "mrgan": "MRGAN", "lapgan": "LAPGAN"}
+
 
 def _spin(lo: int, hi: int, value: int, step: int = 1, tip: str = "") -> QSpinBox:
     box = QSpinBox()
@@ -82,6 +84,7 @@ class FamilyOptions(QWidget):
         while self.grid.count():
             w = self.grid.takeAt(0).widget()
             if w is not None:
+                w.hide()                                    # at once: deleteLater waits for the event loop
                 w.deleteLater()
         try:
             self.table = options_for(arch, loss) if arch and loss else []
@@ -96,7 +99,7 @@ class FamilyOptions(QWidget):
             label.setToolTip(o.tip)
             self.grid.addWidget(label, r, 2 * c)
             self.grid.addWidget(box, r, 2 * c + 1)
-        self.title.setText(f"{loss if arch in ('dcgan-ae', 'dcgan-enc') else arch} options")
+        self.title.setText(f"{NAMES.get(loss, NAMES.get(arch, arch))} options")
         self.setVisible(bool(self.table))
         self.changed.emit()
 

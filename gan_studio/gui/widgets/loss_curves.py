@@ -70,6 +70,7 @@ class LossCurves(ThrottledPlot):
         self.legend.setStyleSheet("color: #c8ccd4; font-size: 8pt;")
         self.fid_plot = _plot("FID (lenet-mnist)", "FID")
         self.aux_plot = _plot("", "value")
+        self.aux_plot.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)   # never widens
         self.aux_plot.hide()
         self.latest: dict[str, float] = {}
         self._fid_curve = self.fid_plot.plot(pen=pg.mkPen(FID_PEN, width=1.5), symbol="o", symbolSize=5,
@@ -157,9 +158,9 @@ class LossCurves(ThrottledPlot):
         v = self.latest
         if "resolution" in v:
             alpha = v.get("alpha", 1.0)
-            return f"Growth: {v['resolution']:.0f} px, α {alpha:.2f} ({'fading in' if alpha < 1 else 'stable'})"
+            return f"{v['resolution']:.0f} px · α {alpha:.2f} ({'fade-in' if alpha < 1 else 'stable'})"
         if "convergence" in v:
-            return f"Equilibrium: M {v['convergence']:.4f}, k_t {v.get('k_t', 0.0):.4f}"
+            return f"M {v['convergence']:.3f} · k_t {v.get('k_t', 0.0):.4f}"
         return ""
 
     def _draw(self) -> None:

@@ -233,6 +233,7 @@ class TrainingForm(QWidget):
         while self.size_grid.count():
             w = self.size_grid.takeAt(0).widget()
             if w is not None and w is not self.res_box:
+                w.hide()                                    # at once: deleteLater waits for the event loop
                 w.deleteLater()
         self._size_boxes = {}
         family = ARCHITECTURES.get(arch) if arch else None
