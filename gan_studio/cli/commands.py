@@ -10,6 +10,7 @@ from ..engine.errors import UserError
 from .args import int_in, positive_int
 from .common import _arguments, _code_args, _load_generator, _load_z, _model_args, _sample_codes, command
 from .direction_edits import add_direction_args, direction_edit
+from .sample_guide import add_guide_args, guided_images, refuse_guide_options
 from .text_args import add_text_args, text_images
 
 # ------------------------------------------------------------------ models / info
@@ -102,6 +103,7 @@ def _sample_args(sp):
                          "fine-tuned one if there is one, else the affine one)")
     sp.add_argument("--drs-finetune-steps", type=int, default=None, metavar="S",
                     help="DRS: the critic's fine-tuning steps with --data (default 1000, batch 64)")
+    add_guide_args(sp)
     add_text_args(sp)
 
 
@@ -171,6 +173,9 @@ def cmd_sample(args) -> int:
     if args.text is not None:
         z = _load_z(args.z, G.z_dim, G) if args.z else _seed_zs(args.seed, args.n, G.z_dim)
         images = text_images(args, G, z, device)
+    elif args.guide_class is not None:
+        z = _load_z(args.z, G.z_dim, G) if args.z else _seed_zs(args.seed, args.n, G.z_dim)
+        images = guided_images(args, G, z)
     elif args.drs:
         if args.seed is not None and not isinstance(args.seed, int):
             raise UserError("--drs tries whole seeds S, S+1, …: give an integer --seed")
@@ -181,6 +186,7 @@ def cmd_sample(args) -> int:
     else:
         from .sample_drs import refuse_drs_options
         refuse_drs_options(args)
+        refuse_guide_options(args)
         z = _load_z(args.z, G.z_dim, G) if args.z else _seed_zs(args.seed, args.n, G.z_dim)
         images = _shifted_images(G, z, args, device, codes)
     require_finite_images(images, bundle.name)

@@ -7,6 +7,7 @@ import sys
 from . import (  # noqa: F401
     commands,
     commands3d,
+    commands_arith,
     commands_files,
     commands_memo,
     commands_paint,
