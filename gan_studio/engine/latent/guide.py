@@ -122,12 +122,13 @@ class _Chain:
         self.dev = G.w_avg.device
         self.mu, self.sd = w_prior(G) if space == "w" else (None, None)
 
-    def start(self, z: torch.Tensor) -> torch.Tensor:
+    def start(self, z: torch.Tensor, given: str = "z") -> torch.Tensor:
+        """u of starting latents z (N, z_dim), or of ws (N, w_dim) when given == "w" (a w chain only)."""
         z = z.to(self.dev).float()
         if self.space == "z":
             return z.clone()
         with torch.no_grad():
-            w = self.G.mapping(z, truncation_psi=self.psi)[:, 0]
+            w = z if given == "w" else self.G.mapping(z, truncation_psi=self.psi)[:, 0]
         return (w - self.mu) / self.sd
 
     def latent(self, u: torch.Tensor) -> torch.Tensor:
@@ -144,14 +145,17 @@ class _Chain:
 
 def guide_chain(G, net, klass: int, z: torch.Tensor, space: str = "z", steps: int = GUIDE_STEPS,
                 class_step: float = CLASS_STEP, prior: float = PRIOR, noise: float = NOISE, seed: int = 0,
-                psi: float = 1.0, every: int = 1, taper: bool = True) -> Iterator[GuideStep]:
-    """Run the chain from latents z (N, z_dim); yields a GuideStep every `every` steps and a last one (done)."""
+                psi: float = 1.0, every: int = 1, taper: bool = True, given: str = "z") -> Iterator[GuideStep]:
+    """Run the chain from latents z (N, z_dim) (given="w": from ws (N, w_dim), a w chain); yields a GuideStep
+    every `every` steps and a last one (done)."""
     klass = check_class(net, klass)
     if steps < 0:
         raise UserError(f"guide steps must be at least 0, not {steps}")
     chain = _Chain(G, space, psi)
+    if given == "w" and space != "w":
+        raise UserError("a chain that starts from a w runs in w")
     gen = torch.Generator().manual_seed(int(seed))
-    u, t0 = chain.start(z), time.perf_counter()
+    u, t0 = chain.start(z, given), time.perf_counter()
     m, scale = torch.zeros_like(u), u.shape[1] ** 0.5
     for step in range(steps):
         u = u.detach().requires_grad_(True)

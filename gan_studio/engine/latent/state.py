@@ -6,6 +6,8 @@ walk and mixing seeds — leaves it alone, and `position` / `seed_text` give whe
 A projection of an image (latent/projection.py) is "projection": info {"image": path, "loss": final loss,
 "space": "z" | "w" | "w+"}, a z or ws (a w is broadcast to every layer).
 A painting candidate (latent/painting.py) is "paint": info {"strokes": "file (N px)", "loss": ..., "space": ...}.
+A classifier-guided sample (latent/guide.py) is "guide": info {"class": k, "p": p(class), "steps": n, "space"};
+a latent-arithmetic result (latent/arithmetic.py) is "arithmetic": info {"A": "1,2,3", "B": ..., "C": ..., "space"}.
 A caption of a text-to-image model (latent/text.py) is "text": info {"seed": S, "text": caption}, its ws.
 """
 from __future__ import annotations
@@ -21,7 +23,8 @@ from .codes import apply_codes, describe_codes
 from .drag import SeedPos, frac_z
 from .sampling import seed_latent
 
-SOURCES = ("seed", "walk", "direction", "mix", "file", "random", "frac", "projection", "paint", "text")
+SOURCES = ("seed", "walk", "direction", "mix", "file", "random", "frac", "projection", "paint", "text", "guide",
+           "arithmetic")
 
 
 @dataclass
