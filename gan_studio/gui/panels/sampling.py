@@ -36,6 +36,7 @@ from .sampling_controls import MAX_SEED, build_top_controls
 from .sampling_drag import LatentDrag
 from .sampling_drs import DRSControl
 from .sampling_grid import GridFill, grid_status, part_status, tile_captions
+from .sampling_guide import add_steering
 from .sampling_neighbours import NeighboursControl
 from .sampling_output import SamplingOutputs
 from .sampling_paint import PaintControl
@@ -122,6 +123,7 @@ class SamplingPanel(SamplingOutputs, Panel):
         project_row.addWidget(self.paint.button)
         project_row.addWidget(self.neighbours.button)
         lay.addLayout(project_row)
+        add_steering(self, lay)                                 # "Make it a …" (a classifier) and latent arithmetic
         lay.addWidget(split, 1)
         self._connect()
 
