@@ -2,7 +2,8 @@
 ws = [ψ·z(seed), embedding(caption)], so everything that takes ws (renders, walks, exports) takes them as they are.
 
     caption_latents(G, "a thin upright 4", seeds=[0, 1, 2])   -> [Latent(ws, source "text"), …]
-    caption_images(G, "a thin upright 4", seeds)               -> (N, C, H, W) in [-1, 1]
+    caption_images(G, "a thin upright 4", z)                   -> (N, C, H, W) in [-1, 1]
+    captions_images(G, ["a 4", "a thick 7"], z)                -> one caption per latent
     caption_walk_ws(G, ["a thin 4", "a thick 4"], seed, frames) -> ws (frames, 1, w_dim): the seed's z held, the
                                                                    caption embedding moved in a straight line
 """
@@ -58,6 +59,20 @@ def caption_latents(G, text: str, seeds: Sequence[int], truncation_psi: float = 
 def caption_images(G, text: str, z: torch.Tensor, truncation_psi: float = 1.0, device=None) -> torch.Tensor:
     """Images (N, C, H, W) on the CPU of caption `text` with latents z."""
     return synthesize(G, caption_ws(G, text, z, truncation_psi), device=device)
+
+
+@torch.no_grad()
+def captions_images(G, texts: Sequence[str], z: torch.Tensor, truncation_psi: float = 1.0,
+                    batch: int = 256) -> torch.Tensor:
+    """Images (N, C, H, W) on the CPU: row i of z with caption texts[i] (N captions, one per latent)."""
+    require_text_model(G)
+    if len(texts) != z.shape[0]:
+        raise UserError(f"{len(texts)} captions for {z.shape[0]} latents")
+    dev, outs = device_of(G), []
+    for i in range(0, len(texts), batch):
+        ids = G.tokenize_captions(list(texts[i:i + batch]))
+        outs.append(synthesize(G, G.mapping(z[i:i + batch].to(dev), ids, truncation_psi=truncation_psi)))
+    return torch.cat(outs) if outs else torch.zeros(0, *G.image_shape)
 
 
 @torch.no_grad()

@@ -11,7 +11,7 @@ caption of the batch, β = 0.5 (option "beta"), each network interpolating in it
     generator: + λ log D(G(z', h_G), h_D)   (λ: option "int_weight", 1)
 The discriminator never sees interpolated text (there are no real images of it), as in the paper.
 Adam 2e-4 (0.5, 0.999), the DCGAN settings the paper used. Unlike the paper, the discriminator is regularised
-by R1 (Mescheder et al. 2018) on real images with their right text, γ/2·E‖∇ₓD(x, t)‖², γ = 10 (`--reg none` or
+by R1 (Mescheder et al. 2018) on real images with their right text, γ/2·E‖∇ₓD(x, t)‖², γ = 2 (`--reg none` or
 `--reg-weight`), lazily: every 4th step with 4γ (option "r1_every", as StyleGAN2 does). Without it this DCGAN
 pair collapses on MNIST with the logistic loss (docs/RESULTS.md: the vanilla row), and it did here too (noise at
 200 steps, D(fake) ≈ 0.005). An EMA of the generator is kept (option "ema_beta", 0.999), batch-norm statistics
@@ -39,6 +39,7 @@ from .losses import LossSpec
 from .recipes import RECIPES, standing_batchnorm, update_ema
 
 ARCH = "gan-cls"
+R1_GAMMA = 2.0
 DEFAULTS = {"beta": 0.5, "int_weight": 1.0, "ema_beta": 0.999, "variants": 4, "r1_every": 4}
 TIPS = {"beta": "GAN-INT-CLS: the interpolation weight of the two captions' embeddings",
         "int_weight": "GAN-INT-CLS: the weight of the interpolated-text generator term",
@@ -69,7 +70,7 @@ def _needs_text(*_args):
 
 for _name, _what in (("gan-cls", "GAN-CLS (Reed et al. 2016)"), ("gan-int-cls", "GAN-INT-CLS (Reed et al. 2016)")):
     LOSSES.register(_name)(LossSpec(
-        _name, _needs_text, _needs_text, lr=2e-4, betas=(0.5, 0.999), reg="r1", reg_weight=10.0,
+        _name, _needs_text, _needs_text, lr=2e-4, betas=(0.5, 0.999), reg="r1", reg_weight=R1_GAMMA,
         extra={"arch": ARCH},
         description=f"{_what}, with --arch gan-cls on MNIST: captions generated from each digit's class and "
                     f"measured attributes, a matching-aware discriminator (real/right, real/wrong, fake/right)"
@@ -107,7 +108,7 @@ class TextGANRecipe:
             raise UserError(f"--arch {ARCH} regularises with --reg r1 (the default) or none, not {cfg.reg!r}")
         self.cfg, self.device = cfg, device
         self.reg_name = cfg.reg or "r1"
-        self.reg_weight = 0.0 if self.reg_name == "none" else (10.0 if cfg.reg_weight is None else cfg.reg_weight)
+        self.reg_weight = 0.0 if self.reg_name == "none" else (R1_GAMMA if cfg.reg_weight is None else cfg.reg_weight)
         self.s = dict(DEFAULTS) | check_settings(f"{cfg.loss} training", dict(cfg.options), TABLE)
         self.interpolate = cfg.loss == "gan-int-cls"
         self._load_captions()
