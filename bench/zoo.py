@@ -4,10 +4,12 @@
 
 Trains a DCGAN (width 32, z 64, 28 px, batch 64, seed 0, one CPU thread per run) with each of: vanilla
 (minimax), the non-saturating GAN, WGAN (weight clipping), WGAN-GP, R1 (the non-saturating loss + R1, gamma 10),
-LSGAN and hinge — each for the same budget of its own CPU time (one thread: the wall-clock time it would take on an
-idle core, and unlike wall-clock it does not depend on what else the machine runs) — then evaluates every generator
-(EMA weights, as the app samples them)
-against the MNIST test split in the lenet-mnist features: FID, precision/recall (k 3), density/coverage (k 5),
+LSGAN and hinge, and issue 24's five families on their own architectures at the same 28 px (FAMILIES: ProGAN,
+LAPGAN, EBGAN, BEGAN, MRGAN; `--only progan,lapgan,ebgan,began,mrgan` trains just those) — each for the same
+budget of its own CPU time (one thread: the wall-clock time it would take on an idle core, and unlike wall-clock it
+does not depend on what else the machine runs) — then evaluates every generator (EMA weights, as the app samples them)
+against the MNIST test split in the lenet-mnist features: FID, precision/recall (k 3), density/coverage (k 5), the
+digit classes lenet-mnist's classifier gives the samples (classes with >= 1 %, entropy), CPU seconds per step,
 plain and, for vanilla / NS / WGAN / WGAN-GP / R1, with discriminator rejection sampling (`sample --drs`: the first
 n accepted seeds from 0, the critic calibrated on the train split). Writes the table to --out (markdown) and
 the rows to the same name with .json. `--jobs 2` trains two runs side by side (both under the same load).
@@ -34,8 +36,25 @@ RUNS = [  # name, loss, reg, DRS evaluated too
     ("r1", "ns", "r1", True),
     ("lsgan", "lsgan", None, False),
     ("hinge", "hinge", None, False),
+    ("progan", "wgan-gp", None, False),       # issue 24's five families: their own architectures (FAMILIES)
+    ("lapgan", "ns", None, False),
+    ("ebgan", "ebgan", None, False),
+    ("began", "began", None, False),
+    ("mrgan", "mrgan", None, False),
 ]
 ARCH = {"width": 32, "z_dim": 64, "img_resolution": 28}
+# name -> (arch, arch config, --options), every one at the zoo's 28 px. ProGAN grows 4 -> 7 -> 14 -> 28 in 300-step
+# phases (full 28 px from step 2,100) with half its default channels (channel_base 512: 64, 64, 36, 18): its 3x3
+# convolutions at 28 px with WGAN-GP's double backward took 1.8 s a step at channel_base 1024 on one thread (0.06 s
+# at 4 px).
+FAMILIES = {
+    "progan": ("progan", {"z_dim": 64, "channel_base": 512, "channel_max": 64, "img_resolution": 28},
+               {"fade_steps": 300, "stable_steps": 300}),
+    "lapgan": ("lapgan", {"w_dim": 32, "width": 32, "mlp_width": 300, "img_resolution": 28}, {}),
+    "ebgan": ("dcgan-ae", dict(ARCH), {}),
+    "began": ("dcgan-ae", dict(ARCH), {}),
+    "mrgan": ("dcgan-enc", dict(ARCH), {}),
+}
 REFERENCE = {"vanilla": 38, "wgan-gp": 16, "wgan-gp + DRS": 15, "r1": 42}   # pytorch-fid Inception, a course report
 
 
@@ -48,23 +67,35 @@ def _train(name: str, loss: str, reg: str | None, data: str, minutes: float, wor
         t = load_bundle(out).meta["training"]
         return {"name": name, "path": str(out), "steps": t["step"], "seconds": t["seconds"], "reused": True}
     out.unlink(missing_ok=True)
-    cfg = TrainConfig(data=data, arch="dcgan", arch_config=dict(ARCH), loss=loss, reg=reg,
+    arch, arch_config, options = FAMILIES.get(name, ("dcgan", ARCH, {}))
+    cfg = TrainConfig(data=data, arch=arch, arch_config=dict(arch_config), loss=loss, reg=reg,
                       reg_weight=10.0 if reg == "r1" else None, steps=10_000_000, batch=64, seed=0,
-                      checkpoint_every=10_000_000, sample_every=10_000_000, max_minutes=minutes, threads=1)
-    command = (f"python bench/zoo.py --data {data} --minutes {minutes:g}  # run {name}: --loss {loss}"
-               + (f" --reg {reg}" if reg else ""))
+                      checkpoint_every=10_000_000, sample_every=10_000_000, max_minutes=minutes, threads=1,
+                      options=dict(options))
+    command = (f"python bench/zoo.py --data {data} --minutes {minutes:g}  # run {name}: --arch {arch} --loss {loss}"
+               + (f" --reg {reg}" if reg else "") + (f" --options '{json.dumps(options)}'" if options else ""))
     last = None
     for p in train(cfg, out, command=command, clock=time.process_time):   # the budget is CPU time
         last = p
     return {"name": name, "path": str(out), "steps": last.step, "seconds": round(last.elapsed, 1), "reused": False}
 
 
-def _scores(real: torch.Tensor, fake: torch.Tensor) -> dict:
+def _scores(real: torch.Tensor, images: torch.Tensor, extractor) -> dict:
+    """FID, precision/recall, density/coverage in the extractor's features, and the digit classes the extractor's
+    own classifier (lenet-mnist's head) gives the images: classes with >= 1 % of them, and the labels' entropy."""
+    from gan_studio.engine.data.images import fit_images
     from gan_studio.engine.metrics.fid import fid_from_features
     from gan_studio.engine.metrics.prdc import density_coverage, precision_recall
+    fake = extractor(images)
     p, r = precision_recall(real, fake, k=3)
     d, c = density_coverage(real, fake, k=5)
-    return {"fid": fid_from_features(real, fake), "precision": p, "recall": r, "density": d, "coverage": c}
+    with torch.no_grad():
+        labels = torch.cat([extractor.net(fit_images(images[i:i + 500].float(), 28, 1)).argmax(1)
+                            for i in range(0, len(images), 500)])
+    share = torch.bincount(labels, minlength=10).double() / max(len(labels), 1)
+    entropy = float(-(share[share > 0] * share[share > 0].log()).sum())
+    return {"fid": fid_from_features(real, fake), "precision": p, "recall": r, "density": d, "coverage": c,
+            "classes": int((share >= 0.01).sum()), "class_entropy": entropy}
 
 
 def _evaluate(run: dict, drs: bool, real: torch.Tensor, extractor, data: str, n: int) -> list[dict]:
@@ -72,7 +103,7 @@ def _evaluate(run: dict, drs: bool, real: torch.Tensor, extractor, data: str, n:
     from gan_studio.engine.latent.sampling import generate, seeds_latents
     bundle = open_model(run["path"])
     G = bundle.generator().eval()
-    rows = [dict(run, sampling="plain", **_scores(real, extractor(generate(G, seeds_latents(range(n), G.z_dim)))))]
+    rows = [dict(run, sampling="plain", **_scores(real, generate(G, seeds_latents(range(n), G.z_dim)), extractor))]
     if drs:
         from gan_studio.engine.latent.drs import drs_sample
         from gan_studio.engine.latent.drs_calibration import critic_of, resolve_calibration
@@ -80,7 +111,7 @@ def _evaluate(run: dict, drs: bool, real: torch.Tensor, extractor, data: str, n:
         cal = resolve_calibration(bundle, G, critic, data)
         r = drs_sample(G, critic, cal, seed=0, n=n)
         rows.append(dict(run, sampling="DRS", acceptance=r.acceptance_rate, calibration=cal.describe(),
-                         **_scores(real, extractor(r.images))))
+                         **_scores(real, r.images, extractor)))
     return rows
 
 
@@ -98,14 +129,21 @@ def _markdown(rows: list[dict], args, wall: float) -> str:
         f"- **Metrics:** lenet-mnist features against the first {args.n} MNIST test images; {args.n} generated "
         "images (seeds 0… or, with DRS, the first accepted seeds from 0). FID, precision/recall (k 3), "
         "density/coverage (k 5).", "",
-        "| run | sampling | generator steps | FID ↓ | precision ↑ | recall ↑ | density ↑ | coverage ↑ "
-        "| DRS acceptance |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "- **Issue 24's families** (their own architectures at the same 28 px, `FAMILIES` in bench/zoo.py): ProGAN "
+        "(4 → 7 → 14 → 28 in 300-step phases, WGAN-GP + drift), LAPGAN (7 → 14 → 28, NS loss per level), EBGAN and "
+        "BEGAN (DCGAN generator, auto-encoder critic), MRGAN (DCGAN + encoder, λ 0.2 / 0.4); only ProGAN of them keeps "
+        "an EMA generator (0.999), the others sample their generator itself. Classes: the labels "
+        "lenet-mnist's own classifier head gives the generated images — digits with ≥ 1 % of them, and the labels' "
+        "entropy in nats (uniform over 10 digits: 2.303). s / step: the run's CPU seconds per generator step.", "",
+        "| run | sampling | generator steps | s / step | FID ↓ | precision ↑ | recall ↑ | density ↑ | coverage ↑ "
+        "| classes ≥ 1 % | class entropy | DRS acceptance |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         acc = f"{r['acceptance']:.1%}" if "acceptance" in r else ""
-        lines.append(f"| {r['name']} | {r['sampling']} | {r['steps']:,} | {r['fid']:.1f} | {r['precision']:.3f} | "
-                     f"{r['recall']:.3f} | {r['density']:.3f} | {r['coverage']:.3f} | {acc} |")
+        lines.append(f"| {r['name']} | {r['sampling']} | {r['steps']:,} | {r['seconds'] / max(r['steps'], 1):.3f} | "
+                     f"{r['fid']:.1f} | {r['precision']:.3f} | {r['recall']:.3f} | {r['density']:.3f} | "
+                     f"{r['coverage']:.3f} | {r['classes']} | {r['class_entropy']:.3f} | {acc} |")
     ours = {(r["name"] + (" + DRS" if r["sampling"] == "DRS" else "")): r["fid"] for r in rows}
     ref_order = sorted(REFERENCE, key=REFERENCE.get)
     our_order = sorted((k for k in REFERENCE if k in ours), key=ours.get)
