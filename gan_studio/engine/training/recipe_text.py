@@ -10,6 +10,9 @@ GAN-INT-CLS adds, for the generator only, fakes of interpolated text: h = β φ(
 caption of the batch, β = 0.5 (option "beta"), each network interpolating in its own embedding space:
     generator: + λ log D(G(z', h_G), h_D)   (λ: option "int_weight", 1)
 The discriminator never sees interpolated text (there are no real images of it), as in the paper.
+Mode seeking (Mao et al. 2019, MSGAN; option "mode_seeking", weight 1): the generator also minimises
+1 / (mean |G(z, t) − G(z₂, t)|₁ / mean |z − z₂|₁ + 10⁻⁵) for a second latent z₂ with the same captions. Without it
+the first run here ignored z after 500 steps (one image per caption, hopping from step to step).
 Adam 2e-4 (0.5, 0.999), the DCGAN settings the paper used. Unlike the paper, the discriminator is regularised
 by R1 (Mescheder et al. 2018) on real images with their right text, γ/2·E‖∇ₓD(x, t)‖², γ = 2 (`--reg none` or
 `--reg-weight`), lazily: every 4th step with 4γ (option "r1_every", as StyleGAN2 does). Without it this DCGAN
@@ -40,13 +43,15 @@ from .recipes import RECIPES, standing_batchnorm, update_ema
 
 ARCH = "gan-cls"
 R1_GAMMA = 2.0
-DEFAULTS = {"beta": 0.5, "int_weight": 1.0, "ema_beta": 0.999, "variants": 4, "r1_every": 4}
+DEFAULTS = {"beta": 0.5, "int_weight": 1.0, "ema_beta": 0.999, "variants": 4, "r1_every": 4, "mode_seeking": 1.0}
 TIPS = {"beta": "GAN-INT-CLS: the interpolation weight of the two captions' embeddings",
         "int_weight": "GAN-INT-CLS: the weight of the interpolated-text generator term",
         "ema_beta": "decay of the generator's moving average (0: the live generator)",
         "variants": "captions drawn per training image (phrasings and attribute subsets)",
-        "r1_every": "lazy R1: the penalty every k steps, k times its weight"}
-TABLE = {"r1_every": (int, Range(1, 1000), False), "beta": (float, FRACTION, False),
+        "r1_every": "lazy R1: the penalty every k steps, k times its weight",
+        "mode_seeking": "weight of the mode-seeking term (MSGAN): two latents, one caption, different images"}
+TABLE = {"r1_every": (int, Range(1, 1000), False), "mode_seeking": (float, NON_NEGATIVE, False),
+         "beta": (float, FRACTION, False),
          "int_weight": (float, NON_NEGATIVE, False), "ema_beta": (float, DECAY, False),
          "variants": (int, Range(1, 64), False)}
 
@@ -172,10 +177,21 @@ class TextGANRecipe:
         self.opt_d.step()
         return terms
 
+    def _mode_seeking(self, fake: torch.Tensor, z: torch.Tensor, right: torch.Tensor) -> tuple[torch.Tensor, float]:
+        """MSGAN's term 1 / (mean |G(z, t) − G(z2, t)|₁ / |z − z2|₁ + ε) and the ratio, for the logs."""
+        z2 = self._z(z.shape[0])
+        ratio = (fake - self.G(z2, right)).abs().mean((1, 2, 3)) / (z - z2).abs().mean(1)
+        return 1.0 / (ratio.mean() + 1e-5), ratio.detach().mean().item()
+
     def _generator_step(self, right, other) -> dict[str, float]:
         n = right.shape[0]
-        g_loss = generator_loss(self.D(self.G(self._z(n), right), right))
+        z = self._z(n)
+        fake = self.G(z, right)
+        g_loss = generator_loss(self.D(fake, right))
         logs = {"g_loss": g_loss.detach().item()}
+        if self.s["mode_seeking"]:
+            term, logs["mode_seeking"] = self._mode_seeking(fake, z, right)
+            g_loss = g_loss + self.s["mode_seeking"] * term
         if self.interpolate and self.s["int_weight"]:
             b = self.s["beta"]
             h_g = b * self.G.condition(right) + (1 - b) * self.G.condition(other)
