@@ -3,11 +3,14 @@ end becomes the sample; a newer class wins) and latent arithmetic (groups typed 
 as the sample, A − B saved as a direction that reproduces the result)."""
 from __future__ import annotations
 
+import shlex
 import shutil
 
+import numpy as np
 import pytest
 import torch
 
+from gan_studio.cli.main import main
 from gan_studio.engine.latent import arithmetic as ar
 from gan_studio.engine.latent.directions import apply_shifts, load_directions
 from gan_studio.engine.latent.guide import class_log_probs, load_classifier
@@ -23,7 +26,7 @@ def with_classifier(gui_env):
     shutil.copy(RESOURCES / "lenet-mnist.safetensors", gui_env / "shipped")
 
 
-def test_make_it_a_class_runs_a_live_chain_and_the_newest_class_wins(with_classifier, window, qtbot):
+def test_make_it_a_class_runs_a_live_chain_and_the_newest_class_wins(with_classifier, window, qtbot, tmp_path):
     panel = window.select_panel("sampling")
     wait_settled(qtbot, panel)
     control = panel.guide
@@ -46,8 +49,12 @@ def test_make_it_a_class_runs_a_live_chain_and_the_newest_class_wins(with_classi
     with torch.no_grad():
         p = class_log_probs(net, synthesize(G, latent.to_ws(G)))[0, 5].exp().item()
     assert p > 0.5 and abs(p - latent.info["p"]) < 1e-3      # the sample is the chain's end, a 5 to the classifier
-    qtbot.waitUntil(lambda: panel.latent is latent and panel.view_image is not None, timeout=T)
-    assert "guide" in panel.side.title.text() and "--guide-class 5" in control.command()
+    assert "--guide-class 5" in control.command()
+    qtbot.waitUntil(lambda: control.command() in panel.side.cli_label.text(), timeout=T)     # its render landed
+    assert panel.latent is latent and "guide" in panel.side.title.text()
+    out = tmp_path / "g.npy"                                  # the command line gives the same image
+    assert main(shlex.split(control.command().replace("guided.png", str(out)))[1:]) == 0
+    assert (torch.from_numpy(np.load(out))[0] - panel.view_image).abs().max() < 1e-4
     control.close()
 
 

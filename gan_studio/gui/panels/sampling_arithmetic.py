@@ -31,7 +31,7 @@ from ...engine.latent.sampling import parse_seeds
 from ...engine.latent.state import Latent
 from .. import theme
 from ..dialogs import ask_save
-from ..state import AppContext, LoadedModel
+from ..state import AppContext, LoadedModel, model_ref
 from ..widgets.image_grid import ImageGrid
 from ..workers import LatestQueue
 
@@ -278,6 +278,16 @@ class ArithmeticControl(QObject):
         self.ctx.report_done(f"Saved A − B as a direction (length {self.result.difference.norm().item():.4g})",
                              out)
         return str(out)
+
+    def command(self) -> str:
+        """The CLI line that draws this figure and saves A − B."""
+        res, m = self.result, self.ctx.model
+        if res is None or m is None:
+            return ""
+        groups = " ".join(f"--{n.lower()} {','.join(map(str, s))}" for n, s in zip(ar.GROUPS, res.seeds))
+        psi = f" --truncation {res.psi:g}" if res.psi != 1.0 else ""
+        return (f"gan-studio arithmetic --model {model_ref(m)} {groups} --space {res.space}{psi} --out "
+                f"arithmetic.png --save-direction a-minus-b.safetensors")
 
     def close(self) -> None:
         if self.window is not None:

@@ -28,9 +28,10 @@ EVERY = 5                                    # a chain frame every EVERY steps
 FRAME_COLS = 7
 
 
-def _chain(G, net, klass: int, start, given: str, space: str, psi: float):
-    """In a worker: the engine's chain for one latent (closing it stops the chain)."""
-    return g.guide_chain(G, net, klass, start, space=space, every=EVERY, psi=psi, given=given)
+def _chain(G, net, klass: int, start, given: str, space: str, psi: float, seed: int):
+    """In a worker: the engine's chain for one latent (closing it stops the chain). The noise seed is the start's
+    seed, as `sample --seed S --guide-class K` draws it, so the command line gives the same image."""
+    return g.guide_chain(G, net, klass, start, space=space, every=EVERY, psi=psi, given=given, seed=seed)
 
 
 class GuideWindow(QDialog):
@@ -130,7 +131,7 @@ class GuideControl(QObject):
                 start, given = view.ws[:, 0], "z"          # a one-layer generator: its ws are its z
         self.start_latent, self.last, self.frames = view, None, []
         self.jobs.cancel(stop=True)
-        self.jobs.submit("guide", _chain, G, self.net, klass, start, given, space, self.panel.psi())
+        self.jobs.submit("guide", _chain, G, self.net, klass, start, given, space, self.panel.psi(), view.seed or 0)
         self._show_window(klass, view)
         return True
 
@@ -192,8 +193,10 @@ class GuideControl(QObject):
         m, view = self.ctx.model, self.start_latent
         if m is None or view is None or view.seed is None:
             return ""
+        psi = self.panel.psi()
         return (f"gan-studio sample --model {model_ref(m)} --seed {view.seed} --guide-class "
-                f"{self.class_box.currentIndex()} --guide-space {self.space()} --out {shlex.quote('guided.png')}")
+                f"{self.class_box.currentIndex()} --guide-space {self.space()}"
+                + (f" --truncation {psi:g}" if psi != 1.0 else "") + f" --out {shlex.quote('guided.png')}")
 
     def close(self) -> None:
         if self.window is not None:

@@ -41,6 +41,8 @@ class SamplingOutputs:
             lines.append(sample_command(m, seed, 1, psi, 1, scale, f"seed{seed}.png", codes=self.latent.codes))
         elif self.latent is not None and self.latent.source == "projection" and self.projection.command():
             lines.append(self.projection.command())
+        elif self.latent is not None and self.latent.source in ("guide", "arithmetic"):    # sampling_guide.py
+            lines += [c for c in [getattr(self, self.latent.source).command()] if c]
         self.side.set_commands(self.text.commands(lines, self.latent, scale))     # with --text (sampling_text.py)
 
     # ------------------------------------------------------------ saving
