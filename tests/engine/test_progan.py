@@ -79,3 +79,14 @@ def test_the_directions_hooks():
     from gan_studio.engine.models import build
     G = build("progan", "generator", ARCH)
     assert G.sefa_weight().shape == (8 * 16, 8) and G.first_layer(torch.randn(3, 8)).shape == (3, 8 * 16)
+
+
+def test_a_new_resolution_restarts_adam_s_moments(tiny_dataset):
+    from gan_studio.engine.training.recipe_progan import ProGANRecipe
+    recipe = ProGANRecipe(_cfg(tiny_dataset, 3), torch.device("cpu"))
+    stream = recipe.batches(torch.Generator().manual_seed(0))
+    opt = recipe.opt_d
+    recipe.train_step(stream)                                                # 4 px
+    assert opt.state and recipe.G.steps_done == 1
+    recipe.train_step(stream)                                                # 7 px fades in: fresh moments
+    assert recipe.opt_d is opt and all(int(s["step"]) == 1 for s in opt.state.values())

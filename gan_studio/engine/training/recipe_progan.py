@@ -105,7 +105,8 @@ class ProGANRecipe(FamilyRecipe):
     def train_step(self, batches: Iterator[torch.Tensor]) -> dict[str, float]:
         stage, alpha = self.growth()
         if self._stage is not None and stage != self._stage:
-            self._optimisers()                       # a new resolution: Adam starts afresh (the paper's)
+            for opt in (self.opt_g, self.opt_d):     # a new resolution: Adam's moments start afresh (the paper's);
+                opt.state.clear()                    # the same optimisers keep torchrun's gradient averaging hooks
         self._stage = stage
         self._set_growth(stage, alpha)
         self.G.train()
