@@ -131,9 +131,13 @@ def test_a_few_steps_then_sample_and_walk_with_text(tiny_dataset, tmp_path, caps
     assert main(["train", "--arch", "gan-cls", "--loss", "gan-int-cls", "--data", str(tiny_dataset), "--steps", "3",
                  "--batch", "16", "--arch-config", json.dumps(TINY), "--out", str(out), "--quiet",
                  "--options", '{"r1_every": 2}']) == 0
+    assert main(["train", "--arch", "gan-cls", "--loss", "gan-int-cls", "--data", str(tiny_dataset), "--steps", "4",
+                 "--batch", "16", "--arch-config", json.dumps(TINY), "--out", str(out), "--quiet", "--resume",
+                 "--options", '{"r1_every": 2}']) == 0
     b = load_bundle(out)
+    assert b.meta["training"]["history"][0]["until_step"] == 3
     assert b.meta["text"]["vocab"] == list(cap.VOCAB) == b.meta["config"]["vocab"]
-    assert b.meta["training"]["step"] == 3 and set(b.networks) == {"generator", "critic", "generator_ema"}
+    assert b.meta["training"]["step"] == 4 and set(b.networks) == {"generator", "critic", "generator_ema"}
     npy = tmp_path / "fours.npy"
     assert main(["sample", "--model", str(out), "--text", "a thin upright 4", "--seed", "5", "--n", "3",
                  "--out", str(npy)]) == 0
