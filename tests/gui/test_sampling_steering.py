@@ -94,6 +94,10 @@ def test_arithmetic_from_clicked_tiles_shows_the_figure_and_saves_a_direction(wi
     kind, moved = apply_shifts(G, ds, **({"ws": c} if res.space == "w" else {"z": c}),
                                shifts={0: ds.extra["length"]})
     assert torch.allclose(moved.reshape(-1)[:res.result.numel()], res.result, atol=1e-5)
+    directions = window.panel("directions")                  # its slider: the Directions tab takes the file
+    loaded = directions.load_from(out)
+    assert loaded is not None and loaded.method == "arithmetic" and directions.ds.k == 1
+    assert directions.range_box.value() >= ds.extra["length"]       # the slider reaches A − B itself
     win.edits[1].setText("")                                  # an empty group: said, no result to use
     qtbot.waitUntil(lambda: "group B is empty" in win.status.text(), timeout=T)
     assert not win.show_btn.isEnabled()
