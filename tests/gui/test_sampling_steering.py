@@ -55,6 +55,15 @@ def test_make_it_a_class_runs_a_live_chain_and_the_newest_class_wins(with_classi
     out = tmp_path / "g.npy"                                  # the command line gives the same image
     assert main(shlex.split(control.command().replace("guided.png", str(out)))[1:]) == 0
     assert (torch.from_numpy(np.load(out))[0] - panel.view_image).abs().max() < 1e-4
+    got = []
+    control.guided.connect(got.append)
+    progress.clear()
+    assert control.start(1)
+    qtbot.waitUntil(lambda: len(progress) >= 2, timeout=T)
+    control.stop()                                            # Stop keeps the latent reached so far
+    assert got and got[0].info["stopped"] and got[0].info["steps"] == progress[-1].step < 60
+    qtbot.waitUntil(lambda: not control.is_running(), timeout=T)
+    assert len(got) == 1                                      # the stopped chain delivers nothing more
     control.close()
 
 
