@@ -30,7 +30,7 @@ def test_make_it_a_class_runs_a_live_chain_and_the_newest_class_wins(with_classi
     panel = window.select_panel("sampling")
     wait_settled(qtbot, panel)
     control = panel.guide
-    assert control.button.isEnabled() and control.class_box.count() == 10
+    assert control.button.isEnabled() and control.class_box.count() == 10 + 1       # + Classifier…
     panel.select_tile(0)
     qtbot.waitUntil(lambda: panel.view_image is not None, timeout=T)
     progress = []
@@ -67,11 +67,29 @@ def test_make_it_a_class_runs_a_live_chain_and_the_newest_class_wins(with_classi
     control.close()
 
 
-def test_guide_is_off_without_a_classifier(window, qtbot):
+def test_guide_is_off_without_a_classifier_until_one_is_chosen(window, qtbot, tmp_path):
     panel = window.select_panel("sampling")
+    wait_settled(qtbot, panel)
     control = panel.guide
-    assert not control.button.isEnabled() and not control.class_box.isEnabled()
+    assert not control.button.isEnabled() and control.class_box.count() == 1      # only Classifier…
     assert "lenet-mnist network is missing" in control.button.toolTip()
+    model_file = str(window.ctx.model.bundle.path)
+    assert not control.set_classifier(model_file)                                  # not a classifier: said
+    assert window.banner.kind() == "error" and "holds no LeNet classifier" in window.banner.text()
+    assert not control.button.isEnabled()
+    mine = tmp_path / "mine.safetensors"
+    shutil.copy(RESOURCES / "lenet-mnist.safetensors", mine)                      # as train-classifier writes
+    assert control.set_classifier(str(mine)) and control.button.isEnabled()
+    assert control.class_box.count() == 11
+    panel.select_tile(0)
+    qtbot.waitUntil(lambda: panel.view_image is not None, timeout=T)
+    assert control.start(4)
+    qtbot.waitUntil(lambda: control.last is not None, timeout=T)
+    control.stop()
+    assert f"--guide-classifier {mine}" in control.command()
+    window.ctx.set_model(window.ctx.model)                   # another model: back to the shipped one
+    assert control.classifier is None
+    control.close()
 
 
 def test_arithmetic_from_clicked_tiles_shows_the_figure_and_saves_a_direction(window, qtbot, tmp_path):

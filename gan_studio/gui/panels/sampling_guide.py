@@ -3,8 +3,9 @@
 window (a frame every few steps, with p(class)) and in the large view; where it ends becomes the current sample (a
 "guide" Latent: walks, directions and mixing take it). Stop keeps the latent reached so far.
 
-The classifier is the shipped lenet-mnist for MNIST-like models (one channel, at most 64 px); for other models the
-chooser is off and says why. A style generator's chain runs in w (measured: nearer the digits than in z), others in
+The classifier is the shipped lenet-mnist for MNIST-like models (one channel, at most 64 px), or a file of yours
+(`gan-studio train-classifier`'s output) chosen with the chooser's last item, "Classifier…"; without one the button
+is off and its tooltip says why. A style generator's chain runs in w (measured: nearer the digits than in z), others in
 z. `add_steering` puts this control and latent arithmetic (sampling_arithmetic.py) on one row of the panel.
 """
 from __future__ import annotations
@@ -20,12 +21,17 @@ from ...engine.imaging import to_uint8
 from ...engine.latent import guide as g
 from ...engine.latent.state import Latent
 from ...engine.models.codes import layout_of
+from ..dialogs import ask_open
 from ..state import AppContext, LoadedModel, model_ref
 from ..widgets.image_grid import ImageGrid
 from ..workers import LatestQueue
 
 EVERY = 5                                    # a chain frame every EVERY steps
 FRAME_COLS = 7
+TIP = ("Move the large view's latent until a classifier calls its image the chosen class (plug-and-play sampling, "
+       "PPGN-style); the chain shows live")
+OTHER = "Classifier…"                        # the chooser's last item: a `train-classifier` file of yours
+FILTER = "Classifiers (*.safetensors);;All files (*)"
 
 
 def _chain(G, net, klass: int, start, given: str, space: str, psi: float, seed: int):
@@ -66,10 +72,10 @@ class GuideControl(QObject):
         super().__init__(panel)
         self.ctx, self.panel = ctx, panel
         self.button = QPushButton("Make it a …")
-        self.button.setToolTip("Move the large view's latent until a classifier calls its image the chosen class "
-                               "(plug-and-play sampling, PPGN-style); the chain shows live")
+        self.button.setToolTip(TIP)
         self.class_box = QComboBox()
-        self.class_box.setToolTip("The class to make of the large view's sample")
+        self.class_box.setToolTip(f"The class to make of the large view's sample; {OTHER}: guide with a classifier "
+                                  "you trained (gan-studio train-classifier)")
         self.class_box.setMinimumContentsLength(3)
         self.jobs = LatestQueue(ctx.tasks, self)
         self.jobs.progress.connect(self._on_progress)
@@ -79,36 +85,59 @@ class GuideControl(QObject):
         self.class_box.activated.connect(self._class_chosen)
         self.window: GuideWindow | None = None
         self.net, self.start_latent, self.last, self.frames = None, None, None, []
+        self.classifier: str | None = None   # a file chosen with OTHER (None: the shipped lenet-mnist)
         ctx.model_changed.connect(self.set_model)
         self.set_model(ctx.model)
 
     @Slot(object)
     def set_model(self, model: LoadedModel | None) -> None:
         self.jobs.cancel(stop=True)
+        self.classifier = None
         G = model.generator() if model is not None and model.is_image_generator else None
+        self._use(G, None)
+        if self.window is not None:
+            self.window.close()
+
+    def _use(self, G, path: str | None) -> bool:
+        """Guide with the classifier file `path` (None: the shipped one, where it fits G); False when it cannot."""
         self.net, reason = None, "Open an image generator first"
         if G is not None and layout_of(G) is not None:
             reason = "A conditional model already takes its class: choose it with the class chooser above"
         elif G is not None:
             try:
-                self.net, reason = g.load_classifier(G), ""
+                self.net, reason = g.load_classifier(G, path), ""
             except UserError as exc:
                 reason = str(exc)
         self.class_box.clear()
-        if self.net is not None:
-            self.class_box.addItems(g.class_names(self.net))
-        for w in (self.button, self.class_box):
-            w.setEnabled(self.net is not None)
-        self.button.setToolTip(reason or self.button.toolTip().split("\n")[0])
-        if self.window is not None:
-            self.window.close()
+        self.class_box.addItems([*(g.class_names(self.net) if self.net is not None else []), OTHER])
+        self.button.setEnabled(self.net is not None)
+        self.class_box.setEnabled(G is not None and layout_of(G) is None)
+        self.button.setToolTip(reason or TIP)
+        return self.net is not None
+
+    def set_classifier(self, path: str | None) -> bool:
+        """Guide with the classifier in file `path` (None: the shipped one); an unusable file is one message."""
+        if self._use(self.panel._G, path):
+            self.classifier = path
+            return True
+        self.ctx.report_error(f"Cannot guide with {path}: {self.button.toolTip()}")
+        self._use(self.panel._G, self.classifier)              # keep the one before
+        return False
 
     def space(self) -> str:
         G = self.panel._G
         return "w" if G is not None and getattr(G, "num_ws", 1) > 1 else "z"
 
     @Slot(int)
-    def _class_chosen(self, _index: int) -> None:
+    def _class_chosen(self, index: int) -> None:
+        if index == self.class_box.count() - 1:               # OTHER: a classifier file
+            path = ask_open(self.panel, self.ctx.settings, "A classifier to guide with (gan-studio "
+                            "train-classifier's .safetensors)", FILTER, kind="weights")
+            if path:
+                self.set_classifier(path)
+            else:
+                self.class_box.setCurrentIndex(0)
+            return
         if self.window is not None and self.window.isVisible():
             self.start()                     # a new class while the window is open: the newest chain wins
 
@@ -121,7 +150,7 @@ class GuideControl(QObject):
             return False
         if klass is not None:
             self.class_box.setCurrentIndex(int(klass))
-        klass = self.class_box.currentIndex()
+        klass = min(self.class_box.currentIndex(), self.net.cfg.num_classes - 1)
         space = self.space()
         if view.z is not None:
             start, given = view.z, "z"
@@ -196,6 +225,7 @@ class GuideControl(QObject):
         psi = self.panel.psi()
         return (f"gan-studio sample --model {model_ref(m)} --seed {view.seed} --guide-class "
                 f"{self.class_box.currentIndex()} --guide-space {self.space()}"
+                + (f" --guide-classifier {shlex.quote(self.classifier)}" if self.classifier else "")
                 + (f" --truncation {psi:g}" if psi != 1.0 else "") + f" --out {shlex.quote('guided.png')}")
 
     def close(self) -> None:
