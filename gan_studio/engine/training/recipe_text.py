@@ -147,7 +147,7 @@ class TextGANRecipe:
 
     def batches(self, gen: torch.Generator) -> Iterator[tuple[torch.Tensor, ...]]:
         """Endless (images, right ids, wrong ids, other ids) batches on the device."""
-        real = self.data.as_float(28, 1)
+        real = self.data.as_float(self.G.img_resolution, 1)         # 28 px, or padded to 32 / resized
         variants = self.ids.shape[0]
 
         def stream():
