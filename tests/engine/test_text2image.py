@@ -133,8 +133,10 @@ def test_a_few_steps_then_sample_and_walk_with_text(tiny_dataset, tmp_path, caps
                  "--options", '{"r1_every": 2}']) == 0
     assert main(["train", "--arch", "gan-cls", "--loss", "gan-int-cls", "--data", str(tiny_dataset), "--steps", "4",
                  "--batch", "16", "--arch-config", json.dumps(TINY), "--out", str(out), "--quiet", "--resume",
-                 "--options", '{"r1_every": 2}']) == 0
+                 "--options", '{"r1_every": 2, "shared_encoder": true}']) == 0
     b = load_bundle(out)
+    for k, v in b.networks["critic"].condition.encoder.state_dict().items():     # G reads D's text encoder
+        assert torch.equal(b.networks["generator"].condition.encoder.state_dict()[k], v)
     assert b.meta["training"]["history"][0]["until_step"] == 3
     assert b.meta["text"]["vocab"] == list(cap.VOCAB) == b.meta["config"]["vocab"]
     assert b.meta["training"]["step"] == 4 and set(b.networks) == {"generator", "critic", "generator_ema"}
