@@ -125,8 +125,7 @@ class GuideControl(QObject):
         return False
 
     def space(self) -> str:
-        G = self.panel._G
-        return "w" if G is not None and getattr(G, "num_ws", 1) > 1 else "z"
+        return g.default_space(self.panel._G) if self.panel._G is not None else "z"
 
     @Slot(int)
     def _class_chosen(self, index: int) -> None:
