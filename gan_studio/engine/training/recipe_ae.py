@@ -20,7 +20,8 @@ collapses to blank images in its first few hundred steps — an all-background i
 on digits reconstructs best (L(G(z)) 0.0008 against L(x) 0.059 at step 2,500), and k_t climbs as designed (0.083 at
 step 2,500) without pulling it out; sample diversity 0.041 at step 200, 0.003 at 1,000. lambda_k 0.01 (k_t reaches
 0.1 by step 400 and L(G(z)) the equilibrium gamma L(x)) and gamma 1 do not change that within 1,000 steps, nor does
-a linear output for the decoder (0.013). Not fixed yet.
+a linear output for the decoder (0.013). Without batch norm in the generator (the paper's has none) the samples stay
+grey and unformed at step 800 (diversity 0.063, L(G(z)) above gamma L(x), so k_t stays 0). Not fixed yet.
 """
 from __future__ import annotations
 
