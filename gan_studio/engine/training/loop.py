@@ -50,9 +50,9 @@ class TrainConfig(Config):
     loss: str = option("wgan-gp", required=True,
                        help="vanilla, ns, lsgan, hinge, wgan (weight clipping), wgan-gp, mdgan, unrolled; each brings "
                             "its paper's optimiser, lr, n_critic and regulariser. --loss wgan --reg gp switches "
-                            "clipping off and trains exactly as --loss wgan-gp (Adam 1e-4 (0, 0.9), lambda 10). A family "
-                            "decides what its loss means: --arch dcgan-ae --loss began|ebgan, --arch dcgan-enc --loss "
-                            "mrgan, --arch progan --loss wgan-gp, --arch lapgan --loss ns|vanilla|lsgan|hinge")
+                            "clipping off and trains exactly as --loss wgan-gp (Adam 1e-4 (0, 0.9), lambda 10). A "
+                            "family decides what its loss means: --arch dcgan-ae --loss began|ebgan, --arch dcgan-enc "
+                            "--loss mrgan, --arch progan --loss wgan-gp, --arch lapgan --loss ns|vanilla|lsgan|hinge")
     reg: str | None = option(None, help="regulariser (default: the loss's own): none, gp, r1")   # None: the loss's
     reg_weight: float | None = option(None, help="regulariser weight (gp: lambda, r1: gamma; default: the recipe's)",
                                       tip="Regulariser weight (gp: λ, r1: γ)", bounds=NON_NEGATIVE)
