@@ -11,7 +11,14 @@ import torch
 from gan_studio.engine.bundle import load_bundle
 from gan_studio.engine.errors import UserError
 from gan_studio.engine.models import build
-from gan_studio.engine.models.lapgan import LAPGANConfig, laplacian_pyramid, recompose, sample_pyramid, up
+from gan_studio.engine.models.lapgan import (
+    LAPGANConfig,
+    laplacian_pyramid,
+    pyramid_figure,
+    recompose,
+    sample_pyramid,
+    up,
+)
 from gan_studio.engine.training.loop import TrainConfig, train
 
 ARCH = {"w_dim": 4, "width": 4, "mlp_width": 16, "kernel": 3}
@@ -49,6 +56,10 @@ def test_a_sample_s_pyramid_recomposes_to_the_sample_and_ws_are_its_levels():
     with torch.no_grad():
         sample = G(z)
     assert torch.allclose(recompose(levels).clamp(-1, 1), sample, atol=1e-6)
+    fig = pyramid_figure(levels)                                             # coarse, h14, I14, h28, I28 per sample
+    assert fig.shape == (3 * 5, 1, 28, 28) and torch.allclose(fig[4::5], sample, atol=1e-6)
+    assert torch.equal(fig[0, :, ::4, ::4], levels[0].image[0].clamp(-1, 1))
+    assert float(fig[1::5].abs().amax()) == pytest.approx(1.0)                # residuals at full contrast
     # mixing: the coarse level of one sample with the finer levels of another keeps the first's coarse image
     mixed = torch.cat([ws[:1, :1], ws[1:2, 1:]], 1)
     with torch.no_grad():

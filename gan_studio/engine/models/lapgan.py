@@ -14,7 +14,8 @@ noises side by side; `mapping` splits it into ws (N, L, w_dim) with ws[:, k] = z
 each finer level's residual), the identity otherwise: walks in z and in ws are the same path, directions move any
 level's noise, and Style mixing (num_ws = L > 1; `ws_resolutions` = the levels) swaps whole levels — the coarse
 digit of one sample with the finer detail of another. Truncation pulls every z_k towards 0.
-`sample_pyramid(G, z)` returns a sample's pyramid: each level's image and residual (and `recompose` rebuilds it).
+`sample_pyramid(G, z)` returns a sample's pyramid: each level's image and residual (`recompose` rebuilds the sample,
+`pyramid_figure` lays it out as pictures for a grid).
 """
 from __future__ import annotations
 
@@ -163,6 +164,19 @@ def sample_pyramid(G: LAPGANGenerator, z: torch.Tensor, truncation_psi: float = 
     if not isinstance(G, LAPGANGenerator):
         raise UserError("only a LAPGAN generator has a Laplacian pyramid")
     return G.pyramid(G.mapping(z, truncation_psi=truncation_psi))
+
+
+def pyramid_figure(levels: list[PyramidLevel]) -> torch.Tensor:
+    """A sample's pyramid as pictures for a grid of 2L - 1 columns per sample: the coarse image, then per finer level
+    its residual (scaled by its own largest magnitude, so 0 is mid grey) and its image, every one up-sampled
+    (nearest) to the finest size. (N * (2L - 1), C, R, R) in [-1, 1], sample by sample."""
+    size = levels[-1].resolution
+    cols = [levels[0].image]
+    for lv in levels[1:]:
+        scale = lv.residual.abs().flatten(1).amax(1).clamp_min(1e-8).view(-1, 1, 1, 1)
+        cols += [lv.residual / scale, lv.image]
+    cols = [F.interpolate(c, size=(size, size), mode="nearest").clamp(-1, 1) for c in cols]
+    return torch.stack(cols, 1).flatten(0, 1)
 
 
 class LevelD(nn.Module):
