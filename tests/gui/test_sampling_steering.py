@@ -30,6 +30,7 @@ def test_make_it_a_class_runs_a_live_chain_and_the_newest_class_wins(with_classi
     panel = window.select_panel("sampling")
     wait_settled(qtbot, panel)
     control = panel.guide
+    control.steps = 50                                        # shorter than the default: a quick test
     assert control.button.isEnabled() and control.class_box.count() == 10 + 1       # + Classifier…
     panel.select_tile(0)
     qtbot.waitUntil(lambda: panel.view_image is not None, timeout=T)
@@ -49,7 +50,7 @@ def test_make_it_a_class_runs_a_live_chain_and_the_newest_class_wins(with_classi
     with torch.no_grad():
         p = class_log_probs(net, synthesize(G, latent.to_ws(G)))[0, 5].exp().item()
     assert p > 0.5 and abs(p - latent.info["p"]) < 1e-3      # the sample is the chain's end, a 5 to the classifier
-    assert "--guide-class 5" in control.command()
+    assert "--guide-class 5" in control.command() and "--guide-steps 50" in control.command()
     qtbot.waitUntil(lambda: control.command() in panel.side.cli_label.text(), timeout=T)     # its render landed
     assert panel.latent is latent and "guide" in panel.side.title.text()
     out = tmp_path / "g.npy"                                  # the command line gives the same image
@@ -61,7 +62,7 @@ def test_make_it_a_class_runs_a_live_chain_and_the_newest_class_wins(with_classi
     assert control.start(1)
     qtbot.waitUntil(lambda: len(progress) >= 2, timeout=T)
     control.stop()                                            # Stop keeps the latent reached so far
-    assert got and got[0].info["stopped"] and got[0].info["steps"] == progress[-1].step < 60
+    assert got and got[0].info["stopped"] and got[0].info["steps"] == progress[-1].step < 50
     qtbot.waitUntil(lambda: not control.is_running(), timeout=T)
     assert len(got) == 1                                      # the stopped chain delivers nothing more
     control.close()

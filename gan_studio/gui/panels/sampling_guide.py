@@ -26,18 +26,19 @@ from ..state import AppContext, LoadedModel, model_ref
 from ..widgets.image_grid import ImageGrid
 from ..workers import LatestQueue
 
-EVERY = 5                                    # a chain frame every EVERY steps
-FRAME_COLS = 7
+EVERY = 10                                   # a chain frame every EVERY steps
+FRAME_COLS = 8
 TIP = ("Move the large view's latent until a classifier calls its image the chosen class (plug-and-play sampling, "
        "PPGN-style); the chain shows live")
 OTHER = "Classifier…"                        # the chooser's last item: a `train-classifier` file of yours
 FILTER = "Classifiers (*.safetensors);;All files (*)"
 
 
-def _chain(G, net, klass: int, start, given: str, space: str, psi: float, seed: int):
+def _chain(G, net, klass: int, start, given: str, space: str, psi: float, seed: int, steps: int):
     """In a worker: the engine's chain for one latent (closing it stops the chain). The noise seed is the start's
     seed, as `sample --seed S --guide-class K` draws it, so the command line gives the same image."""
-    return g.guide_chain(G, net, klass, start, space=space, every=EVERY, psi=psi, given=given, seed=seed)
+    return g.guide_chain(G, net, klass, start, space=space, every=EVERY, psi=psi, given=given, seed=seed,
+                         steps=steps)
 
 
 class GuideWindow(QDialog):
@@ -86,6 +87,7 @@ class GuideControl(QObject):
         self.window: GuideWindow | None = None
         self.net, self.start_latent, self.last, self.frames = None, None, None, []
         self.classifier: str | None = None   # a file chosen with OTHER (None: the shipped lenet-mnist)
+        self.steps = g.GUIDE_STEPS           # the chain's length
         ctx.model_changed.connect(self.set_model)
         self.set_model(ctx.model)
 
@@ -159,7 +161,8 @@ class GuideControl(QObject):
                 start, given = view.ws[:, 0], "z"          # a one-layer generator: its ws are its z
         self.start_latent, self.last, self.frames = view, None, []
         self.jobs.cancel(stop=True)
-        self.jobs.submit("guide", _chain, G, self.net, klass, start, given, space, self.panel.psi(), view.seed or 0)
+        self.jobs.submit("guide", _chain, G, self.net, klass, start, given, space, self.panel.psi(), view.seed or 0,
+                         self.steps)
         self._show_window(klass, view)
         return True
 
@@ -169,7 +172,7 @@ class GuideControl(QObject):
             self.window.stop_btn.clicked.connect(self.stop)
         self.window.frames.clear(f"Making {view.label()} a {klass}…")
         self.window.status.setText(f"From {view.label()} towards class {klass} ({self.space()}, "
-                                   f"{g.GUIDE_STEPS} steps)")
+                                   f"{self.steps} steps)")
         self.window.stop_btn.setEnabled(True)
         self.window.show()
         self.window.raise_()
@@ -225,6 +228,7 @@ class GuideControl(QObject):
         return (f"gan-studio sample --model {model_ref(m)} --seed {view.seed} --guide-class "
                 f"{self.class_box.currentIndex()} --guide-space {self.space()}"
                 + (f" --guide-classifier {shlex.quote(self.classifier)}" if self.classifier else "")
+                + (f" --guide-steps {self.steps}" if self.steps != g.GUIDE_STEPS else "")
                 + (f" --truncation {psi:g}" if psi != 1.0 else "") + f" --out {shlex.quote('guided.png')}")
 
     def close(self) -> None:
