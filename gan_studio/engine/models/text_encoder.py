@@ -7,9 +7,9 @@ is refused with one line naming it and listing the known words (`encode`), never
 
 The encoder (`TextEncoder`) is word level and small: an embedding per word, one 1-D convolution over
 neighbouring words (width 3, so "leaning left" and "left ... leaning" differ), LeakyReLU, the mean over the
-caption's words (padding masked) and a linear layer. It has no pre-training: the generator and the
-discriminator each own one and learn it with their own GAN loss (jointly trained, as the module docstring of
-text_gan.py explains).
+caption's words (padding masked) and a linear layer. It has no pre-training: it is learnt with the GAN, by the
+discriminator's loss (and the generator reads a copy of it), or by each network's own loss (text_gan.py's
+module docstring).
 """
 from __future__ import annotations
 

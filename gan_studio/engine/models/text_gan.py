@@ -1,11 +1,13 @@
 """GAN-CLS / GAN-INT-CLS (Reed et al. 2016, "Generative Adversarial Text to Image Synthesis"): a DCGAN-style
 generator conditioned on [z, text embedding] and a matching-aware discriminator (`--arch gan-cls`).
 
-Design. Each network owns a word-level `TextEncoder` (text_encoder.py) trained jointly with it by its own loss,
-rather than a separately pre-trained char-CNN-RNN as in the paper: the captions here are short and generated from
-a 39-word vocabulary, so the matching-aware discriminator alone teaches its encoder which words matter (the "wrong
-text" term penalises it for ignoring them), and the generator's encoder learns whatever fools that discriminator.
-Both compress the sentence embedding with a linear layer + LeakyReLU(0.2) to `cond_dim` numbers, as the paper does.
+Design. Each network owns a word-level `TextEncoder` (text_encoder.py), so each file is self-contained; there is no
+separately pre-trained char-CNN-RNN as in the paper: the captions here are short and generated from a 39-word
+vocabulary, and the matching-aware discriminator's "wrong text" term alone teaches its encoder which words matter.
+The generator's encoder is either trained by the generator's own loss, or (the recipe's option "shared_encoder",
+as the shipped model was trained after its step 1,750) a copy of the discriminator's, refreshed after every
+discriminator step — the paper's arrangement of one encoder both networks read. Both compress the sentence
+embedding with a linear layer + LeakyReLU(0.2) to `cond_dim` numbers, as the paper does.
 
 Generator: ws = [ψ·z, cond] (N, 1, z_dim + cond_dim), so the text lives in the generator's ws like the class of a
 conditional model: walks between captions interpolate ws, and the rest of the app (renders, walks, exports)
