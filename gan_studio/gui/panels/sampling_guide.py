@@ -42,7 +42,7 @@ def _chain(G, net, klass: int, start, given: str, space: str, psi: float, seed: 
 
 
 class GuideWindow(QDialog):
-    """The chain so far: one tile every EVERY steps, captioned with its step and p(class)."""
+    """The chain so far: one tile every EVERY steps, captioned "step: p(class)"."""
 
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
@@ -189,7 +189,7 @@ class GuideControl(QObject):
     @Slot(str, object)
     def _on_progress(self, _kind: str, step) -> None:
         self.last = step
-        self.frames.append((to_uint8(step.images[:1])[0], f"{step.step} · p {step.probs[0].item():.2f}"))
+        self.frames.append((to_uint8(step.images[:1])[0], f"{step.step}: {step.probs[0].item():.2f}"))
         w = self.window
         if w is not None:
             pix, caps = zip(*self.frames)
