@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import sys
 
+import torch
+
 from ..engine.errors import UserError
 from ..engine.latent import guide as g
+from ..engine.render_plan import max_batch
 from .args import int_in
 
 
@@ -47,11 +50,17 @@ def guided_images(args, G, z):
                         "used with it")
     net = g.load_classifier(G, args.guide_classifier)
     seed = args.seed if isinstance(args.seed, int) else 0
-    step = g.guide(G, net, args.guide_class, z, space=args.guide_space or g.default_space(G), steps=args.guide_steps,
-                   class_step=args.guide_step_size, prior=args.guide_prior, noise=args.guide_noise, seed=seed,
-                   psi=args.truncation)
-    agree = (step.probs > 0.5).double().mean().item()
-    print(f"guided {len(step.probs)} latents to class {step.klass} in {step.total} steps ({step.space}): "
-          f"p(class) mean {step.probs.mean().item():.3f}, {agree * 100:.0f} % above 0.5, "
-          f"{step.elapsed:.1f} s", file=sys.stderr)
-    return step.images
+    space, n, batch = args.guide_space or g.default_space(G), z.shape[0], max_batch(G.image_shape)
+    images, probs, elapsed = [], [], 0.0
+    for i in range(0, n, batch):                  # chain i's noise is seeded seed + i: the same whatever the batch
+        step = g.guide(G, net, args.guide_class, z[i:i + batch], space=space, steps=args.guide_steps,
+                       class_step=args.guide_step_size, prior=args.guide_prior, noise=args.guide_noise,
+                       seed=seed + i, psi=args.truncation)
+        images.append(step.images)
+        probs.append(step.probs)
+        elapsed += step.elapsed
+    p = torch.cat(probs)
+    print(f"guided {n} latents to class {args.guide_class} in {args.guide_steps} steps ({space}): "
+          f"p(class) mean {p.mean().item():.3f}, {(p > 0.5).double().mean().item() * 100:.0f} % above 0.5, "
+          f"{elapsed:.1f} s", file=sys.stderr)
+    return torch.cat(images)

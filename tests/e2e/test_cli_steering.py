@@ -48,6 +48,10 @@ def test_sample_guide_class_grid_and_refusals(tmp_path, capsys):
     G = load_bundle(WGAN).generator().eval()
     p = class_log_probs(load_classifier(G), torch.from_numpy(np.load(out)))[:, 3].exp()
     assert (p > 0.5).all(), p
+    short = ("sample", "--model", WGAN, "--guide-class", 8, "--guide-steps", 10)      # a seed's chain: its own,
+    assert cli(capsys, *short, "--seed", 2, "--n", 3, "--out", tmp_path / "three.npy")[0] == 0   # whatever the batch
+    assert cli(capsys, *short, "--seed", 3, "--out", tmp_path / "one.npy")[0] == 0
+    assert np.abs(np.load(tmp_path / "three.npy")[1] - np.load(tmp_path / "one.npy")[0]).max() < 1e-5
     common = ("sample", "--model", WGAN, "--seed", 0, "--out", tmp_path / "x.png")
     assert_one_line(*cli(capsys, *common, "--guide-class", 10)[::2], "class 10 is out of range")
     assert_one_line(*cli(capsys, *common, "--guide-class", 1, "--guide-classifier", WGAN)[::2],

@@ -29,6 +29,9 @@ keeps paying, and on classes 3 and 7 the second LeNet's agreement went 88/95 % -
 (guiding LeNet 93 %). The probabilities a step reports are of its jittered image; the last one's of the image
 itself. bench/ppgn.py has the agreement, FID and cost on both shipped MNIST generators.
 
+Chain i of a batch draws its jitter and noise from its own generator, seeded `seed + i`: `sample --seed S --n N`
+gives seed S+i's chain the same image whatever N, and the app's chain from seed S (noise seed S) the same again.
+
 `guide_chain` yields a `GuideStep` every `every` steps (the chain so far: latents, images, class probabilities)
 and a last one with done=True; closing the generator stops the chain (the app's Stop, a newer request).
 """
@@ -167,18 +170,18 @@ def guide_chain(G, net, klass: int, z: torch.Tensor, space: str = "z", steps: in
     chain = _Chain(G, space, psi)
     if given == "w" and space != "w":
         raise UserError("a chain that starts from a w runs in w")
-    gen = torch.Generator().manual_seed(int(seed))
+    gens = [torch.Generator().manual_seed(int(seed) + i) for i in range(z.shape[0])]   # row i: seed + i
     u, t0 = chain.start(z, given), time.perf_counter()
     m, scale = torch.zeros_like(u), u.shape[1] ** 0.5
     for step in range(steps):
         u = u.detach().requires_grad_(True)
         images = chain.images(u)
-        logp = class_log_probs(net, _jittered(images, jitter, gen))[:, klass]
+        logp = class_log_probs(net, _jittered(images, jitter, gens))[:, klass]
         (grad,) = torch.autograd.grad(logp.sum(), u)
         push = (1 - logp.detach().exp())[:, None] if taper else 1.0
         if step % max(1, every) == 0:
             yield _step(chain, u, images, logp, klass, step, steps, t0)
-        eps = torch.randn(u.shape, generator=gen).to(u.device)
+        eps = torch.stack([torch.randn(u.shape[1], generator=r) for r in gens]).to(u.device)
         m = MOMENTUM * m + push * scale * grad / grad.norm(dim=1, keepdim=True).clamp_min(1e-12)
         u = (u + class_step * m - prior * u + noise * eps).detach()
     with torch.no_grad():
@@ -187,12 +190,13 @@ def guide_chain(G, net, klass: int, z: torch.Tensor, space: str = "z", steps: in
     yield _step(chain, u, images, logp, klass, steps, steps, t0, done=True)
 
 
-def _jittered(images: torch.Tensor, jitter: int, gen: torch.Generator) -> torch.Tensor:
-    """The images shifted by a random whole-pixel offset in [-jitter, jitter]² (the same for the batch)."""
+def _jittered(images: torch.Tensor, jitter: int, gens: list) -> torch.Tensor:
+    """Each image shifted by its own random whole-pixel offset in [-jitter, jitter]² (drawn from its row's generator,
+    so a chain does not depend on the others in its batch)."""
     if jitter <= 0:
         return images
-    dy, dx = torch.randint(-jitter, jitter + 1, (2,), generator=gen).tolist()
-    return torch.roll(images, shifts=(dy, dx), dims=(2, 3))
+    offsets = [torch.randint(-jitter, jitter + 1, (2,), generator=r).tolist() for r in gens]
+    return torch.stack([torch.roll(x, shifts=(dy, dx), dims=(1, 2)) for x, (dy, dx) in zip(images, offsets)])
 
 
 def _step(chain: _Chain, u, images, logp, klass, step, total, t0, done=False) -> GuideStep:
