@@ -180,9 +180,11 @@ def shift_ranges(G, ds: DirectionSet, shifts: dict[int, float], layers: dict[int
 
 def z_shift_in_ws(G, delta: torch.Tensor) -> torch.Tensor:
     """A shift of z (..., z_dim) as a shift of a one-layer generator's ws (..., w_dim): the same vector, except
-    for a model with a class or InfoGAN codes, where ws = [noise, codes] and only the noise part moves."""
+    for a model with a class or InfoGAN codes, where ws = [noise, codes] and only the noise part moves, or a
+    text-to-image model, where ws = [z, caption embedding] and the caption stays (a direction within a caption)."""
     layout = layout_of(G)
     if layout is None:
-        return delta
+        extra = int(getattr(G, "w_dim", delta.shape[-1])) - delta.shape[-1]
+        return delta if extra <= 0 else torch.cat([delta, delta.new_zeros(*delta.shape[:-1], extra)], -1)
     pad = delta.new_zeros(*delta.shape[:-1], layout.w_dim - layout.noise_dim)
     return torch.cat([delta[..., :layout.noise_dim], pad], -1)
