@@ -94,3 +94,22 @@ def test_presets_and_protocols_are_named_and_bad_names_are_clear(tmp_path):
         budget_named("slow")
     ds = next(p for p in discover(G, "voynov", 4, steps=2, batch=4) if "result" in p)["result"]
     assert ds.steps == 2 and ds.extra["preset"]["arch"] == "lenet"
+
+
+def test_shared_bases_render_each_base_once_and_strided_reconstructor_is_a_choice(tmp_path, monkeypatch):
+    """shifts_per_base n: a batch of B pairs renders B/n base images, each shared by n shifted images."""
+    from gan_studio.engine.latent.directions.reconstructors import Reconstructor
+    G = load_bundle(make_tiny_bundle(tmp_path / "a.safetensors")).generator()
+    tr = VoynovTrainer(G, "fast", steps=2, k=4, batch=8, shifts_per_base=4, arch="strided", width=1)
+    seen = []
+    render = tr.pairs.render
+    monkeypatch.setattr(tr.pairs, "render", lambda base, shift=None: seen.append(
+        (base.shape[0], shift is None, base.clone())) or render(base, shift))
+    tr.train_step()
+    (n0, plain0, b0), (n1, plain1, b1) = seen
+    assert plain0 and n0 == 2 and not plain1 and n1 == 8           # 2 bases rendered, 8 shifted images
+    assert torch.equal(b1, b0.repeat_interleave(4, 0))             # each base under 4 shifts
+    rec = Reconstructor(3, 4, 1, "strided")
+    assert rec(torch.zeros(5, 3, 28, 28))[0].shape == (5, 4)
+    with pytest.raises(ValueError, match="strided"):
+        Reconstructor(3, 4, 1, "nope")

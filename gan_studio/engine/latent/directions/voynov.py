@@ -38,6 +38,7 @@ class VoynovPreset:
     init: str = "axes"              # ortho A starts at: "axes" (coordinate directions), "ganspace" or "sefa"
     stop: str = "steps"             # "steps": train the given steps; "plateau": until converged (convergence.py)
     pair_input: str = "concat"      # "concat": [G(z), G(z')]; "concat+diff": also G(z') - G(z)
+    shifts_per_base: int = 1        # each G(z) of a batch is shared by this many shifted images (rendered once)
     max_steps: int = 3000           # the step limit when none is given (with stop "plateau": a safety cap)
 
 
@@ -133,12 +134,15 @@ class VoynovTrainer:
 
     def train_step(self) -> tuple[float, float]:
         p, b = self.preset, self.preset.batch
-        z = torch.randn(b, self.G.z_dim, generator=self.gen).to(self.device)
+        per = max(1, min(p.shifts_per_base, b))
+        z = torch.randn(-(-b // per), self.G.z_dim, generator=self.gen).to(self.device)
         k, eps = sample_shifts(b, p.k, p, self.gen, self.device)
         self.reconstructor.train()
-        base = self.pairs.base(z)
         with torch.no_grad():
+            base = self.pairs.base(z)
             img0 = self.pairs.render(base)
+        if per > 1:
+            base, img0 = base.repeat_interleave(per, 0)[:b], img0.repeat_interleave(per, 0)[:b]
         img1 = self.pairs.render(base, self.deformator(k, eps))
         logits, eps_pred = self.reconstructor(pair_input(img0, img1, p.pair_input))
         loss = p.label_weight * F.cross_entropy(logits, k) + p.shift_weight * (eps_pred - eps).abs().mean()
