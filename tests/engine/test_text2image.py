@@ -117,6 +117,10 @@ def test_generator_reads_captions_into_ws():
     k = int(z[0, :10].argmax())
     assert torch.allclose(default[0], G.mapping(z[:1], G.tokenize_captions([f"a {k}"]))[0])
     assert G.mapping(z, truncation_psi=0.5)[:, 0, :16].sub(z / 2).abs().max() < 1e-6
+    with torch.no_grad():                                       # zeroed words (unseen in training) are padding
+        for w in ("an", "image", "of"):
+            G.condition.encoder.embed.weight[cap.VOCAB.index(w) + 1] = 0
+    assert torch.allclose(G.mapping(z, G.tokenize_captions(["an image of a thin 4"])), a, atol=1e-6)
     from gan_studio.engine.latent.directions.core import z_shift_in_ws
     shift = z_shift_in_ws(G, torch.ones(16))                   # a z direction moves z, keeps the caption
     assert shift.shape == (24,) and shift[:16].eq(1).all() and shift[16:].eq(0).all()

@@ -5,6 +5,9 @@ Tokenising: lower case, words are runs of letters or of digits (`tokenize("Thin,
 words kept in the model file's metadata (its config); word i has id i + 1, id 0 pads. A word the vocabulary lacks
 is refused with one line naming it and listing the known words (`encode`), never silently dropped.
 
+A word whose embedding row is all zeros is read as padding: the training recipe zeroes the words no training caption
+uses (their rows never get a gradient), so a caption's unseen words are ignored rather than read as random vectors.
+
 The encoder (`TextEncoder`) is word level and small: an embedding per word, one 1-D convolution over
 neighbouring words (width 3, so "leaning left" and "left ... leaning" differ), LeakyReLU, the mean over the
 caption's words (padding masked) and a linear layer. It has no pre-training: it is learnt with the GAN, by the
@@ -67,7 +70,8 @@ class TextEncoder(nn.Module):
         self.out = nn.Linear(out_dim, out_dim)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        mask = (ids > 0).unsqueeze(1).float()                       # (N, 1, L)
+        known = self.embed.weight.detach().abs().sum(1) > 0         # a word whose embedding is all zeros is padding
+        mask = ((ids > 0) & known[ids]).unsqueeze(1).float()        # (N, 1, L)
         h = self.embed(ids).transpose(1, 2) * mask                  # (N, E, L)
         h = nn.functional.leaky_relu(self.conv(h), 0.2) * mask      # (N, D, L)
         h = h.sum(2) / mask.sum(2).clamp_min(1.0)                   # (N, D)

@@ -41,7 +41,7 @@ from ..data import load_images
 from ..errors import DataError, UserError
 from ..imaging import save_grid
 from ..models.base import build
-from ..models.text_encoder import encode
+from ..models.text_encoder import encode, tokenize
 from ..registry import ARCHITECTURES, LOSSES, REGULARIZERS
 from .batches import batch_indices
 from .losses import LossSpec
@@ -143,6 +143,16 @@ class TextGANRecipe:
             self.G.condition.encoder.requires_grad_(False)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         self.ema_updates, self.resumed, self.steps = 0, False, 0
+        seen = {w for row in self.captions.captions for c in row for w in tokenize(c.text)}
+        self.unseen = [w for w in self.arch_config["vocab"] if w not in seen]
+        self._silence_unseen()
+
+    @torch.no_grad()
+    def _silence_unseen(self) -> None:
+        """Zero the embeddings of the words no training caption uses: the encoders read them as padding."""
+        rows = [self.arch_config["vocab"].index(w) + 1 for w in self.unseen]
+        for net in (self.G, self.D, self.G_ema):
+            net.condition.encoder.embed.weight[rows] = 0.0
 
     def _load_captions(self) -> None:
         self.data = load_images(self.cfg.data, self.cfg.split)
@@ -230,6 +240,8 @@ class TextGANRecipe:
         beta = self.s["ema_beta"] if self.resumed else min(self.s["ema_beta"], (1 + self.ema_updates) /
                                                               (10 + self.ema_updates))
         update_ema(self.G_ema, self.G, beta)
+        if self.s["shared_encoder"]:              # an average of a copied encoder lags it: copy it as it is
+            self.G_ema.condition.encoder.load_state_dict(self.G.condition.encoder.state_dict())
         self.ema_updates += 1
         self.steps += 1
         return {k: v.detach().item() for k, v in terms.items() if k != "L_D"} | logs
@@ -268,6 +280,7 @@ class TextGANRecipe:
         if "critic" in nets:
             self.D.load_state_dict(nets["critic"].state_dict())
         self.G_ema.load_state_dict(nets.get("generator_ema", nets["generator"]).state_dict())
+        self._silence_unseen()
 
     def metadata(self, command: str) -> dict:
         cfg, data, G = self.cfg, self.data, self.G
@@ -279,7 +292,8 @@ class TextGANRecipe:
             "license": data.license,
             "text": {"vocab": list(self.arch_config["vocab"]), "captions": cap.describe(),
                      "thresholds": self.captions.cuts.round(5).tolist(), "variants": int(self.s["variants"]),
-                     "caption_seed": cfg.seed, "example": self.captions.captions[0][0].text},
+                     "caption_seed": cfg.seed, "unseen_words": list(self.unseen),
+                     "example": self.captions.captions[0][0].text},
             "training": {"command": command, "seed": cfg.seed, "recipe": cfg.loss, "loss": cfg.loss,
                          "reg": self.reg_name, "reg_weight": self.reg_weight, "options": dict(self.s),
                          "batch": cfg.batch, "lr": self.lr,
