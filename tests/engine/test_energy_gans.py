@@ -66,3 +66,52 @@ def test_unknown_combinations_are_one_line(tiny_dataset, tmp_path, arch, loss, w
                       batch=16, threads=1, device="cpu")
     with pytest.raises(UserError, match=words):
         list(train(cfg, tmp_path / "x.safetensors"))
+
+
+def _grad_norms_at_blank(style: str, bias: float) -> tuple[float, float]:
+    """|d L(G(z)) / d G| and |d L(G(z)) / d D| when both the generator and the decoder output (nearly) blank -1
+    images, the state MNIST training drives them to: the collapse BEGAN must be able to leave."""
+    from gan_studio.engine.models.autoencoder import AEConfig, AECritic, ae_generator
+    torch.manual_seed(0)
+    cfg = AEConfig(width=8, z_dim=8, code_dim=16, style=style)
+    G, D = ae_generator(cfg).train(), AECritic(cfg)
+    for seq in (G.net, D.decoder):
+        last = [m for m in seq if isinstance(m, torch.nn.ConvTranspose2d)][-1]
+        with torch.no_grad():
+            last.weight.mul_(0.01)
+            last.bias.fill_(bias)
+    e = D.energy(G(torch.randn(16, 8)), 1)[0].mean()
+    g_gen = torch.autograd.grad(e, list(G.parameters()), retain_graph=True)
+    g_dis = torch.autograd.grad(e, list(D.parameters()))
+    return tuple(float(sum(g.norm() ** 2 for g in gs).sqrt()) for gs in (g_gen, g_dis))
+
+
+def test_began_keeps_gradients_at_a_blank_image_where_tanh_outputs_lose_them():
+    g_gen, g_dis = _grad_norms_at_blank("began", -1.05)      # linear outputs a little past -1
+    assert g_gen > 0.05 and g_dis > 0.05
+    old_gen, old_dis = _grad_norms_at_blank("dcgan", -6.0)   # tanh outputs at -0.99998: the old collapse
+    assert old_gen < 1e-3 * g_gen and old_dis < 1e-3 * g_dis
+
+
+def test_began_generator_is_the_papers_and_samples_in_range(tiny_dataset, tmp_path):
+    out = tmp_path / "b.safetensors"
+    list(train(_cfg(tiny_dataset, "began", 2), out))
+    bundle = load_bundle(out)
+    assert bundle.meta["config"]["style"] == "began"
+    G = bundle.generator().eval()
+    assert not any(isinstance(m, torch.nn.BatchNorm2d | torch.nn.Tanh) for m in G.modules())
+    with torch.no_grad():
+        img = G(torch.randn(64, G.z_dim) * 10)
+    assert img.min() >= -1 and img.max() <= 1
+
+
+def test_an_old_began_file_resumes_with_its_own_style_or_is_refused_in_one_line(tiny_dataset, tmp_path):
+    out = tmp_path / "old.safetensors"
+    cfg = _cfg(tiny_dataset, "began", 2)
+    cfg.arch_config = dict(ARCH, style="dcgan")                        # what every file before it was
+    list(train(cfg, out))
+    cfg.arch_config, cfg.steps = dict(ARCH), 3
+    with pytest.raises(UserError, match="cannot resume from .*style': 'dcgan'"):
+        list(train(cfg, out, resume=True))
+    cfg.arch_config = dict(ARCH, style="dcgan")
+    assert [p for p in train(cfg, out, resume=True) if p.losses][0].step == 3

@@ -1,12 +1,19 @@
 """The "dcgan-ae" family: the DCGAN generator with an auto-encoder critic, for the energy-based GANs
 (EBGAN, Zhao et al. 2017; BEGAN, Berthelot et al. 2017; their recipe is training/recipe_ae.py).
 
-generator: exactly `DCGANGenerator` (built from the DCGAN fields of the config), so sampling, walks, directions
-    and every tab see the one generator interface unchanged.
+`style` (the recipe picks it: "began" for --loss began, "dcgan" for EBGAN and every file written before it existed):
+"dcgan": generator exactly `DCGANGenerator` (batch norm, ReLU, tanh), decoder with a tanh output.
+"began": the BEGAN paper's design (Berthelot et al. 2017): generator = decoder = linear -> ELU -> [ConvT + ELU]*
+    -> ConvT with a LINEAR output and no batch norm. Why: the critic's L1 energy of a blank (all -1) image must keep
+    a gradient, to the critic (for k_t's push) and to the generator (to leave it). Behind a tanh both vanish at -1
+    (tanh'(-1) = 0): trained on MNIST's -1 backgrounds, the decoder saturates there, and a generator driven to
+    blank images saturates too, so neither could move out once there. The generator clamps to [-1, 1] in eval
+    mode (sampling, every tab); training sees its linear output.
+Either way the generator is a `DCGANGenerator` (the one generator interface for sampling, walks, directions).
 critic: `AECritic`, x -> encoder (the DCGAN critic's convs, ELU) -> code (`code_dim`, default 64) -> decoder
-    (the DCGAN generator's transposed convs, ELU, no batch norm) -> tanh reconstruction in [-1, 1].
-    Its energy is the per-sample reconstruction error. It also holds BEGAN's equilibrium variable k_t as a
-    buffer, so a checkpoint (the model file) carries it and a resumed run continues from it.
+    (the DCGAN generator's transposed convs, ELU, no batch norm). Its energy is the per-sample reconstruction
+    error. It also holds BEGAN's equilibrium variable k_t as a buffer, so a checkpoint (the model file) carries
+    it and a resumed run continues from it.
 """
 from __future__ import annotations
 
@@ -28,11 +35,14 @@ class AEConfig(Config):
     img_channels: int = 1
     width: int = 64          # channels of the critic's first conv / the decoder's last hidden layer
     code_dim: int = 64       # the auto-encoder's bottleneck (the codes EBGAN's pull-away term reads)
+    style: str = "dcgan"     # "dcgan" (BN generator, tanh outputs) or "began" (the paper's: ELU, linear outputs)
 
     def __post_init__(self) -> None:
         self.dcgan()                                   # the DCGAN fields' own checks
         if self.code_dim < 1:
             raise ValueError("code_dim must be positive")
+        if self.style not in STYLES:
+            raise ValueError(f"style must be one of {', '.join(STYLES)}, not {self.style!r}")
 
     def dcgan(self) -> DCGANConfig:
         """The generator's (and the critic's layer sizes') DCGAN config."""
@@ -40,8 +50,34 @@ class AEConfig(Config):
                            width=self.width)
 
 
+STYLES = ("dcgan", "began")
+
+
+def _up_stack(chans: list[int], out_channels: int) -> list[nn.Module]:
+    """[ConvT 4x4 s2 + ELU]* -> ConvT to out_channels, linear (BEGAN's generator and decoder)."""
+    layers: list[nn.Module] = []
+    for a, b in zip(chans[:-1], chans[1:]):
+        layers += [nn.ConvTranspose2d(a, b, 4, 2, 1), nn.ELU(inplace=True)]
+    return layers + [nn.ConvTranspose2d(chans[-1], out_channels, 4, 2, 1)]
+
+
+class BEGANGenerator(DCGANGenerator):
+    """The DCGAN generator's interface with BEGAN's layers: linear -> ELU -> [ConvT + ELU]* -> ConvT, no batch
+    norm, a linear output (clamped to [-1, 1] outside training)."""
+
+    def __init__(self, cfg: AEConfig):
+        super().__init__(cfg.dcgan())
+        chans = cfg.dcgan().channels()
+        self.fc = nn.Sequential(nn.Linear(self.w_dim, chans[0] * self.base * self.base), nn.ELU(inplace=True))
+        self.net = nn.Sequential(*_up_stack(chans, cfg.img_channels))
+
+    def synthesis(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
+        x = super().synthesis(ws, noise_mode)
+        return x if self.training else x.clamp(-1.0, 1.0)
+
+
 def ae_generator(cfg: AEConfig) -> DCGANGenerator:
-    return DCGANGenerator(cfg.dcgan())
+    return BEGANGenerator(cfg) if cfg.style == "began" else DCGANGenerator(cfg.dcgan())
 
 
 class AECritic(nn.Module):
@@ -62,11 +98,8 @@ class AECritic(nn.Module):
         self.encoder = nn.Sequential(*enc)
         self.to_code = nn.Linear(chans[0] * base * base, cfg.code_dim)
         self.from_code = nn.Sequential(nn.Linear(cfg.code_dim, chans[0] * base * base), nn.ELU(inplace=True))
-        dec: list[nn.Module] = []
-        for a, b in zip(chans[:-1], chans[1:]):
-            dec += [nn.ConvTranspose2d(a, b, 4, 2, 1), nn.ELU(inplace=True)]
-        dec += [nn.ConvTranspose2d(chans[-1], cfg.img_channels, 4, 2, 1), nn.Tanh()]
-        self.decoder = nn.Sequential(*dec)
+        dec = _up_stack(chans, cfg.img_channels)
+        self.decoder = nn.Sequential(*dec, nn.Tanh()) if cfg.style == "dcgan" else nn.Sequential(*dec)
         self.register_buffer("k_t", torch.zeros(()))    # BEGAN's equilibrium control variable (EBGAN: unused)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:

@@ -21,7 +21,16 @@ on digits reconstructs best (L(G(z)) 0.0008 against L(x) 0.059 at step 2,500), a
 step 2,500) without pulling it out; sample diversity 0.041 at step 200, 0.003 at 1,000. lambda_k 0.01 (k_t reaches
 0.1 by step 400 and L(G(z)) the equilibrium gamma L(x)) and gamma 1 do not change that within 1,000 steps, nor does
 a linear output for the decoder (0.013). Without batch norm in the generator (the paper's has none) the samples stay
-grey and unformed at step 800 (diversity 0.063, L(G(z)) above gamma L(x), so k_t stays 0). Not fixed yet.
+grey and unformed at step 800 (diversity 0.063, L(G(z)) above gamma L(x), so k_t stays 0).
+Cause found (one of them): every output was a tanh. Trained on MNIST's -1 backgrounds the decoder saturates there
+(old run, step 1,500: pre-tanh -7.1 on a blank image, tanh' 0.0004), so the fake term k_t L(G(z)) had almost no
+gradient to the critic (|dL/dD| 0.010 for a blank batch against 0.138 for reals), and the generator's own tanh at
+-1 left it none to climb out with. --loss began now builds the paper's design (models/autoencoder.py, style
+"began": generator = decoder, ELU, no batch norm, linear outputs); tests/engine/test_energy_gans.py checks both
+gradients at a blank image. Same command (width 32, z 64, batch 64, seed 0, 1,500 steps, one thread): sample
+diversity 0.001 -> 0.022 at step 1,500 (0.010 -> 0.052 at 500), L(x) 0.068 -> 0.193, L(G(z)) 0.003 -> 0.071;
+but the samples are still faint blobs that the shipped LeNet calls "1" 1,000 times in 1,000 — not solved by this
+alone: at lr 1e-4 the critic stays near the all-background reconstruction (L(x) ~ 0.2) and k_t at 0.024.
 """
 from __future__ import annotations
 
@@ -109,7 +118,8 @@ class AERecipe:
         self.s = dict(defaults) | check_settings(f"{cfg.loss} training", dict(cfg.options), table)
         self.data = load_images(cfg.data, cfg.split)
         c, h = self.data.images.shape[1], self.data.images.shape[-1]
-        data_defaults = {"img_channels": c, "img_resolution": h if h in (28, 32, 64) else 32}
+        data_defaults = {"img_channels": c, "img_resolution": h if h in (28, 32, 64) else 32,
+                         "style": "began" if cfg.loss == "began" else "dcgan"}     # models/autoencoder.py
         self.arch_config = ARCHITECTURES.get(ARCH).config_class.from_dict(data_defaults | cfg.arch_config).to_dict()
         self.G = build(ARCH, "generator", self.arch_config).to(device)
         self.D = build(ARCH, "critic", self.arch_config).to(device)
