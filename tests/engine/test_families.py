@@ -20,6 +20,6 @@ def test_the_family_s_own_settings_and_options():
     assert family_spec("dcgan", "wgan-gp").lr == pytest.approx(1e-4)
     assert [o.name for o in options_for("progan", "wgan-gp")] == ["fade_steps", "stable_steps", "drift", "ema_beta"]
     began = {o.name: o for o in options_for("dcgan-ae", "began")}
-    assert began["gamma"].default == 0.5 and began["gamma"].tip and began["lambda_k"].kind is float
+    assert began["gamma"].default == 1.0 and began["gamma"].tip and began["lambda_k"].kind is float
     assert [o.name for o in options_for("dcgan-ae", "ebgan")] == ["margin", "pull_away"]
     assert options_for("dcgan-enc", "mrgan")[2].kind is bool and options_for("dcgan", "ns") == []
