@@ -60,7 +60,8 @@ def test_typed_caption_renders_the_grid_and_unknown_words_are_named(window, qtbo
     assert panel.side.title.text().startswith('"a thin upright 4"')
     shown = panel.shown_grid_id
     box.set_text("a purple 4")
-    assert box.message.isVisibleTo(window) and "purple" in box.message.text() and "known words" in box.message.text()
+    assert box.message.isVisibleTo(window) and "purple" in box.message.text() and "known words: 0, 1" in \
+        box.message.toolTip()
     qtbot.wait(50)
     assert panel.shown_grid_id == shown and box.caption == "a thin upright 4"      # the last good caption stays
     box.set_text("")

@@ -37,7 +37,7 @@ class TextControl(QWidget):
         self.walk_btn = QPushButton("Walk")
         self.walk_btn.setToolTip("Walk the large view's seed from the caption to this one (Walks tab)")
         self.message = QLabel("")
-        self.message.setWordWrap(True)
+        self.message.setWordWrap(False)
         self.message.setTextInteractionFlags(self.message.textInteractionFlags() | _selectable())
         self.message.hide()
         row = QHBoxLayout()
@@ -105,7 +105,9 @@ class TextControl(QWidget):
 
     def _show(self, text: str, error: bool = False) -> None:
         """An error under the box (hidden otherwise: the command lines go to the panel's usual place)."""
-        self.message.setText(text if error else "")
+        short, known, rest = text.partition(" (known words:")       # one line; the word list in the tooltip
+        self.message.setText((short + (" — hover for the known words" if known else "")) if error else "")
+        self.message.setToolTip(text if error else "")
         self.message.setStyleSheet("color: #d9534f;" if error else "")
         self.message.setProperty("error", error)
         self.message.setVisible(error)
