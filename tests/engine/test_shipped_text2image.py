@@ -60,3 +60,18 @@ def test_one_caption_gives_varied_digits(shipped):
     images = _images(shipped.generator().eval(), "a thick seven leaning right")
     assert images.std(0).mean().item() > 0.1                           # not one image per caption
     assert torch.pdist(images.flatten(1)).min().item() > 1.0
+
+
+def test_sefa_directions_move_the_digit_and_keep_the_caption(shipped):
+    """SeFa reads the weight that maps z (not the caption's columns); its first direction changes the image (the
+    soak bench found discovery refused on this model)."""
+    from gan_studio.engine.latent.directions import apply_shifts, discover
+    G = shipped.generator().eval()
+    ds = list(discover(G, "sefa", 4))[-1]["result"]
+    assert ds.directions.shape == (4, G.z_dim) and ds.space == "z"
+    z = seeds_latents([3], G.z_dim)
+    with torch.no_grad():
+        before = G.synthesis(G.mapping(z))
+        space, moved = apply_shifts(G, ds, z=z, shifts={0: 3.0})
+        after = G.synthesis(G.mapping(moved) if space == "z" else moved)
+    assert (after - before).abs().mean() > 0.01

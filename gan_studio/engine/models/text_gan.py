@@ -135,6 +135,14 @@ class TextGenerator(ImageGenerator):
             raise UserError(f"{cond.shape[0]} captions for {z.shape[0]} latents")
         return torch.cat([z * float(truncation_psi), cond], 1).unsqueeze(1)
 
+    def sefa_weight(self) -> torch.Tensor:
+        """The weight that first maps z (out, z_dim), for SeFa (the caption's columns left out)."""
+        return self.fc[0].weight[:, :self.z_dim]
+
+    def first_layer(self, z: torch.Tensor) -> torch.Tensor:
+        """First-layer activations (N, ch0 * b * b) of z's default captions, for GANSpace."""
+        return self.fc(self.mapping(z)[:, 0])
+
     def synthesis(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
         x = self.fc(ws[:, 0])
         return self.net(x.view(x.shape[0], -1, self.base, self.base))
