@@ -93,7 +93,7 @@ def test_presets_and_protocols_are_named_and_bad_names_are_clear(tmp_path):
     with pytest.raises(ValueError, match="protocol"):
         budget_named("slow")
     ds = next(p for p in discover(G, "voynov", 4, steps=2, batch=4) if "result" in p)["result"]
-    assert ds.steps == 2 and ds.extra["preset"]["arch"] == "strided" and ds.extra["preset"]["shifts_per_base"] == 4
+    assert ds.steps == 2 and ds.extra["preset"]["arch"] == "lenet"
 
 
 def test_shared_bases_render_each_base_once_and_strided_reconstructor_is_a_choice(tmp_path, monkeypatch):
