@@ -29,6 +29,27 @@ from .codes import CodeLayout
 RESOLUTIONS = {28: (7, 2), 32: (4, 3), 64: (4, 4)}  # resolution -> (base size, upsamplings)
 
 
+def generator_body(w_dim: int, chans: list[int], base: int, img_channels: int) -> tuple[nn.Module, nn.Module]:
+    """DCGAN's generator layers (fc, net): w -> linear + BN + ReLU -> (chans[0], base, base), then
+    [ConvT 4x4 s2 + BN + ReLU]* through chans, then ConvT -> tanh to img_channels. Shared by every DCGAN-shaped
+    generator (the text model's too), in this creation order so seeded weights stay what they were."""
+    fc = nn.Sequential(nn.Linear(w_dim, chans[0] * base * base, bias=False),
+                       nn.BatchNorm1d(chans[0] * base * base), nn.ReLU(True))
+    layers: list[nn.Module] = []
+    for cin, cout in zip(chans[:-1], chans[1:]):
+        layers += [nn.ConvTranspose2d(cin, cout, 4, 2, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(True)]
+    layers += [nn.ConvTranspose2d(chans[-1], img_channels, 4, 2, 1), nn.Tanh()]
+    return fc, nn.Sequential(*layers)
+
+
+def critic_convs(img_channels: int, chans: list[int]) -> nn.Sequential:
+    """DCGAN's critic convolutions: [Conv 4x4 s2 + LeakyReLU(0.2)]* from img_channels through chans."""
+    layers: list[nn.Module] = []
+    for cin, cout in zip([img_channels, *chans[:-1]], chans):
+        layers += [nn.Conv2d(cin, cout, 4, 2, 1), nn.LeakyReLU(0.2, True)]
+    return nn.Sequential(*layers)
+
+
 @dataclass
 class DCGANConfig(Config):
     z_dim: int = 64
@@ -85,13 +106,7 @@ class DCGANGenerator(ImageGenerator):
         base, _ = RESOLUTIONS[cfg.img_resolution]
         chans = cfg.channels()
         self.base = base
-        self.fc = nn.Sequential(nn.Linear(self.w_dim, chans[0] * base * base, bias=False),
-                                nn.BatchNorm1d(chans[0] * base * base), nn.ReLU(True))
-        layers: list[nn.Module] = []
-        for cin, cout in zip(chans[:-1], chans[1:]):
-            layers += [nn.ConvTranspose2d(cin, cout, 4, 2, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(True)]
-        layers += [nn.ConvTranspose2d(chans[-1], cfg.img_channels, 4, 2, 1), nn.Tanh()]
-        self.net = nn.Sequential(*layers)
+        self.fc, self.net = generator_body(self.w_dim, chans, base, cfg.img_channels)
 
     def mapping(self, z: torch.Tensor, c: torch.Tensor | None = None, truncation_psi: float = 1.0,
                 truncation_cutoff: int | None = None) -> torch.Tensor:
@@ -127,12 +142,7 @@ class DCGANCritic(nn.Module):
         self.cfg = cfg
         chans = cfg.channels()[::-1]          # e.g. [64, 128]
         base, _ = RESOLUTIONS[cfg.img_resolution]
-        layers: list[nn.Module] = []
-        cin = cfg.img_channels
-        for cout in chans:
-            layers += [nn.Conv2d(cin, cout, 4, 2, 1), nn.LeakyReLU(0.2, True)]
-            cin = cout
-        self.net = nn.Sequential(*layers)
+        self.net = critic_convs(cfg.img_channels, chans)
         feat = chans[-1] * base * base
         self.fc = nn.Linear(feat, cfg.out_dim)
         self.code_layout = cfg.layout()

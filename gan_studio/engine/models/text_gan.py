@@ -39,7 +39,7 @@ from ..device import device_of
 from ..errors import UserError
 from ..registry import ARCHITECTURES
 from .base import Family, ImageGenerator
-from .dcgan import RESOLUTIONS
+from .dcgan import RESOLUTIONS, critic_convs, generator_body
 from .text_encoder import TextEncoder, encode
 
 DEFAULT_WORDS = ("a",) + tuple(str(d) for d in range(10))     # the captions "a K" of a generator given no text
@@ -105,13 +105,7 @@ class TextGenerator(ImageGenerator):
         self.base, _ = RESOLUTIONS[cfg.img_resolution]
         chans = cfg.channels()
         self.condition = _Condition(cfg)
-        self.fc = nn.Sequential(nn.Linear(self.w_dim, chans[0] * self.base ** 2, bias=False),
-                                nn.BatchNorm1d(chans[0] * self.base ** 2), nn.ReLU(True))
-        layers: list[nn.Module] = []
-        for cin, cout in zip(chans[:-1], chans[1:]):
-            layers += [nn.ConvTranspose2d(cin, cout, 4, 2, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(True)]
-        layers += [nn.ConvTranspose2d(chans[-1], cfg.img_channels, 4, 2, 1), nn.Tanh()]
-        self.net = nn.Sequential(*layers)
+        self.fc, self.net = generator_body(self.w_dim, chans, self.base, cfg.img_channels)
 
     def tokenize_captions(self, texts: Sequence[str]) -> torch.Tensor:
         """Captions -> ids (N, L) on this generator's device (UserError naming unknown words)."""
@@ -155,12 +149,8 @@ class MatchingCritic(nn.Module):
         super().__init__()
         self.cfg = cfg
         chans = cfg.channels()[::-1]
-        layers: list[nn.Module] = []
-        cin = cfg.img_channels
-        for cout in chans:
-            layers += [nn.Conv2d(cin, cout, 4, 2, 1), nn.LeakyReLU(0.2, True)]
-            cin = cout
-        self.net = nn.Sequential(*layers)
+        self.net = critic_convs(cfg.img_channels, chans)
+        cin = chans[-1]
         self.condition = _Condition(cfg)
         self.joint = nn.Sequential(nn.Conv2d(cin + cfg.cond_dim, cin, 1), nn.LeakyReLU(0.2, True))
         base, _ = RESOLUTIONS[cfg.img_resolution]
