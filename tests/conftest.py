@@ -37,22 +37,30 @@ def shipped_model() -> Path:
     return SHIPPED_MNIST
 
 
-def make_tiny_bundle(path: Path, seed: int = 0, resolution: int = 28, channels: int = 1, width: int = 8,
-                     z_dim: int = 16) -> Path:
+def save_random_model(path: Path, arch: str, cfg: dict, seed: int, name: str, extra_meta=None) -> Path:
+    """A generator + critic of `arch` with random weights (seeded) saved as a bundle. The generator's batch norms
+    get non-trivial statistics so eval mode is not the identity. `extra_meta(G)`: metadata beyond the kind,
+    arch, config, name, z_dim and image shape."""
     from gan_studio.engine.bundle import save_bundle
     from gan_studio.engine.models import build
     torch.manual_seed(seed)
-    cfg = {"z_dim": z_dim, "img_resolution": resolution, "img_channels": channels, "width": width}
-    G, D = build("dcgan", "generator", cfg).eval(), build("dcgan", "critic", cfg).eval()
-    with torch.no_grad():  # non-trivial batch-norm statistics so eval mode is not the identity
+    G, D = build(arch, "generator", cfg).eval(), build(arch, "critic", cfg).eval()
+    with torch.no_grad():
         for m in G.modules():
             if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
                 m.running_mean.uniform_(-0.2, 0.2)
                 m.running_var.uniform_(0.5, 1.5)
-    meta = {"kind": "image-generator", "arch": "dcgan", "config": G.cfg.to_dict(), "name": path.stem,
-            "z_dim": z_dim, "image_shape": list(G.image_shape), "value_range": [-1, 1],
-            "training": {"command": "fixture", "seed": seed, "step": 0}, "metrics": {}, "license": "test"}
+    meta = {"kind": "image-generator", "arch": arch, "config": G.cfg.to_dict(), "name": name, "z_dim": G.z_dim,
+            "image_shape": list(G.image_shape), **(extra_meta(G) if extra_meta else {})}
     return save_bundle(path, {"generator": G, "critic": D}, meta)
+
+
+def make_tiny_bundle(path: Path, seed: int = 0, resolution: int = 28, channels: int = 1, width: int = 8,
+                     z_dim: int = 16) -> Path:
+    cfg = {"z_dim": z_dim, "img_resolution": resolution, "img_channels": channels, "width": width}
+    return save_random_model(path, "dcgan", cfg, seed, path.stem, lambda G: {
+        "value_range": [-1, 1], "training": {"command": "fixture", "seed": seed, "step": 0}, "metrics": {},
+        "license": "test"})
 
 
 @pytest.fixture

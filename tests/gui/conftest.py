@@ -83,6 +83,15 @@ def wait_settled(qtbot, panel, timeout: int = 30_000) -> None:
     qtbot.waitUntil(panel.is_settled, timeout=timeout)
 
 
+def open_in_sampling(window, qtbot, path, timeout: int = 60_000):
+    """Open the model file `path` in the window; wait for it to load and the Sampling tab to settle; that panel."""
+    window.open_path(path)
+    qtbot.waitUntil(lambda: not window.loading and window.ctx.model.path == path.resolve(), timeout=timeout)
+    panel = window.panel("sampling")
+    wait_settled(qtbot, panel)
+    return panel
+
+
 @pytest.fixture
 def window(qtbot, gui_env, gui_model):
     from gan_studio.gui.main_window import MainWindow

@@ -7,7 +7,8 @@ import torch
 
 from gan_studio.engine.latent.codes import apply_codes
 from gan_studio.engine.latent.sampling import generate, seeds_latents, synthesize
-from tests.gui.conftest import wait_settled
+from tests.conftest import save_random_model
+from tests.gui.conftest import open_in_sampling, wait_settled
 
 T = 60_000
 CODED = {"z_dim": 16, "width": 8, "img_resolution": 28, "img_channels": 1,
@@ -17,26 +18,8 @@ CODED = {"z_dim": 16, "width": 8, "img_resolution": 28, "img_channels": 1,
 @pytest.fixture
 def coded_model(tmp_path):
     """A conditional InfoGAN with random weights (non-trivial batch-norm statistics)."""
-    from gan_studio.engine.bundle import save_bundle
-    from gan_studio.engine.models import build
-    torch.manual_seed(1)
-    G, D = build("dcgan", "generator", CODED).eval(), build("dcgan", "critic", CODED).eval()
-    with torch.no_grad():
-        for m in G.modules():
-            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
-                m.running_mean.uniform_(-0.2, 0.2)
-                m.running_var.uniform_(0.5, 1.5)
-    meta = {"kind": "image-generator", "arch": "dcgan", "config": G.cfg.to_dict(), "name": "coded",
-            "z_dim": G.z_dim, "image_shape": list(G.image_shape), **G.code_layout.describe()}
-    return save_bundle(tmp_path / "coded.safetensors", {"generator": G, "critic": D}, meta)
-
-
-def _open(window, qtbot, path):
-    window.open_path(path)
-    qtbot.waitUntil(lambda: not window.loading and window.ctx.model.path == path.resolve(), timeout=T)
-    panel = window.panel("sampling")
-    wait_settled(qtbot, panel)
-    return panel
+    return save_random_model(tmp_path / "coded.safetensors", "dcgan", CODED, 1, "coded",
+                             lambda G: G.code_layout.describe())
 
 
 def _expected(G, seeds, codes, psi=1.0):
@@ -49,7 +32,7 @@ def test_plain_models_show_no_code_controls(window):
 
 
 def test_class_chooser_and_sliders_rerender_grid_and_view(window, qtbot, coded_model):
-    panel = _open(window, qtbot, coded_model)
+    panel = open_in_sampling(window, qtbot, coded_model)
     ctl, G = panel.code_controls, window.ctx.model.generator()
     assert ctl.isVisibleTo(window) and len(ctl.sliders) == 2
     assert [ctl.class_box.itemText(i) for i in range(ctl.class_box.count())] == ["per seed"] + list("0123456789")
@@ -85,7 +68,7 @@ def test_class_chooser_and_sliders_rerender_grid_and_view(window, qtbot, coded_m
 
 def test_a_latent_sent_from_elsewhere_takes_the_chosen_codes(window, qtbot, coded_model):
     from gan_studio.engine.latent.state import Latent
-    panel = _open(window, qtbot, coded_model)
+    panel = open_in_sampling(window, qtbot, coded_model)
     G = window.ctx.model.generator()
     panel.set_latent(Latent(ws=G.mapping(seeds_latents([99], G.z_dim)), source="walk", info={"frame": 2}))
     qtbot.waitUntil(lambda: panel.latent is not None and panel.latent.source == "walk", timeout=T)

@@ -9,7 +9,8 @@ import torch
 from gan_studio.engine.data.captions import VOCAB
 from gan_studio.engine.latent.sampling import seeds_latents
 from gan_studio.engine.latent.text import caption_images
-from tests.gui.conftest import wait_settled
+from tests.conftest import save_random_model
+from tests.gui.conftest import open_in_sampling
 
 T = 60_000
 TINY = {"width": 8, "z_dim": 16, "embed_dim": 8, "text_dim": 16, "cond_dim": 8, "vocab": list(VOCAB)}
@@ -18,26 +19,8 @@ TINY = {"width": 8, "z_dim": 16, "embed_dim": 8, "text_dim": 16, "cond_dim": 8, 
 @pytest.fixture
 def text_model(tmp_path):
     """A gan-cls model with random weights (non-trivial batch-norm statistics)."""
-    from gan_studio.engine.bundle import save_bundle
-    from gan_studio.engine.models import build
-    torch.manual_seed(2)
-    G, D = build("gan-cls", "generator", TINY).eval(), build("gan-cls", "critic", TINY).eval()
-    with torch.no_grad():
-        for m in G.modules():
-            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
-                m.running_mean.uniform_(-0.2, 0.2)
-                m.running_var.uniform_(0.5, 1.5)
-    meta = {"kind": "image-generator", "arch": "gan-cls", "config": G.cfg.to_dict(), "name": "captions",
-            "z_dim": G.z_dim, "image_shape": list(G.image_shape), "value_range": [-1, 1]}
-    return save_bundle(tmp_path / "captions.safetensors", {"generator": G, "critic": D}, meta)
-
-
-def _open(window, qtbot, path):
-    window.open_path(path)
-    qtbot.waitUntil(lambda: not window.loading and window.ctx.model.path == path.resolve(), timeout=T)
-    panel = window.panel("sampling")
-    wait_settled(qtbot, panel)
-    return panel
+    return save_random_model(tmp_path / "captions.safetensors", "gan-cls", TINY, 2, "captions",
+                             lambda G: {"value_range": [-1, 1]})
 
 
 def test_caption_box_is_only_for_text_models(window):
@@ -46,7 +29,7 @@ def test_caption_box_is_only_for_text_models(window):
 
 @pytest.mark.slow
 def test_typed_caption_renders_the_grid_and_unknown_words_are_named(window, qtbot, text_model):
-    panel = _open(window, qtbot, text_model)
+    panel = open_in_sampling(window, qtbot, text_model)
     box, G = panel.text, window.ctx.model.generator()
     assert box.isVisibleTo(window)
     seeds = panel.seeds()
