@@ -179,8 +179,7 @@ def _rca_args(sp):
     _model_args(sp)
     sp.add_argument("--directions", required=True)
     sp.add_argument("--protocol", default="fast", choices=list(BUDGETS),
-                    help="fast: pairs rendered once, a LeNet reconstructor (about a minute on a laptop "
-                         "CPU) · "
+                    help="fast: pairs rendered once, a LeNet reconstructor (about a minute on a laptop CPU) · "
                          "full: the first release's protocol, new pairs every step (about 12 minutes)")
     sp.add_argument("--steps", type=int, default=None, help="reconstructor training steps (default: the protocol's)")
     sp.add_argument("--schedule", default=None, choices=["cosine", "constant"],

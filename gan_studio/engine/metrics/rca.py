@@ -83,11 +83,8 @@ class _Pairs:
         m = -(-n // per_base)
         z = torch.randn(m, self.G.z_dim, generator=self.gen).to(self.device)
         k, eps = sample_shifts(n, self.k, PRESETS["paper"], self.gen, self.device)
+        base, a = self.pairs.shared_bases(z, per_base, n)
         with torch.no_grad():
-            base = self.pairs.base(z)
-            a = self.pairs.render(base)
-            if per_base > 1:
-                base, a = base.repeat_interleave(per_base, 0)[:n], a.repeat_interleave(per_base, 0)[:n]
             b = self.pairs.render(base, self.dirs[k] * eps[:, None])
         return a, b, k
 

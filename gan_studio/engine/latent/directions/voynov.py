@@ -82,6 +82,16 @@ class PairRenderer:
     def base(self, z: torch.Tensor) -> torch.Tensor:                # (B, dim) point in the direction space
         return z if self.space == "z" else self.G.mapping(z)[:, 0]
 
+    @torch.no_grad()
+    def shared_bases(self, z: torch.Tensor, per: int, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Points and images of the bases z (no gradient), each repeated `per` times (n rows in all): every base
+        image is rendered once and shared by `per` shifted images."""
+        base = self.base(z)
+        img = self.render(base)
+        if per > 1:
+            base, img = base.repeat_interleave(per, 0)[:n], img.repeat_interleave(per, 0)[:n]
+        return base, img
+
     def render(self, base: torch.Tensor, shift: torch.Tensor | None = None) -> torch.Tensor:
         p = base if shift is None else base + shift * self.shift_scale
         ws = self.G.mapping(p) if self.space == "z" else p[:, None].expand(-1, self.G.num_ws, -1)
@@ -144,11 +154,7 @@ class VoynovTrainer:
         z = torch.randn(-(-b // per), self.G.z_dim, generator=self.gen).to(self.device)
         k, eps = sample_shifts(b, p.k, p, self.gen, self.device)
         self.reconstructor.train()
-        with torch.no_grad():
-            base = self.pairs.base(z)
-            img0 = self.pairs.render(base)
-        if per > 1:
-            base, img0 = base.repeat_interleave(per, 0)[:b], img0.repeat_interleave(per, 0)[:b]
+        base, img0 = self.pairs.shared_bases(z, per, b)
         img1 = self.pairs.render(base, self.deformator(k, eps))
         logits, eps_pred = self.reconstructor(pair_input(img0, img1, p.pair_input))
         loss = p.label_weight * F.cross_entropy(logits, k) + p.shift_weight * (eps_pred - eps).abs().mean()
