@@ -83,6 +83,9 @@ def _sample_args(sp):
                     help="noise inputs of a style generator (default const: the same image every time)")
     sp.add_argument("--cols", type=positive_int(), default=None, help="grid columns (PNG)")
     sp.add_argument("--scale", type=int_in(1, 1024), default=1, help="nearest-neighbour upscale of the PNG")
+    sp.add_argument("--pyramid", action="store_true",
+                    help="LAPGAN: each sample's Laplacian pyramid, one row a sample (coarse image, then residual "
+                         "and image per finer level, scaled up to the output size)")
     _code_args(sp)
     add_direction_args(sp)
     sp.add_argument("--drs", action="store_true",
@@ -149,6 +152,22 @@ def _shifted_images(G, z, args, device, codes: dict | None = None):
         return synthesize(G, apply_codes(G, ws, codes or {}), noise_mode=noise, device=device)
 
 
+def _pyramid_images(G, z, args, device):
+    """--pyramid: (N * (2L - 1), C, R, R) pyramid pictures of latents z (N, z_dim) or ws (N, L, w_dim)."""
+    import torch
+
+    from ..engine.models.lapgan import LAPGANGenerator, pyramid_figure
+    if not isinstance(G, LAPGANGenerator):
+        raise UserError(f"--pyramid shows a LAPGAN's Laplacian pyramid; this model is a {type(G).__name__}")
+    if args.directions or args.shift or args.preset or args.text is not None:
+        raise UserError("--pyramid shows plain samples: leave out --directions, --shift, --preset and --text")
+    with torch.no_grad():
+        ws = z.to(device) if z.ndim == 3 else G.mapping(z.to(device), truncation_psi=args.truncation)
+        figure = pyramid_figure(G.pyramid(ws)).cpu()
+    args.cols = args.cols or 2 * G.num_ws - 1
+    return figure
+
+
 @command("sample", "render images for seeds or latents to a PNG grid or a .npy array")
 @_arguments(_sample_args)
 def cmd_sample(args) -> int:
@@ -188,7 +207,7 @@ def cmd_sample(args) -> int:
         refuse_drs_options(args)
         refuse_guide_options(args)
         z = _load_z(args.z, G.z_dim, G) if args.z else _seed_zs(args.seed, args.n, G.z_dim)
-        images = _shifted_images(G, z, args, device, codes)
+        images = _pyramid_images(G, z, args, device) if args.pyramid else _shifted_images(G, z, args, device, codes)
     require_finite_images(images, bundle.name)
     if out.suffix.lower() == ".npy":
         from ..engine.files import save_npy

@@ -179,6 +179,14 @@ def pyramid_figure(levels: list[PyramidLevel]) -> torch.Tensor:
     return torch.stack(cols, 1).flatten(0, 1)
 
 
+
+def pyramid_captions(levels: list[PyramidLevel]) -> list[str]:
+    """Captions of one sample's `pyramid_figure` columns: '7 px', 'residual 14 px', '14 px', …"""
+    out = [f"{levels[0].resolution} px"]
+    for lv in levels[1:]:
+        out += [f"residual {lv.resolution} px", f"{lv.resolution} px"]
+    return out
+
 class LevelD(nn.Module):
     """D_k(h, l) -> logit (N,): a residual and the image it refines."""
 

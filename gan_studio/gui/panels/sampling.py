@@ -41,6 +41,7 @@ from .sampling_neighbours import NeighboursControl
 from .sampling_output import SamplingOutputs
 from .sampling_paint import PaintControl
 from .sampling_project import ProjectionControl
+from .sampling_pyramid import PyramidControl
 from .sampling_text import TextControl
 
 
@@ -87,6 +88,7 @@ class SamplingPanel(SamplingOutputs, Panel):
         self.neighbours = NeighboursControl(self.ctx, self)      # is this sample a copy?
         self.paint = PaintControl(self.ctx, self)                # iGAN-style strokes -> latents
         self.paint.walk_requested.connect(lambda a, b: self.ctx.walk_requested.emit([a, b]))
+        self.pyramid = PyramidControl(self)                      # a LAPGAN sample's levels
         self.code_controls = CodeControls()
 
         bar = QHBoxLayout()
@@ -110,6 +112,7 @@ class SamplingPanel(SamplingOutputs, Panel):
         drs_row = QHBoxLayout()
         drs_row.addWidget(self.drs.checkbox)
         drs_row.addWidget(self.drs.status, 1)
+        drs_row.addWidget(self.pyramid.button)
         drs_row.addWidget(self.save_grid_btn)          # here, not in the top bar: the panel fits 1024 px
         lay.addLayout(bar)
         lay.addWidget(self.code_controls)
@@ -219,6 +222,7 @@ class SamplingPanel(SamplingOutputs, Panel):
         self.drs.set_model(model)
         self.projection.set_model(model)
         self.paint.set_model(model)
+        self.pyramid.set_model(model)
         self._G, self._pending_grid, self._pending_view, self.shown_grid_id = None, None, None, 0
         self.fill.stop()
         self.rest.cancel()
