@@ -24,8 +24,13 @@ def model_summary(model) -> str:
 
 
 class VoxelModelChooser(QWidget):
-    """A list of voxel models (kind voxel-model): `chosen(path)` when the user picks another one."""
+    """A list of voxel models (kind voxel-model): `chosen(path)` when the user picks another one. Another panel's
+    chooser of one kind of model subclasses it with its own KIND, texts and `summary`."""
 
+    KIND = KIND
+    LIST_TIP = "3D voxel models (kind voxel-model) from the shipped folder and your models folder"
+    OPEN_TIP = "Open a 3D voxel model file (.safetensors) — or drop one on this panel"
+    EMPTY = "No 3D voxel model found"
     chosen = Signal(str)              # the resolved path of the model picked in the list
     open_clicked = Signal()
 
@@ -34,9 +39,9 @@ class VoxelModelChooser(QWidget):
         self.box = QComboBox()
         self.box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.box.setMinimumContentsLength(12)
-        self.box.setToolTip("3D voxel models (kind voxel-model) from the shipped folder and your models folder")
+        self.box.setToolTip(self.LIST_TIP)
         self.open_btn = QPushButton("Open…")
-        self.open_btn.setToolTip("Open a 3D voxel model file (.safetensors) — or drop one on this panel")
+        self.open_btn.setToolTip(self.OPEN_TIP)
         self.info = role_label("", "subtle")
         self.info.setWordWrap(True)
         row = QHBoxLayout()
@@ -53,7 +58,7 @@ class VoxelModelChooser(QWidget):
 
     def refresh(self) -> None:
         """Fill the list: catalogue voxel models, then files opened here; keep the selection."""
-        entries = [e for e in list_models() if e.kind == KIND]
+        entries = [e for e in list_models() if e.kind == self.KIND]
         known = {str(e.path.resolve()) for e in entries}
         self.box.blockSignals(True)
         self.box.clear()
@@ -65,7 +70,7 @@ class VoxelModelChooser(QWidget):
                 self.box.addItem(Path(p).name, p)
                 self.box.setItemData(self.box.count() - 1, p, Qt.ItemDataRole.ToolTipRole)
         if self.box.count() == 0:
-            self.box.addItem("No 3D voxel model found", None)
+            self.box.addItem(self.EMPTY, None)
         self.select(self.current)
         self.box.blockSignals(False)
 
@@ -86,8 +91,12 @@ class VoxelModelChooser(QWidget):
             self._extra.append(path)
             self.refresh()
         self.select(path)
-        self.info.setText(model_summary(model))
+        self.info.setText(self.summary(model))
         self.info.setToolTip(str(model.bundle.path or ""))
+
+    def summary(self, model) -> str:
+        """The line under the list about the model in use."""
+        return model_summary(model)
 
     @Slot(int)
     def _activated(self, index: int) -> None:
