@@ -25,7 +25,7 @@ from .errors import ModelFileError, UserError
 from .models.base import build
 from .registry import ARCHITECTURES
 
-KINDS = ("image-generator", "voxel-model", "classifier", "points", "directions")
+KINDS = ("image-generator", "voxel-model", "classifier", "points", "directions", "translation-model")
 MAX_DEPTH = 64                  # nesting of the metadata's JSON (a converted NVlabs skeleton is about 15 deep)
 LATENT = Range(1, 1 << 20)      # z_dim, w_dim, a point's dimension
 SIDE = Range(1, 1 << 16)        # one side of an image or voxel grid, or its channels
@@ -147,6 +147,10 @@ SCHEMA: dict[str, Rule] = {
     "metrics": obj({"iou_test": obj({"mean_iou": number()})}),
     "stored": obj({"precision": text(choices=("float16", "float32")), "networks": NAMES, "packed_from": obj()}),
     "imported": obj(), "parameters": obj(values=integer(NON_NEGATIVE, optional=False)),
+    "translation": obj({"family": text(optional=False), "kind": text(optional=False, choices=("paired", "cycle", "sr")),
+                        "drawable": flag(), "domains": seq(text(optional=False), 2), "input_shape": SHAPE3,
+                        "output_shape": SHAPE3, "upscale": integer(Range(1, 8)), "transform": text(),
+                        "directions": NAMES, "pen_width": number(Range(0, 1024))}),
     "text": obj({"vocab": NAMES, "captions": obj(), "thresholds": seq(seq(seq(number(optional=False), 2))),
                  "variants": integer(Range(1, 64)), "caption_seed": integer(NON_NEGATIVE), "example": text()}),
 }
