@@ -24,7 +24,10 @@ from ..errors import UserError
 from ..models.base import build
 from ..paths import resources_dir
 from ..registry import FEATURES
-from . import inception  # noqa: F401  (registers "inception")
+from . import (
+    inception,  # noqa: F401  (registers "inception")
+    voxel_features,  # noqa: F401  (registers "voxnet-modelnet10", the 3D features)
+)
 from .extractor import FeatureExtractor
 
 LENET_FILE = "lenet-mnist.safetensors"

@@ -14,5 +14,6 @@ from . import (  # noqa: F401  (registration side effects)
     text_gan,  # noqa: F401  (registers "gan-cls", text to image)
     translators,  # noqa: F401  (registers "pix2pix", "cyclegan", "discogan", "dualgan")
     voxel_iwgan,  # noqa: F401  (registers "voxel-iwgan")
+    voxnet,  # noqa: F401  (registers "voxnet", the 3D feature network)
 )
 from .base import ImageGenerator, apply_truncation, build  # noqa: F401

@@ -1,0 +1,119 @@
+"""How recognisable a voxel model's random shapes are, in the `voxnet-modelnet10` classifier's eyes
+(voxel_features.py), as `eval3d` reports them beside the reconstruction IoU:
+
+    confidence        mean max-softmax over the shapes (real test objects: the same figure beside it)
+    classes_covered   classes that are the guess for at least 1 % of the shapes
+    entropy_bits      entropy of the guessed-label histogram (log2 10 = 3.32 for ten equally common classes)
+    fid               Fréchet distance of the shapes' penultimate features to the real split's (a "3D FID",
+                      fid.py's), with its floor beside it: as many objects of the other real split, same distance
+
+Random shapes are seeds 0 … N-1 (the seeds `sample3d` and the 3D tab use), solid above the model's threshold.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+
+import torch
+
+from ..data.voxels import VoxelDataset
+from ..errors import UserError
+from ..seeds import seeds_latents
+from .features import get_extractor
+from .fid import fid_from_features
+from .voxel_features import NAME, VoxNetFeatures
+
+MIN_SHARE = 0.01                 # a class is "covered" when at least this share of the shapes is guessed as it
+
+
+def label_figures(probs: torch.Tensor, classes: Sequence[str], min_share: float = MIN_SHARE) -> dict:
+    """Class probabilities (N, C) -> {"confidence", "classes_covered", "entropy_bits", "shares"}."""
+    n = probs.shape[0]
+    counts = torch.bincount(probs.argmax(1), minlength=len(classes)).double()
+    shares = counts / max(n, 1)
+    nz = shares[shares > 0]
+    return {"confidence": float(probs.max(1).values.mean()) if n else float("nan"),
+            "classes_covered": int((shares >= min_share).sum()),
+            "entropy_bits": float(-(nz * nz.log2()).sum()) if n else float("nan"),
+            "shares": {c: round(float(s), 4) for c, s in zip(classes, shares)}}
+
+
+@torch.no_grad()
+def random_shapes(generator, seeds: Sequence[int], threshold: float, batch: int = 50) -> torch.Tensor:
+    """The generator's shapes for `seeds`, solid above `threshold`: (N, 32, 32, 32) bool on the CPU."""
+    generator.eval()
+    device = next(generator.parameters()).device
+    out = []
+    for i in range(0, len(seeds), batch):
+        z = seeds_latents(seeds[i:i + batch], generator.z_dim).to(device)
+        out.append((generator(z)[:, 0] > threshold).cpu())
+    return torch.cat(out) if out else torch.zeros(0, 32, 32, 32, dtype=torch.bool)
+
+
+def _other_split(real: VoxelDataset, other: VoxelDataset, n: int, seed: int) -> VoxelDataset:
+    """`n` objects of `other` (all when it has fewer), drawn with `seed`: the floor's sample."""
+    if len(other) <= n:
+        return other
+    return other.subset(torch.randperm(len(other), generator=torch.Generator().manual_seed(seed))[:n])
+
+
+def random_shape_figures(net: VoxNetFeatures, generator, threshold: float, real: VoxelDataset,
+                         other: VoxelDataset, n: int = 1000, seed: int = 0, batch: int = 50) -> Iterator[dict]:
+    """Random-shape figures of `generator` (seeds 0 … n-1, solid above `threshold`) against `real` (the evaluated
+    split), with the floor from `other` (the other split: min(n, len(other)) objects drawn with `seed`).
+
+    Yields progress {"stage", "done", "total"}, then {"result": {...}}."""
+    if n < 2:
+        raise UserError(f"the random-shape figures need at least 2 shapes (a covariance), not {n}")
+    seeds = list(range(n))
+    feats, probs, occupancy = [], [], []
+    for i in range(0, n, batch):
+        grids = random_shapes(generator, seeds[i:i + batch], threshold, batch)
+        occupancy.append(grids.flatten(1).double().mean(1))
+        f, p = net.features_and_probs(grids)
+        feats.append(f)
+        probs.append(p)
+        yield {"stage": "random shapes", "done": min(i + batch, n), "total": n}
+    f_gen = torch.cat(feats) if feats else torch.zeros(0, net.dim, dtype=torch.float64)
+    p_gen = torch.cat(probs) if probs else torch.zeros(0, len(net.classes), dtype=torch.float64)
+    f_real, p_real = net.features_and_probs(real.voxels)
+    yield {"stage": "real objects", "done": len(real), "total": len(real)}
+    floor_set = _other_split(real, other, n, seed)
+    f_floor = net.features_and_probs(floor_set.voxels)[0]
+    fid = fid_from_features(f_gen, f_real)
+    floor = fid_from_features(f_floor, f_real)
+    real_figs = label_figures(p_real, net.classes)
+    real_figs["accuracy"] = float((p_real.argmax(1) == real.labels).double().mean())
+    real_figs["mean_occupancy"] = float(real.voxels.flatten(1).double().mean()) if len(real) else float("nan")
+    yield {"result": {
+        "n": n, "seeds": f"0-{n - 1}", "threshold": float(threshold), "classifier": net.name,
+        "classifier_weights": net.path.name, "random": label_figures(p_gen, net.classes), "real": real_figs,
+        "real_split": real.split, "n_real": len(real), "fid": fid, "fid_floor": floor,
+        "fid_ratio": fid / floor if floor > 0 else float("nan"), "floor_split": other.split,
+        "n_floor": len(floor_set), "mean_occupancy": float(torch.cat(occupancy).mean()),
+    }}
+
+
+def guess_shape(grid, threshold: float, top: int = 3, spec: str = NAME) -> dict:
+    """What the classifier (`spec`, default the shipped one, loaded once) takes one grid for, as the 3D tab shows
+    it: {"top": [(class, probability)], "classifier": name, "test_accuracy": its recorded accuracy or None}."""
+    net = get_extractor(spec)
+    acc = (net.meta.get("metrics") or {}).get("test_accuracy")
+    return {"top": net.guess(grid, threshold, top), "classifier": net.name, "test_accuracy": acc}
+
+
+def summary_lines(r: dict) -> list[str]:
+    """The figures as `eval3d` prints them."""
+    g, t = r["random"], r["real"]
+    top = sorted(g["shares"].items(), key=lambda kv: -kv[1])[:4]
+    return [
+        f"random shapes (seeds {r['seeds']}, threshold {r['threshold']:g}; classifier {r['classifier']}):",
+        f"  confidence {g['confidence']:.3f} (real {r['real_split']} objects {t['confidence']:.3f}, "
+        f"classified right {t['accuracy']:.3f})",
+        f"  classes covered (>= {MIN_SHARE:.0%}) {g['classes_covered']} of {len(g['shares'])} "
+        f"(real {t['classes_covered']}); label entropy {g['entropy_bits']:.3f} bits "
+        f"(real {t['entropy_bits']:.3f}, max {math.log2(len(g['shares'])):.3f})",
+        "  most guessed: " + ", ".join(f"{c} {s:.1%}" for c, s in top),
+        f"  3D FID {r['fid']:.3f} vs the {r['real_split']} split (floor {r['fid_floor']:.3f}: "
+        f"{r['n_floor']} {r['floor_split']} objects; ratio {r['fid_ratio']:.2f})",
+    ]
