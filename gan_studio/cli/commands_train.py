@@ -143,9 +143,20 @@ def _voxel_classifier_args(sp):
     sp.add_argument("--lr", type=float, default=1e-3, help="AdamW learning rate (cosine decay to 0)")
     sp.add_argument("--width", type=positive_int(256), default=16, help="channels of the first conv")
     sp.add_argument("--subset", type=positive_int(1_000_000), default=None,
-                    help="train on the first N training objects only (a quick check)")
+                    help="train on N training objects only, drawn with --seed (a quick check)")
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--threads", type=positive_int(1024), default=None)
+
+
+def _voxel_classifier_command(args) -> str:
+    """The command line that trains this classifier again (from the parsed options: also right when called
+    in-process)."""
+    parts = ["gan-studio", "train-voxel-classifier", "--data", str(args.data), "--out", str(args.out),
+             "--epochs", str(args.epochs), "--batch", str(args.batch), "--lr", f"{args.lr:g}", "--width",
+             str(args.width), "--seed", str(args.seed)]
+    parts += ["--subset", str(args.subset)] if args.subset else []
+    parts += ["--threads", str(args.threads)] if args.threads else []
+    return " ".join(shlex.quote(a) for a in parts)
 
 
 @command("train-voxel-classifier", "train the voxnet-modelnet10 3D feature network (eval3d's random-shape "
@@ -177,7 +188,7 @@ def cmd_train_voxel_classifier(args) -> int:
             print(f"epoch {p['epoch'] + 1}/{args.epochs} loss {p['loss']:.4f} test accuracy "
                   f"{p.get('test_accuracy', float('nan')):.4f}", file=sys.stderr, flush=True)
     seconds = round(time.perf_counter() - t0, 1)
-    cmd = "gan-studio " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    cmd = _voxel_classifier_command(args)
     report = {k: final[k] for k in ("accuracy", "class_mean_accuracy", "per_class", "n")}
     save_voxnet(args.out, final["net"], {
         "name": NAME, "classes": list(train.classes),
