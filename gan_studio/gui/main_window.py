@@ -36,6 +36,7 @@ from .panels.mixing import MixingPanel
 from .panels.sampling import SamplingPanel
 from .panels.shapes3d import Shapes3DPanel
 from .panels.training import TrainingPanel
+from .panels.translate import TranslatePanel
 from .panels.walks import WalksPanel
 from .settings import Settings
 from .state import AppContext, LoadedModel
@@ -43,8 +44,10 @@ from .widgets.banner import MessageBanner
 from .widgets.model_list import ModelList
 from .workers import LatestQueue
 
-PANELS: list[type[Panel]] = [SamplingPanel, WalksPanel, DirectionsPanel, MixingPanel, Shapes3DPanel, TrainingPanel,
-                             InfoPanel]
+PANELS: list[type[Panel]] = [SamplingPanel, WalksPanel, DirectionsPanel, MixingPanel, Shapes3DPanel, TranslatePanel,
+                             TrainingPanel, InfoPanel]
+# models the image panels cannot show: kind -> (the panel that shows them, what they are)
+KIND_PANELS = {"voxel-model": ("3d", "a 3D voxel model"), "translation-model": ("translate", "an image-to-image model")}
 APP_TITLE = "GAN Studio"
 DEFAULT_SIZE, SPLIT_SIZES = (1200, 800), (220, 980)
 TRUST_WARNING = ("{name} is a TorchScript file. TorchScript is code, not just weights: opening it runs "
@@ -307,10 +310,11 @@ class MainWindow(QMainWindow):
         if self.banner.kind() == "error":
             self.banner.dismiss()
         self.ctx.set_model(model)
-        if model.kind == "voxel-model" and self._panels.get("3d") not in (None, self.current_panel()) \
+        panel, what = KIND_PANELS.get(model.kind, (None, ""))
+        if panel and self._panels.get(panel) not in (None, self.current_panel()) \
                 and not self.current_panel().is_ready():
-            self.select_panel("3d")        # the image panels cannot show a voxel model: the 3D panel does
-            self.banner.show_info(f"{model.name} is a 3D voxel model: it is shown in the 3D tab")
+            self.select_panel(panel)       # the image panels cannot show this model: its own panel does
+            self.banner.show_info(f"{model.name} is {what}: it is shown in the {self._panels[panel].title} tab")
         self.settings.last_model = str(model.path)
         if str(model.path) not in {str(e.path.resolve()) for e in list_models()}:
             self.settings.add_recent(model.path)

@@ -68,12 +68,13 @@ class AppContext(QObject):
         self.voxel_model = None             # the 3D tab's VoxelModel: its own slot, so the image panels keep theirs
         self.voxel_model_path: str | None = None
         self.selected_latent = None         # the sampling view's current Latent (walk keyframes, edits start here)
+        self.selected_image = None          # its image, (C, H, W) float in [-1, 1] (the Translate tab's input)
         self.device: torch.device = torch.device("cpu")
         self.device_request = "auto"
 
     def set_model(self, model: LoadedModel | None) -> None:
         self.model = model
-        self.selected_latent = None
+        self.selected_latent = self.selected_image = None
         self.model_changed.emit(model)
 
     def set_voxel_model(self, path: str | None, model) -> None:
@@ -106,9 +107,9 @@ class AppContext(QObject):
     def show_latent(self, latent) -> None:
         self.latent_requested.emit(latent)
 
-    def select_latent(self, latent) -> None:
-        """Called by the sampling view when its large view shows `latent`."""
-        self.selected_latent = latent
+    def select_latent(self, latent, image=None) -> None:
+        """Called by the sampling view when its large view shows `latent` (its image: (C, H, W) in [-1, 1])."""
+        self.selected_latent, self.selected_image = latent, image
         self.latent_selected.emit(latent)
 
     def shutdown(self) -> None:

@@ -393,5 +393,5 @@ class SamplingPanel(SamplingOutputs, Panel):
         self.side.show_sample(latent.label(), f"{space}{psi} · {w}×{h}{' RGB' if c == 3 else ''}", pixels)
         self._update_cli()
         if not self.drag.active:                          # a drag selects where it ends (sampling_drag.py)
-            self.ctx.select_latent(latent)
+            self.ctx.select_latent(latent, image)
         self.view_shown.emit(latent)

@@ -88,7 +88,7 @@ class LatentDrag(QObject):
         self.active = False
         panel, pending = self.panel, self.panel._pending_view
         if panel.latent is not None and (pending is None or pending[1] is panel.latent):   # on screen already
-            panel.ctx.select_latent(panel.latent)
+            panel.ctx.select_latent(panel.latent, panel.view_image)
         # else the last position's image is on its way: the panel selects it when it lands (not dragging now)
 
     # ------------------------------------------------------------ the seed boxes
