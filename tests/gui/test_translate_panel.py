@@ -159,7 +159,7 @@ def test_super_resolution_shows_input_bicubic_and_output_at_their_sizes(window, 
     assert s.zoom.source_rect(s.zoom.image(2)).width() == pytest.approx(28 / 4)
 
 
-def test_bad_inputs_are_one_clear_message(window, qtbot, models, tmp_path):
+def test_bad_inputs_are_one_clear_message(window, qtbot, models, tmp_path, gui_model):
     panel = _panel(window, qtbot, models["pix2pix"])
     errors = []
     window.ctx.error.connect(errors.append)
@@ -173,6 +173,10 @@ def test_bad_inputs_are_one_clear_message(window, qtbot, models, tmp_path):
     qtbot.waitUntil(lambda: len(errors) > 1, timeout=T)
     assert "takes 1-channel 28x28 images, not 3x28x28" in errors[-1] and "\n" not in errors[-1]
     assert window.banner.kind() == "error" and panel.result is None
+    panel.open_model(gui_model)                                                     # a latent model, not ours
+    qtbot.waitUntil(lambda: len(errors) > 2, timeout=T)
+    assert "not a translation model" in errors[-1] and "\n" not in errors[-1]
+    assert panel.translator is not None and panel.translator.family == "pix2pix"    # the tab keeps its model
 
 
 def test_the_sample_view_feeds_the_model_and_a_latent_model_leaves_the_tab_saying_so(window, qtbot, models):
@@ -194,12 +198,23 @@ def test_the_sample_view_feeds_the_model_and_a_latent_model_leaves_the_tab_sayin
 
 
 def test_a_translation_model_opened_in_the_list_is_routed_here_and_a_latent_one_keeps_it(window, qtbot, models,
-                                                                                         gui_model):
+                                                                                         gui_model, tmp_path):
     window.open_path(models["cycle"])
     qtbot.waitUntil(lambda: window.current_panel().name == "translate", timeout=T)
     panel = window.panel("translate")
     qtbot.waitUntil(lambda: panel.translator is not None and panel.translator.kind == "cycle", timeout=T)
     assert "image-to-image" in window.banner.text()
+    errors = []
+    window.ctx.error.connect(errors.append)
+    panel.use_sample_view()                                   # the Sampling tab has nothing to show now
+    qtbot.waitUntil(lambda: bool(errors), timeout=T)
+    assert "the Sampling tab shows no image" in errors[-1] and "\n" not in errors[-1]
+    src = tmp_path / "bar.png"
+    from PIL import Image
+    Image.fromarray(np.full((20, 20), 255, np.uint8)).save(src)
+    panel.open_file(src)                                      # what a drop does with an image: the input
+    _settle(qtbot, panel)
+    assert panel.input.path == str(src) and panel.result is not None
     window.open_path(gui_model)
     wait_loaded(qtbot, window)
     qtbot.waitUntil(lambda: window.ctx.model.kind == "image-generator", timeout=T)
