@@ -64,6 +64,9 @@ def _evaluate_args(sp):
 def cmd_evaluate(args) -> int:
     from ..engine.metrics.evaluate import evaluate_iter
     from ..engine.metrics.feature_source import features_summary
+    from .commands_translate import evaluate_translation, is_translation_model
+    if is_translation_model(args.model):              # pix2pix, CycleGAN, ..., SRGAN: their own figures
+        return evaluate_translation(args)
     bundle, G, device = _load_generator(args)
     result = None
     for p in evaluate_iter(G, args.data, split=args.split, n=args.n, features=args.features,

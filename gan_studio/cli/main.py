@@ -14,6 +14,7 @@ from . import (  # noqa: F401
     commands_project,
     commands_style,
     commands_train,
+    commands_translate,
     commands_walk,
 )
 from .args import Parser

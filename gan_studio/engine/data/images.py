@@ -166,12 +166,23 @@ def _load_array(path: Path) -> ImageDataset:
     return ImageDataset(images, lab, path.stem, "unknown", {"path": str(path)})
 
 
-def _load_folder(folder: Path) -> ImageDataset:
-    from PIL import Image, UnidentifiedImageError
+def image_files(folder: Path) -> list[Path]:
+    """The image files under `folder` (recursively), sorted; DataError when there are none."""
     files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise DataError(f"{folder} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
-    imgs, size, mode = [], None, None
+    return files
+
+
+def _load_folder(folder: Path) -> ImageDataset:
+    return load_image_files(image_files(folder), folder)
+
+
+def load_image_files(files: list[Path], folder: Path) -> ImageDataset:
+    """The readable ones of `files` as one dataset: the first file's mode (gray or RGB) and size, the others
+    centre-cropped square and resized to it; the names of the files read in info["files"]."""
+    from PIL import Image, UnidentifiedImageError
+    imgs, size, mode, read = [], None, None, []
     for p in files:
         try:
             with Image.open(p) as im:
@@ -184,13 +195,14 @@ def _load_folder(folder: Path) -> ImageDataset:
                     im = im.crop(((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s))
                     im = im.resize((size, size), Image.BICUBIC)
                 imgs.append(np.asarray(im, dtype=np.uint8))
+                read.append(str(p))
         except (OSError, UnidentifiedImageError):
             continue  # skip unreadable files; report the count in info
     if not imgs:
         raise DataError(f"none of the images in {folder} could be read")
     arr = np.stack(imgs)
     return ImageDataset(_to_uint8_nchw(arr, folder), None, folder.name, "unknown",
-                        {"path": str(folder), "skipped": len(files) - len(imgs)})
+                        {"path": str(folder), "skipped": len(files) - len(imgs), "files": read})
 
 
 def load_images(path: str | Path, split: str = "train") -> ImageDataset:

@@ -150,6 +150,8 @@ def _resume(out: Path, recipe, cfg: TrainConfig) -> tuple[int, float, list]:
                         f"before GAN Studio refused such checkpoints); train afresh into another --out")
     recipe.load_networks(b.networks)
     done = meta.get("training", {})
+    if hasattr(recipe, "resume_at"):            # a recipe whose schedule follows the step (a learning-rate decay)
+        recipe.resume_at(int(done.get("step", 0)))
     history = list(done.get("history", [])) + [{"command": done.get("command"), "until_step": done.get("step"),
                                                 "seconds": done.get("seconds")}]
     return int(done.get("step", 0)), float(done.get("seconds", 0.0)), history

@@ -32,3 +32,4 @@ Training: `translation.train` (`gan-studio train-translation`); measuring: `metr
 """
 from .api import DIRECTIONS, Translator, open_translator, save_random_translator  # noqa: F401
 from .meta import FAMILIES, translation_meta  # noqa: F401
+from .train import RECIPE_NAMES, train_translation, translation_config  # noqa: F401  (registers the recipes)
