@@ -117,7 +117,7 @@ def test_a_cycle_model_shows_three_images_and_the_direction_switch_swaps(window,
     Image.fromarray(src).save(tmp_path / "bar.png")
     panel.open_image(tmp_path / "bar.png")
     _settle(qtbot, panel)
-    x = t.load_image(tmp_path / "bar.png")[0]
+    x = t.load_image(tmp_path / "bar.png")[0]                                     # the engine's reading of it
     r = panel.result
     assert torch.allclose(r.input, x) and torch.allclose(r.output, t.translate(x, "a2b"))
     assert torch.allclose(r.recon, t.round_trip(x, "a2b"), atol=1e-6)
@@ -131,7 +131,8 @@ def test_a_cycle_model_shows_three_images_and_the_direction_switch_swaps(window,
     assert r.direction == "b2a" and torch.allclose(r.output, t.translate(x, "b2a"))
     assert torch.allclose(r.recon, t.round_trip(x, "b2a"), atol=1e-6)
     assert "thick" in s.input_caption.text() and "B → A · thin" in s.output_caption.text()
-    assert "--direction b2a" in panel.command_line() and str(tmp_path / "bar.png") in panel.command_line()
+    line = panel.command_line()
+    assert "--direction b2a" in line and f"--image {tmp_path / 'bar.png'} " in line and "--fit" in line
     window.resize(1024, 640)                                                        # three columns fit sideways
     qtbot.waitUntil(lambda: window.width() == 1024, timeout=T)
     assert panel.minimumSizeHint().width() <= window._scrolls["translate"].viewport().width()

@@ -48,18 +48,18 @@ class TranslateFiles:
         return out
 
     def command_line(self, out: str = "translated.png") -> str:
-        """The CLI call that makes the output on screen from its input file ('' before there is one)."""
+        """The CLI call that makes the output on screen from its input file ('' before there is one). An input
+        that is no image file (a drawing, the sample view, an array) is named input.png: Save input… writes it."""
         t, inp = self.translator, self.input
         if t is None or self.result is None:
             return ""
-        image = inp.path if inp is not None and inp.source in ("file", "array") else "input.png"
+        from_file = inp is not None and inp.source == "file"
+        image = inp.path if from_file else "input.png"
         parts = ["gan-studio", "translate", "--model", cli_ref(t.path), "--image", shlex.quote(str(image))]
         if self.direction != "a2b":
             parts += ["--direction", self.direction]
-        line = " ".join(parts + ["--out", out])
-        if inp is None or inp.source not in ("file", "array"):
-            line += "\n# input.png: the input on screen (Save input…)"
-        return line
+        line = " ".join(parts + (["--fit"] if from_file else []) + ["--out", out])
+        return line if from_file else line + "\n# input.png: the input on screen (Save input…)"
 
     def _stem(self) -> str:
         inp = self.input

@@ -12,7 +12,7 @@ import torch
 
 from ...engine.bundle import Bundle
 from ...engine.errors import UserError
-from ...engine.image_input import fit_pixels
+from ...engine.image_input import fit_pixels, read_image
 from ...engine.translation import Translator
 
 CHANNELS = {1: "gray", 3: "RGB"}
@@ -62,13 +62,15 @@ def translate_job(t: Translator, x: torch.Tensor, direction: str) -> Translation
 
 
 def read_input_job(t: Translator, path: str, direction: str) -> Input:
-    """An image file fitted to the input of `direction`, or a .npy array that must have its exact shape."""
+    """An image file fitted to the input of `direction` (as the CLI's `translate --fit` does: read as RGB, then
+    resized and converted), or a .npy array that must have its exact shape."""
     p = Path(path)
     want = t.shapes(direction)[0]
     if p.suffix.lower() == ".npy":
         return Input(_read_array(t, p, direction), "array", str(p), f"{p.name} as it is")
-    x = t.load_image(p, direction)[0]
-    return Input(x, "file", str(p), f"{p.name} fitted to {shape_text(want)}")
+    px = read_image(p, 3)                                   # as `gan-studio translate --fit` reads it
+    x = fit_pixels(px, want)[0]
+    return Input(x, "file", str(p), f"{p.name} ({px.shape[1]}×{px.shape[0]}) fitted to {shape_text(want)}")
 
 
 def _read_array(t: Translator, p: Path, direction: str) -> torch.Tensor:
