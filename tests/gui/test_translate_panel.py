@@ -8,6 +8,7 @@ here depends on trained models; one test opens each shipped translation model wh
 """
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ import torch
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
+from gan_studio.cli.main import main
 from gan_studio.engine.translation import save_random_translator
 from tests.gui.conftest import wait_loaded
 
@@ -133,6 +135,10 @@ def test_a_cycle_model_shows_three_images_and_the_direction_switch_swaps(window,
     assert "thick" in s.input_caption.text() and "B → A · thin" in s.output_caption.text()
     line = panel.command_line()
     assert "--direction b2a" in line and f"--image {tmp_path / 'bar.png'} " in line and "--fit" in line
+    saved = panel.save_output(tmp_path / "gui.png")
+    argv = shlex.split(line.replace("translated.png", str(tmp_path / "cli.png")))[1:]
+    assert main(argv) == 0                                                          # the line shown makes it too
+    assert np.array_equal(np.asarray(Image.open(saved)), np.asarray(Image.open(tmp_path / "cli.png")))
     window.resize(1024, 640)                                                        # three columns fit sideways
     qtbot.waitUntil(lambda: window.width() == 1024, timeout=T)
     assert panel.minimumSizeHint().width() <= window._scrolls["translate"].viewport().width()
