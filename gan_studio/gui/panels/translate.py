@@ -42,8 +42,9 @@ from .translate_jobs import (
 
 CONTROLS_WIDTH = 270
 KIND_WORDS = {"image-generator": "an image generator", "voxel-model": "a 3D voxel model"}
-NO_MODEL = ("No image-to-image model open.\n\nChoose one above, Open… a file (kind translation-model), or train one "
-            "with\ngan-studio train-translation --recipe pix2pix …")
+NO_MODEL = ("This tab shows image-to-image models (pix2pix, CycleGAN, DiscoGAN, DualGAN, SRResNet / SRGAN: kind "
+            "translation-model). Choose one under MODEL, Open… a file, or train one with gan-studio "
+            "train-translation --recipe pix2pix --data … --out ….")
 
 
 def _pixels(x):
@@ -184,7 +185,7 @@ class TranslatePanel(TranslateFiles, Panel):
         t = self.translator
         if t is None:
             self.stage.heading.setText("Translate")
-            self.stage.clear_outputs(NO_MODEL)
+            self.stage.clear_outputs("")
             self.stage.set_kind(None)
             return
         a, b = t.domains if self.direction == "a2b" else t.domains[::-1]
@@ -203,8 +204,7 @@ class TranslatePanel(TranslateFiles, Panel):
             self.stage.note.setText(f"The app's model {m.name} is {what}: this tab keeps translating with "
                                     f"{t.name}; “Use the sample view” takes {m.name}'s large view.")
         elif t is None:
-            self.stage.note.setText("This tab shows image-to-image models (pix2pix, CycleGAN, DiscoGAN, DualGAN, "
-                                    "SRGAN); choose one on the left.")
+            self.stage.note.setText(NO_MODEL)
         else:
             self.stage.note.setText("")
 

@@ -37,7 +37,7 @@ class TranslatorChooser(VoxelModelChooser):
     KIND = KIND
     LIST_TIP = "Image-to-image models (kind translation-model) from the shipped folder and your models folder"
     OPEN_TIP = "Open an image-to-image model file (.safetensors) — or drop one on this panel"
-    EMPTY = "No image-to-image model found"
+    EMPTY = "No models found"
 
     def summary(self, t) -> str:
         """One line about a Translator: family, domains, sizes, training steps, a headline metric."""
