@@ -144,6 +144,28 @@ def test_a_cycle_model_shows_three_images_and_the_direction_switch_swaps(window,
     assert panel.minimumSizeHint().width() <= window._scrolls["translate"].viewport().width()
 
 
+def test_a_switch_between_domains_of_other_shapes_refits_the_input(window, qtbot, tmp_path):
+    path = save_random_translator(tmp_path / "gray2rgb.safetensors", "cyclegan", config={"out_channels": 3},
+                                  domains=("gray", "colour"))
+    panel = _panel(window, qtbot, path)
+    from PIL import Image
+    rgb = np.zeros((32, 32, 3), np.uint8)
+    rgb[8:24, 8:24] = (255, 40, 0)
+    Image.fromarray(rgb).save(tmp_path / "red.png")
+    panel.open_image(tmp_path / "red.png")
+    _settle(qtbot, panel)
+    assert tuple(panel.result.input.shape) == (1, 28, 28) and tuple(panel.result.output.shape) == (3, 28, 28)
+    panel.set_direction("b2a")                                    # colour -> gray: the file is read again in RGB
+    _settle(qtbot, panel)
+    r = panel.result
+    assert r.direction == "b2a" and tuple(r.input.shape) == (3, 28, 28) and tuple(r.output.shape) == (1, 28, 28)
+    assert r.input[0].max() > 0.9 and r.input[2].max() < -0.9 and tuple(r.recon.shape) == (3, 28, 28)
+    panel.canvas.clear()                                          # a blank input: no translation shown
+    panel.set_direction("a2b")
+    _settle(qtbot, panel)
+    assert panel.canvas.shape == (1, 28, 28) and panel.result is None
+
+
 def test_super_resolution_shows_input_bicubic_and_output_at_their_sizes(window, qtbot, models, tmp_path):
     panel = _panel(window, qtbot, models["sr"])
     t = panel.translator

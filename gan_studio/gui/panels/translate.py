@@ -213,8 +213,7 @@ class TranslatePanel(TranslateFiles, Panel):
         t = self.translator
         shape = t.shapes(self.direction)[0]
         self.canvas.set_shape(shape, ink=1.0, paper=-1.0)
-        if t.pen_width:
-            self.controls.width_box.setValue(float(t.pen_width))
+        self.controls.width_box.setValue(float(t.pen_width or 1.0))    # no training pen (edges …): 1 px lines
         self.stage.clear_outputs("Draw on the input: the translation appears here" if self.drawable()
                                  else "Open or drop an image, or use the sample view")
 
@@ -232,8 +231,12 @@ class TranslatePanel(TranslateFiles, Panel):
         self._show_kind()
         if t.shapes(direction)[0] != old_shape:
             self._reset_input()
-            if self.input is not None and self.input.source in ("file", "array"):
+            source = self.input.source if self.input is not None else ""
+            if source in ("file", "array"):
                 self.open_image(self.input.path)
+                return
+            if source == "sample":
+                self.use_sample_view()
                 return
         self.request()
 
