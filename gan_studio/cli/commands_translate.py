@@ -87,7 +87,9 @@ def _read_input(t, path: str, direction: str, fit: bool, invert: bool, derive: b
     import numpy as np
 
     from ..engine.image_input import fit_pixels, read_image
-    want = t.shapes(direction)[0] if not derive else t.shapes("b2a" if direction == "a2b" else "a2b")[0]
+    if derive and direction != "a2b":
+        raise UserError("--derive makes domain A from a domain-B image: it goes with --direction a2b")
+    want = t.shapes(direction)[1 if derive else 0]
     px = read_image(path, 3)                                       # (H, W, 3) in [0, 1]
     gray = bool(np.abs(px - px[..., :1]).max() < 1.5 / 255)
     channels = 1 if gray else 3

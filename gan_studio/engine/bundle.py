@@ -112,7 +112,8 @@ def resave_bundle(bundle: Bundle, meta: dict[str, Any]) -> Path:
     return save_bundle(bundle.path, {k: v.cpu() for k, v in bundle.networks.items()}, meta, half=half)
 
 
-REQUIRED_ROLES = {"image-generator": [GENERATOR_ROLES], "voxel-model": [("generator",), ("encoder",)]}
+REQUIRED_ROLES = {"image-generator": [GENERATOR_ROLES], "voxel-model": [("generator",), ("encoder",)],
+                  "translation-model": [("generator",)]}
 
 
 def pack_bundle(bundle: Bundle, path: str | Path, half: bool = True, roles: list[str] | None = None) -> Path:

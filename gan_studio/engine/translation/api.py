@@ -156,6 +156,8 @@ def save_random_translator(path: str | Path, family: str = "pix2pix", *, config:
     tiny = {"width": 4, "critic_width": 4, "blocks": 1} | ({} if sr else {"depth": 1})
     if transform is None and family == "pix2pix":
         transform = "strokes"
+    if transform is None and sr:
+        transform = f"down{(config or {}).get('upscale', 4)}"
     meta = translation_meta(family, tiny | (config or {}), domains=domains, transform=transform,
                             name=Path(path).stem, training={"command": "save_random_translator (random weights)",
                                                             "seed": seed, "step": 0, "seconds": 0.0})
