@@ -1,5 +1,5 @@
-"""The translation figures (metrics/translation.py): PSNR, SSIM and sharpness behave as defined, and `evaluate_translator`
-measures each kind of model on held-out data made with the model's own transform."""
+"""The translation figures (metrics/translation.py): PSNR, SSIM and sharpness behave as defined, and
+`evaluate_translator` measures each kind of model on held-out data made with the model's own transform."""
 from __future__ import annotations
 
 import math
