@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..engine.errors import UserError
 from .common import _arguments, _json_arg, command, print_training
+from .eval3d_shapes import open_classifier, print_figures, random_shape_result, shape_args
 
 OUT_SUFFIXES = (".npy", ".stl", ".obj", ".ply")
 
@@ -150,6 +151,7 @@ def _eval3d_args(sp):
     sp.add_argument("--baseline", action="store_true", help="also score the class-mean-shape baseline")
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--write", action="store_true", help="store the result and threshold in the model file")
+    shape_args(sp)                 # --n-random, --classifier: eval3d_shapes.py
 
 
 @command("eval3d", "mean IoU of single-view reconstructions of ModelNet10 (per class, threshold from train)")
@@ -158,6 +160,7 @@ def cmd_eval3d(args) -> int:
     from ..engine.data.voxels import load_voxels
     from ..engine.metrics.iou import baseline_iou, evaluate_reconstruction
     model = _open_voxel_model(args)
+    classifier = open_classifier(args)                 # None with --n-random 0
     data = load_voxels(args.data, args.split)
     train = load_voxels(args.data, "train") if args.threshold is None or args.baseline else None
     th = None if args.threshold is None else _threshold(args.threshold, 0.5)
@@ -169,6 +172,8 @@ def cmd_eval3d(args) -> int:
             print(f"{p['stage']}: {p['done']}/{p['total']}", end="\r", file=sys.stderr, flush=True)
     if args.baseline:
         result["baseline"] = baseline_iou(train, data)
+    if classifier is not None:
+        result["random_shapes"] = random_shape_result(args, classifier, model, data, train)
     if args.write:
         _store(model.bundle, result, _cmdline())
     if args.json:
@@ -180,6 +185,8 @@ def cmd_eval3d(args) -> int:
         print(f"  {name:12s} {v:.4f}")
     if args.baseline:
         print(f"class-mean-shape baseline: {result['baseline']['mean_iou']:.4f}")
+    if "random_shapes" in result:
+        print_figures(result["random_shapes"])
     return 0
 
 

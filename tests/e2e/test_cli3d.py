@@ -70,7 +70,7 @@ def test_reconstruct_and_sample3d_write_grids_and_meshes(toy_model, tmp_path, ca
 
 def test_eval3d_json_reports_iou_per_class(toy_model, capsys):
     model, data = toy_model
-    rc, out, _ = _main(capsys, "eval3d", "--model", model, "--data", data, "--json", "--baseline")
+    rc, out, _ = _main(capsys, "eval3d", "--model", model, "--data", data, "--json", "--baseline", "--n-random", 0)
     r = json.loads(out)
     assert rc == 0 and {"mean_iou", "per_class", "threshold", "n"} <= set(r) and r["n"] == 8
     assert set(r["per_class"]) == {"bathtub", "bed", "chair"} and 0 <= r["mean_iou"] <= 1
@@ -84,7 +84,8 @@ def test_eval3d_write_stores_threshold_and_metrics(toy_model, tmp_path, capsys):
     model, data = toy_model
     copy = tmp_path / "copy.safetensors"
     shutil.copy(model, copy)
-    rc, out, _ = _main(capsys, "eval3d", "--model", copy, "--data", data, "--threshold", 0.3, "--write", "--json")
+    rc, out, _ = _main(capsys, "eval3d", "--model", copy, "--data", data, "--threshold", 0.3, "--write", "--json",
+                       "--n-random", 0)             # the random-shape figures: test_cli3d_shapes.py
     meta = read_metadata(copy)
     assert rc == 0 and meta["threshold"] == 0.3 and meta["metrics"]["iou_test"]["n"] == 8
 

@@ -1,0 +1,72 @@
+"""`train-voxel-classifier` and eval3d's random-shape figures end to end on toy voxels: the classifier file and its
+metadata, the figures in --json and stored by --write, and one-line errors."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from gan_studio.cli.main import main
+from tests.e2e import test_cli3d
+
+toy_model = test_cli3d.toy_model        # a 2-step VAE-IWGAN trained through the CLI on toy voxels
+
+
+@pytest.fixture(scope="module")
+def classifier(toy_model, tmp_path_factory):
+    _, data = toy_model
+    out = tmp_path_factory.mktemp("voxnet") / "toy-voxnet.safetensors"
+    rc = main(["train-voxel-classifier", "--data", str(data), "--out", str(out), "--epochs", "1", "--batch", "8",
+               "--width", "2", "--threads", "1"])
+    assert rc == 0 and out.is_file()
+    return out
+
+
+def _main(capsys, *args):
+    rc = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def test_train_voxel_classifier_writes_a_classifier_with_its_story(classifier):
+    from gan_studio.engine.bundle import read_metadata
+    meta = read_metadata(classifier)
+    assert meta["kind"] == "classifier" and meta["arch"] == "voxnet" and meta["name"] == "voxnet-modelnet10"
+    assert meta["training"]["command"].startswith("gan-studio train-voxel-classifier --data")
+    assert meta["training"]["seed"] == 0 and meta["dataset"]["n"] == 23 and "academic research" in meta["license"]
+    assert 0 <= meta["metrics"]["test_accuracy"] <= 1 and set(meta["metrics"]["test"]["per_class"]) == \
+        {"bathtub", "bed", "chair"}
+    assert meta["stored"]["precision"] == "float16"
+
+
+def test_eval3d_reports_and_stores_the_random_shape_figures(toy_model, classifier, tmp_path, capsys):
+    from gan_studio.engine.bundle import read_metadata
+    model, data = toy_model
+    copy = tmp_path / "copy.safetensors"
+    shutil.copy(model, copy)
+    rc, out, _ = _main(capsys, "eval3d", "--model", copy, "--data", data, "--threshold", 0.3, "--n-random", 30,
+                       "--classifier", classifier, "--json", "--write")
+    r = json.loads(out)["random_shapes"]
+    assert rc == 0 and r["n"] == 30 and r["seeds"] == "0-29" and r["classifier_weights"] == classifier.name
+    assert r["threshold"] == pytest.approx(read_metadata(model).get("threshold", 0.5))   # the model's, not --threshold
+    assert r["fid"] >= 0 and r["fid_floor"] >= 0 and r["n_floor"] == 23 and r["real"]["accuracy"] >= 0
+    assert 1 <= r["random"]["classes_covered"] <= 10 and 0 <= r["random"]["confidence"] <= 1
+    stored = read_metadata(copy)["metrics"]["iou_test"]["random_shapes"]
+    assert stored["fid"] == pytest.approx(r["fid"]) and stored["random"] == r["random"]
+    rc, out, _ = _main(capsys, "eval3d", "--model", copy, "--data", data, "--threshold", 0.3, "--n-random", 30,
+                       "--classifier", classifier)
+    assert rc == 0 and "3D FID" in out and "confidence" in out and "classes covered" in out
+
+
+def test_eval3d_without_random_shapes_and_its_errors(toy_model, tmp_path, capsys):
+    model, data = toy_model
+    rc, out, _ = _main(capsys, "eval3d", "--model", model, "--data", data, "--threshold", 0.3, "--n-random", 0,
+                       "--json")
+    assert rc == 0 and "random_shapes" not in json.loads(out)
+    rc, _, err = _main(capsys, "eval3d", "--model", model, "--data", data, "--n-random", 1)
+    assert rc == 2 and "--n-random must be 0" in err and len(err.strip().splitlines()) == 1
+    rc, _, err = _main(capsys, "eval3d", "--model", model, "--data", data, "--classifier", model)
+    assert rc == 2 and "not a voxel classifier" in err and len(err.strip().splitlines()) == 1
+    rc, _, err = _main(capsys, "train-voxel-classifier", "--data", data, "--out", tmp_path / "x.pt")
+    assert rc == 2 and "--out must end in .safetensors" in err
