@@ -39,13 +39,14 @@ from ..widgets.shape_stage import ShapeStage
 from ..workers import LatestQueue
 from .base import Panel
 from .shapes3d_files import ShapeFiles
+from .shapes3d_guess import ShapeGuessing
 
 CONTROLS_WIDTH = 280
 FAILED = {"image": "Could not reconstruct from the image", "grid": "Could not show the voxel grid",
           "object": "Could not reconstruct the test object", "seed": "Could not make the shape"}
 
 
-class Shapes3DPanel(ShapeFiles, Panel):
+class Shapes3DPanel(ShapeGuessing, ShapeFiles, Panel):
     name, title = "3d", "3D"
     model_ready = Signal(object)          # the VoxelModel now in use
     shape_shown = Signal(object)          # the Shape now on screen (after its first picture)
@@ -336,6 +337,7 @@ class Shapes3DPanel(ShapeFiles, Panel):
             parts += ["the true shape"] if truth_shown else []
         self.stage.stats.setText(" · ".join(parts))
         self.stage.cli_label.setText(self.command_line() if grid is not None else "")
+        self._ask_guess()                            # shapes3d_guess.py: the classifier's guess, in the queue
 
     def command_line(self, out: str = "shape.stl") -> str:
         """The CLI call that writes the shape on screen ('' where there is none, e.g. a test object)."""
@@ -357,6 +359,8 @@ class Shapes3DPanel(ShapeFiles, Panel):
             self._shape_done(value)
         elif kind == "interp":
             self._interp_done(value)
+        elif kind == "guess":
+            self._guess_done(value)
 
     @Slot(str, str)
     def _job_failed(self, kind: str, message: str) -> None:
@@ -373,6 +377,8 @@ class Shapes3DPanel(ShapeFiles, Panel):
             self.ctx.report_error(f"{FAILED.get((self._request or ('',))[0], FAILED['seed'])}: {message}")
         elif kind == "interp":
             self.ctx.report_error(f"Could not interpolate: {message}")
+        elif kind == "guess":
+            self._guess_failed(message)
         self._update_enabled()
 
     def _update_enabled(self, *_) -> None:

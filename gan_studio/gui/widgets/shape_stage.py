@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..theme import double_slider, role_label
+from .shape_guess import ShapeGuess
 from .voxel_view import InputView, VoxelView
 
 THRESHOLD_DEBOUNCE_MS = 150
@@ -102,8 +103,9 @@ class ShapeStage(QWidget):
         self.truth_check.setVisible(False)
         side = QWidget()
         side.setFixedWidth(168)
+        self.guess = ShapeGuess()              # the voxel classifier's guess for the shape on screen
         lay = _column(role_label("INPUT", "section"), self.input_view, self.input_caption, self.truth_check,
-                      margins=(0, 0, 8, 0))
+                      self.guess, margins=(0, 0, 8, 0))
         lay.addStretch(1)
         side.setLayout(lay)
         return side
