@@ -13,6 +13,13 @@ c = (cos e cos a, cos e sin a, sin e) towards the centre; the image's top is +up
 r = (-sin a, cos a, 0). `extent` is the half-width of the view in world units (1.5 fits a rotated
 full cube up to ~45° elevation). Training views draw azimuth, elevation, light and ambient from a
 torch.Generator, so they are deterministic from a seed.
+
+Styles (`style=`): "shaded" (the above), "silhouette" (1 where any surface voxel lands, else 0: binary) and
+"lines" (a line drawing, white on black: 1-pixel outlines where the object meets the background, where a
+nearer surface occludes one more than `LINE_DEPTH_GAP` behind it, and creases where the surface turns by
+more than ~37° over two pixels). A view's optional `scale` (object size multiplier) and `shift` (of the
+image centre, in fractions of the image width) let augmentations move and resize the object
+(see data/view_aug.py).
 """
 from __future__ import annotations
 
@@ -27,6 +34,9 @@ VIEW_SIZE = 64              # encoder input resolution
 EXTENT = 1.5                # half-width of the view in world units ([-1, 1]³ is the grid)
 ELEVATION_RANGE = (5.0, 40.0)   # degrees, training views
 THRESHOLD = 0.5
+STYLES = ("shaded", "lines", "silhouette")
+LINE_DEPTH_GAP = 0.2        # world units (3.2 voxels): a depth step that draws an occluding contour
+LINE_CREASE_COS = 0.8       # neighbouring pixels' normals at a smaller cosine draw a crease
 
 
 @dataclass
@@ -36,12 +46,16 @@ class ViewParams:
     elevation: torch.Tensor     # (N,) degrees
     light: torch.Tensor         # (N, 3) world direction towards the light (unit)
     ambient: torch.Tensor       # (N,) in [0, 1]; diffuse = 1 - ambient
+    scale: torch.Tensor | None = None    # (N,) object size multiplier (None: 1)
+    shift: torch.Tensor | None = None    # (N, 2) image centre shift (right, down) in fractions of the width
 
     def __len__(self) -> int:
         return self.azimuth.shape[0]
 
     def slice(self, i: int, j: int) -> ViewParams:
-        return ViewParams(self.azimuth[i:j], self.elevation[i:j], self.light[i:j], self.ambient[i:j])
+        return ViewParams(self.azimuth[i:j], self.elevation[i:j], self.light[i:j], self.ambient[i:j],
+                          None if self.scale is None else self.scale[i:j],
+                          None if self.shift is None else self.shift[i:j])
 
 
 def camera_axes(azimuth: torch.Tensor, elevation: torch.Tensor) -> tuple[torch.Tensor, ...]:
@@ -108,29 +122,38 @@ def _surface_points(occ: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torc
     return n, centres, F.normalize(torch.where(flat, torch.zeros_like(g), -g), dim=1)
 
 
-def render_views(voxels: torch.Tensor, params: ViewParams, size: int = VIEW_SIZE, extent: float = EXTENT,
-                 threshold: float = THRESHOLD) -> torch.Tensor:
-    """Voxels (N, X, X, X) (bool/uint8/float occupancy) -> shaded views (N, 1, size, size) in [0, 1].
+def _project(centres: torch.Tensor, view: torch.Tensor, params: ViewParams, size: int, extent: float,
+             res: int) -> tuple[torch.Tensor, ...]:
+    """Per surface point: (row, col, depth, camera-facing axis (P, 3), footprint half-width (P,) in pixels)."""
+    r, u, b = (a[view] for a in camera_axes(params.azimuth.cpu(), params.elevation.cpu()))
+    px = size / (2 * extent)                                              # pixels per world unit
+    if params.scale is not None:
+        px = px * params.scale.cpu().float()[view]                        # (P,)
+    col = (centres * r).sum(1) * px + size / 2 - 0.5                      # (P,)
+    row = -(centres * u).sum(1) * px + size / 2 - 0.5
+    if params.shift is not None:
+        shift = params.shift.cpu().float()[view] * size                   # (P, 2)
+        col, row = col + shift[:, 0], row + shift[:, 1]
+    rad = (torch.as_tensor(px, dtype=torch.float32) * 2 / res * math.sqrt(3) / 2).round().clamp(min=1).long()
+    return row, col, (centres * b).sum(1), b, rad.expand(len(view))
 
-    Splatting with a z-buffer: every surface voxel covers the pixels within its projected half-width
-    (a (2R+1)² footprint), the nearest one wins each pixel, and its normal gives the shade.
-    """
+
+def _splat(voxels: torch.Tensor, params: ViewParams, size: int, extent: float, threshold: float) -> dict:
+    """The z-buffered splats of (N, X, X, X) voxels: per pixel of (N, size, size) "shade", "depth" (-inf on the
+    background), "point" (the winning surface point, -1 on the background), and the points' "normals"."""
     n, res = voxels.shape[0], voxels.shape[-1]
     occ = voxels > threshold if voxels.is_floating_point() else voxels.bool()
     view, centres, normals = _surface_points(occ.cpu())                   # (P,), (P, 3), (P, 3)
-    cam = torch.cat([*camera_axes(params.azimuth, params.elevation), params.light.cpu().float(),
-                     params.ambient.cpu().float()[:, None]], 1)[view]     # (P, 13) per point's view
-    r, u, b, light, amb = cam[:, 0:3], cam[:, 3:6], cam[:, 6:9], cam[:, 9:12], cam[:, 12]
-    px = size / (2 * extent)                                              # pixels per world unit
-    col = (centres * r).sum(1) * px + size / 2 - 0.5                      # (P,)
-    row = -(centres * u).sum(1) * px + size / 2 - 0.5
-    depth = (centres * b).sum(1)                                          # (P,) larger = nearer
-    rad = max(1, round(px * 2 / res * math.sqrt(3) / 2))                  # footprint half-width, pixels
-    off = torch.arange(-rad, rad + 1)
+    row, col, depth, b, rad = _project(centres, view, params, size, extent, res)
+    light, amb = params.light.cpu().float()[view], params.ambient.cpu().float()[view]
+    big = int(rad.max()) if len(rad) else 1
+    off = torch.arange(-big, big + 1)
     dr, dc = off.repeat_interleave(len(off)), off.repeat(len(off))        # (K,)
     rr = row.round().long()[:, None] + dr                                 # (P, K)
     cc = col.round().long()[:, None] + dc
     ok = (rr >= 0) & (rr < size) & (cc >= 0) & (cc < size)
+    if big > 1:                                                           # per-view scales: own footprints
+        ok &= (dr.abs()[None] <= rad[:, None]) & (dc.abs()[None] <= rad[:, None])
     dump = n * size * size                                                # off-image splats land here
     key = torch.where(ok, (view[:, None] * size + rr) * size + cc, dump).flatten()   # (P * K,) pixel
     d = depth[:, None].expand_as(rr).flatten()
@@ -141,7 +164,45 @@ def render_views(voxels: torch.Tensor, params: ViewParams, size: int = VIEW_SIZE
     shade = (amb + (1 - amb) * lam)[:, None].expand_as(rr).flatten()
     win = torch.where(d >= zbuf[key], key, dump)                          # nearest splat per pixel
     img = torch.zeros(dump + 1).scatter_reduce(0, win, shade, "amax")[:dump]
-    return img.view(n, 1, size, size).clamp(0, 1).to(voxels.device)
+    point = torch.arange(len(view))[:, None].expand_as(rr).flatten()
+    point = torch.full((dump + 1,), -1).scatter_reduce(0, win, point, "amax")[:dump]
+    return {"shade": img.view(n, size, size), "depth": zbuf[:dump].view(n, size, size),
+            "point": point.view(n, size, size), "normals": normals}
+
+
+def _lines(s: dict) -> torch.Tensor:
+    """A line drawing (N, S, S) in {0, 1} from splat buffers: outlines and occluding contours (drawn on the
+    object's / the nearer side) and creases: where the normals one pixel before and after turn by more than
+    acos(LINE_CREASE_COS), at the sharpest pixel along that direction (the smoothed voxel normals turn over
+    ~3 pixels, so neighbouring pixels alone miss a box's edges)."""
+    point, depth = s["point"], s["depth"]
+    mask = point >= 0
+    nrm = s["normals"][point.clamp(min=0)] * mask[..., None]             # (N, S, S, 3)
+    line = torch.zeros_like(mask)
+    for dim in (1, 2):
+        last = mask.shape[dim] - 1
+        for step in (1, -1):
+            edge = torch.arange(mask.shape[dim]) == (0 if step == 1 else last)   # rolled in from the far side
+            edge = edge.view(-1, 1) if dim == 1 else edge.view(1, -1)
+            line |= mask & (~mask.roll(step, dim) | edge | (depth > depth.roll(step, dim) + LINE_DEPTH_GAP))
+        cos = (nrm.roll(1, dim) * nrm.roll(-1, dim)).sum(-1)              # (N, S, S)
+        sharpest = (cos <= cos.roll(1, dim)) & (cos < cos.roll(-1, dim))
+        line |= mask & mask.roll(1, dim) & mask.roll(-1, dim) & (cos < LINE_CREASE_COS) & sharpest
+    return line.float()
+
+
+def render_views(voxels: torch.Tensor, params: ViewParams, size: int = VIEW_SIZE, extent: float = EXTENT,
+                 threshold: float = THRESHOLD, style: str = "shaded") -> torch.Tensor:
+    """Voxels (N, X, X, X) (bool/uint8/float occupancy) -> views (N, 1, size, size) in [0, 1] in `style`.
+
+    Splatting with a z-buffer: every surface voxel covers the pixels within its projected half-width
+    (a (2R+1)² footprint), the nearest one wins each pixel, and its normal gives the shade.
+    """
+    if style not in STYLES:
+        raise ValueError(f"style must be one of {', '.join(STYLES)}, not {style!r}")
+    s = _splat(voxels, params, size, extent, threshold)
+    img = s["shade"] if style == "shaded" else (s["point"] >= 0).float() if style == "silhouette" else _lines(s)
+    return img[:, None].clamp(0, 1).to(voxels.device)
 
 
 def render_random(voxels: torch.Tensor, gen: torch.Generator, size: int = VIEW_SIZE,
@@ -165,12 +226,13 @@ def seeded_views(voxels: torch.Tensor, seed: int, size: int = VIEW_SIZE) -> torc
 
 
 def render_voxels(voxels, azimuth: float = 45.0, elevation: float = 25.0, size: int = 128,
-                  extent: float = EXTENT, threshold: float = THRESHOLD) -> np.ndarray:
+                  extent: float = EXTENT, threshold: float = THRESHOLD, style: str = "shaded") -> np.ndarray:
     """One grid (32, 32, 32) (numpy or torch, bool or probabilities) -> (size, size) float32 view in [0, 1]."""
     v = torch.as_tensor(np.asarray(voxels, dtype=np.float32)) if not torch.is_tensor(voxels) else voxels
     if v.ndim != 3:
         raise ValueError(f"expected a (X, Y, Z) voxel grid, got shape {tuple(v.shape)}")
-    img = render_views(v[None].float().cpu(), fixed_params(1, azimuth, elevation), size, extent, threshold)
+    img = render_views(v[None].float().cpu(), fixed_params(1, azimuth, elevation), size, extent, threshold,
+                       style)
     return img[0, 0].numpy()
 
 

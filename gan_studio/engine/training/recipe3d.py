@@ -12,7 +12,9 @@ the last one the generator too (the authors' "generator every 5 batches"). With 
 Adam lr 1e-4, betas (0.5, 0.9) for all three. Settings beyond TrainConfig live in `cfg.options`
 (see `IWGANOptions`). With `ema_beta` > 0 the saved generator and encoder are exponential moving averages
 of the trained weights (Polyak averaging; the live weights are kept beside them for resume). Training
-views come from the project's renderer, drawn from the loop's seeded generator, so a run is reproducible.
+views come from the project's renderer, drawn from the loop's seeded generator, so a run is reproducible;
+with `augment` (a dict of data/view_aug.py's ViewAugment fields, {} for its defaults) they are line drawings,
+silhouettes and shaded views under other lights, sizes, positions, backgrounds and noise.
 
 Stage "encoder" (`--options '{"stage": "encoder"}'`, resuming a trained model) fine-tunes the encoder alone on
 its own loss, recon(G(z_e), x) + kl_weight * KL, through the saved reconstruction generator frozen in
@@ -33,6 +35,7 @@ from torch import nn
 
 from ..config import Config
 from ..data import views
+from ..data.view_aug import ViewAugment, augmented_views
 from ..data.voxels import load_voxels
 from ..errors import UserError
 from ..imaging import save_grid
@@ -60,6 +63,7 @@ class IWGANOptions(Config):
     probe_objects: int = 8           # fixed training objects whose reconstructions the samples PNG shows
     init_mean_occupancy: bool = True  # start G's output bias at logit(mean training occupancy), not 0.5
     ema_beta: float = 0.0            # > 0: save moving averages of G's and E's weights (e.g. 0.998), 0: off
+    augment: dict | None = None      # training views augmented (data/view_aug.py ViewAugment fields; {} = defaults)
 
     def __post_init__(self) -> None:
         self.check_fields()          # types, and every weight finite (NaN passes every < / > test below)
@@ -73,6 +77,8 @@ class IWGANOptions(Config):
             raise ValueError("random_fraction must be in [0, 1]")
         if not 0.0 <= self.ema_beta < 1.0:
             raise ValueError("ema_beta must be in [0, 1) (0 turns the weight average off)")
+        if self.augment is not None:
+            ViewAugment.from_dict(self.augment)       # its own checks, one line naming the field
 
 
 RECON_FORMS = ("mse", "bce", "iou")
@@ -145,9 +151,11 @@ class VoxelIWGANRecipe:
 
     def batches(self, gen: torch.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """Endless (voxels (B, 1, 32, 32, 32) float, views (B, 1, S, S) in [0, 1]) on the device."""
+        aug = None if self.opts.augment is None else ViewAugment.from_dict(self.opts.augment)
         for idx in batch_indices(len(self.data), self.cfg.batch, gen):
             vox = self.data.voxels[idx]                                             # (B, 32, 32, 32) uint8
-            img, _ = views.render_random(vox, gen, self.view_size)
+            img = (views.render_random(vox, gen, self.view_size)[0] if aug is None
+                   else augmented_views(vox, gen, self.view_size, aug))
             yield vox.float().unsqueeze(1).to(self.device), img.to(self.device)
 
     def _z(self, n: int) -> torch.Tensor:
@@ -334,7 +342,9 @@ class VoxelIWGANRecipe:
             "image_shape": list(self.E.image_shape), "threshold": 0.5, "classes": list(data.classes),
             "axes": "grid[x, y, z], z up, as the ModelNet10 32³ training data",
             "views": {"renderer": "gan_studio.engine.data.views (splat)", "size": self.view_size,
-                      "extent": views.EXTENT, "elevation": list(views.ELEVATION_RANGE), "background": 0.0},
+                      "extent": views.EXTENT, "elevation": list(views.ELEVATION_RANGE), "background": 0.0,
+                      "augment": None if self.opts.augment is None
+                      else ViewAugment.from_dict(self.opts.augment).to_dict()},
             "dataset": {"name": data.name, "path": data.info.get("path", str(cfg.data)), "split": cfg.split,
                         "n": len(data), "skipped_empty": data.info.get("skipped_empty", 0)},
             "license": data.license,
