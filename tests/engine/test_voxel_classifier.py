@@ -114,6 +114,7 @@ def test_random_shape_figures_on_toys(toy):
         result = p.get("result", result)
     assert result["n"] == 20 and result["seeds"] == "0-19" and result["n_floor"] == 20 and result["n_real"] == 11
     assert result["fid"] >= 0 and result["fid_floor"] >= 0 and result["real_split"] == "test"
+    assert result["vs_other"] is None                                     # 23 training objects: none left over
     assert sum(result["random"]["shares"].values()) == pytest.approx(1.0)
     assert 0 <= result["random"]["entropy_bits"] <= math.log2(10) + 1e-9
 
@@ -166,5 +167,7 @@ def test_real_objects_are_recognised_and_random_weight_shapes_are_not(shipped, r
     f_a = shipped(half_a.voxels)
     assert fid_from_features(f_a, f_a) == pytest.approx(0.0, abs=1e-6)
     assert result["fid"] > 5 * result["fid_floor"] > 0, result
+    other = result["vs_other"]                                            # the 350 of half b not in the floor sample
+    assert other["n_ref"] == len(half_b) - 100 and other["fid"] > 5 * other["floor"] > 0, other
     assert result["real"]["confidence"] > result["random"]["confidence"] + 0.1, result
     assert result["real"]["accuracy"] >= 0.85 and result["real"]["classes_covered"] == 10
