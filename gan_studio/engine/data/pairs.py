@@ -51,9 +51,12 @@ def _uint8(x: torch.Tensor) -> torch.Tensor:
     return ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
 
 
-def _derive(name: str, images: torch.Tensor) -> torch.Tensor:
-    """uint8 images -> uint8 images through the named transform."""
-    return _uint8(apply_transform(name, ImageDataset(images).as_float()))
+def _derive(name: str, images: torch.Tensor, batch: int = 2048) -> torch.Tensor:
+    """uint8 images -> uint8 images through the named transform (in batches: never all of them as floats)."""
+    if len(images) == 0:
+        return images
+    return torch.cat([_uint8(apply_transform(name, TranslationData.as_float(images[i:i + batch])))
+                      for i in range(0, len(images), batch)])
 
 
 def _subfolders(p: Path) -> tuple[Path, Path] | None:
