@@ -24,7 +24,8 @@ from .common import COMMANDS
 # a command not named here follows, in registration order.
 HELP_ORDER = ("train", "models", "info", "sample", "project", "paint", "evaluate", "neighbours", "memorisation",
               "train-classifier", "gui", "walk", "mix",
-              "render3d", "reconstruct", "sample3d", "eval3d", "train3d", "pack", "import", "discover", "rca")
+              "render3d", "reconstruct", "sample3d", "eval3d", "train3d", "train-voxel-classifier", "pack", "import",
+              "discover", "rca")
 
 
 def build_parser() -> argparse.ArgumentParser:
