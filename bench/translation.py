@@ -86,8 +86,8 @@ def cycle(results: dict) -> None:
              _f(r["cycle_l1_b"]), _f(r["class_agreement_a2b"]), _f(r["class_agreement_b2a"])]
             for name, r in results.items()]
     any_r = next(iter(results.values()))
-    rows.append(["real (classifier accuracy)", "", "", "", "", "", _f(any_r["class_accuracy_real_b"]),
-                 _f(any_r["class_accuracy_real_a"])])
+    rows.append(["real (FID floor; classifier accuracy)", "", _f(any_r["fid_real_b"], 1), _f(any_r["fid_real_a"], 1),
+                 "", "", _f(any_r["class_accuracy_real_b"]), _f(any_r["class_accuracy_real_a"])])
     table("Unpaired outline <-> digit (A = outlines, B = digits; held-out test digits)",
           ["model", "steps", "FID A->B", "FID B->A", "cycle L1 A", "cycle L1 B", "class kept A->B",
            "class kept B->A"], rows)

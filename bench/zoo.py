@@ -27,6 +27,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import torch
+from results_md import replace_section
 
 RUNS = [  # name, loss, reg, DRS evaluated too
     ("vanilla", "vanilla", None, True),
@@ -189,7 +190,7 @@ def main() -> None:
             print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}), flush=True)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(_markdown(rows, args, time.perf_counter() - t0))
+    replace_section(out, _markdown(rows, args, time.perf_counter() - t0))    # the other benches' sections stay
     out.with_suffix(".json").write_text(json.dumps(rows, indent=1))
     print(f"wrote {out}", file=sys.stderr)
 

@@ -13,8 +13,10 @@ bench/translation.py. Pixel errors are in [0, 1] intensity units (|difference| /
 
 The held-out data is made as in training, from the model's metadata: the same named transform and layout (one source
 with a transform, two sources, or A/ and B/ folders), from `split` ("test" for MNIST; a folder has one split).
-FID uses the first `n` images; the real floor (`fid_real_halves`: one half of the real targets against the other)
-shows how far from 0 the estimator sits at this n.
+FID and precision/recall compare the translations of the first half of the `n` held-out inputs with the real images
+of the second half (a translation is never compared with its own target); the real floor (`fid_real_halves`, and
+`fid_real_a` / `fid_real_b` for cycle models: the first half of the real images against the second) is what the
+estimator gives two real samples of that size.
 """
 from __future__ import annotations
 
@@ -114,22 +116,27 @@ def evaluate_translator(t, data_path: str, split: str = "test", n: int = 1000, f
     return base | figures
 
 
+def _halves(fake: torch.Tensor, real: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(the first half of `fake`, the second half of `real`): translations against other images' targets."""
+    h = min(len(fake), len(real)) // 2
+    return fake[:h], real[h:2 * h]
+
+
 def _paired(t, a, b, data, judge) -> dict:
     y = _batched(t.translate, a)
-    half = len(b) // 2
-    precision, recall = precision_recall(judge.extractor(b), judge.extractor(y), k=3)
-    return {"l1": l1(y, b), "fid": judge.fid(y, b), "precision": precision, "recall": recall,
-            "fid_real_halves": judge.fid(b[:half], b[half:2 * half]),
+    fake, real = _halves(y, b)
+    precision, recall = precision_recall(judge.extractor(real), judge.extractor(fake), k=3)
+    return {"l1": l1(y, b), "fid": judge.fid(fake, real), "precision": precision, "recall": recall,
+            "fid_real_halves": judge.fid(*_halves(b, b)),
             "class_agreement": judge.agreement(y, data.labels_b),
             "sharpness": sharpness(y) / max(sharpness(b), 1e-8)}
 
 
 def _sr(t, a, b, data, judge) -> dict:
     y, bic = _batched(t.translate, a), _batched(t.bicubic, a)
-    half = len(b) // 2
     return {"psnr": psnr(y, b), "ssim": ssim(y, b), "psnr_bicubic": psnr(bic, b), "ssim_bicubic": ssim(bic, b),
-            "fid": judge.fid(y, b), "fid_bicubic": judge.fid(bic, b),
-            "fid_real_halves": judge.fid(b[:half], b[half:2 * half]),
+            "fid": judge.fid(*_halves(y, b)), "fid_bicubic": judge.fid(*_halves(bic, b)),
+            "fid_real_halves": judge.fid(*_halves(b, b)),
             "class_agreement": judge.agreement(y, data.labels_b),
             "class_agreement_bicubic": judge.agreement(bic, data.labels_b),
             "sharpness": sharpness(y) / max(sharpness(b), 1e-8)}
@@ -138,7 +145,8 @@ def _sr(t, a, b, data, judge) -> dict:
 def _cycle(t, a, b, data, judge) -> dict:
     ab, ba = _batched(t.translate, a), _batched(lambda x: t.translate(x, "b2a"), b)
     aba, bab = _batched(lambda x: t.translate(x, "b2a"), ab), _batched(t.translate, ba)
-    return {"fid_a2b": judge.fid(ab, b), "fid_b2a": judge.fid(ba, a),
+    return {"fid_a2b": judge.fid(*_halves(ab, b)), "fid_b2a": judge.fid(*_halves(ba, a)),
+            "fid_real_b": judge.fid(*_halves(b, b)), "fid_real_a": judge.fid(*_halves(a, a)),
             "cycle_l1_a": l1(aba, a), "cycle_l1_b": l1(bab, b),
             "class_agreement_a2b": judge.agreement(ab, data.labels_a),
             "class_agreement_b2a": judge.agreement(ba, data.labels_b),
