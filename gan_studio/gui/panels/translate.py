@@ -41,10 +41,16 @@ from .translate_jobs import (
 )
 
 CONTROLS_WIDTH = 270
+FAMILY_NAMES = {"pix2pix": "pix2pix", "cyclegan": "CycleGAN", "discogan": "DiscoGAN", "dualgan": "DualGAN",
+                "srresnet": "SRResNet", "srgan": "SRGAN"}
 KIND_WORDS = {"image-generator": "an image generator", "voxel-model": "a 3D voxel model"}
 NO_MODEL = ("This tab shows image-to-image models (pix2pix, CycleGAN, DiscoGAN, DualGAN, SRResNet / SRGAN: kind "
             "translation-model). Choose one under MODEL, Open… a file, or train one with gan-studio "
             "train-translation --recipe pix2pix --data … --out ….")
+
+
+def family_name(t: Translator) -> str:
+    return FAMILY_NAMES.get(t.family, t.family)
 
 
 def _pixels(x):
@@ -191,7 +197,7 @@ class TranslatePanel(TranslateFiles, Panel):
         a, b = t.domains if self.direction == "a2b" else t.domains[::-1]
         shape_in, shape_out = t.shapes(self.direction)
         arrow = "A → B" if self.direction == "a2b" else "B → A"
-        self.stage.heading.setText(f"{t.name} · {t.family} · {a} → {b}")
+        self.stage.heading.setText(f"{t.name} · {family_name(t)} · {a} → {b}")
         self.stage.set_captions(f"Input · {a} · {shape_text(shape_in)}" + (" · draw here" if self.drawable() else ""),
                                 f"{arrow} · {b} · {shape_text(shape_out)}",
                                 f"Round trip → {a} · {shape_text(shape_in)}" if t.kind == "cycle" else "")
@@ -288,10 +294,10 @@ class TranslatePanel(TranslateFiles, Panel):
     def _show_result(self, r: Translation) -> None:
         self.result, t, s = r, self.translator, self.stage
         if t.kind == "sr":
+            up = f"×{t.upscale_factor}"
             s.zoom.set_images([_pixels(r.input), _pixels(r.bicubic), _pixels(r.output)],
-                              [f"Input · {shape_text(r.input.shape)}",
-                               f"Bicubic ×{t.upscale_factor} · {shape_text(r.bicubic.shape)}",
-                               f"{t.family.upper()} ×{t.upscale_factor} · {shape_text(r.output.shape)}"])
+                              [f"Input · {shape_text(r.input.shape)}", f"Bicubic {up} · {shape_text(r.bicubic.shape)}",
+                               f"{family_name(t)} {up} · {shape_text(r.output.shape)}"])
         else:
             s.output_view.set_pixels(_pixels(r.output))
             s.recon_view.set_pixels(None if r.recon is None else _pixels(r.recon))
