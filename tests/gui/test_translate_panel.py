@@ -226,6 +226,26 @@ def test_the_sample_view_feeds_the_model_and_a_latent_model_leaves_the_tab_sayin
     assert panel.input.source == "sample" and "strokes" in panel.stage.info.text()
 
 
+def test_the_sample_view_goes_through_the_transform_only_into_domain_a(window, qtbot, tmp_path):
+    path = save_random_translator(tmp_path / "outlines.safetensors", "cyclegan", transform="edges",
+                                  domains=("outlines", "digits"))
+    window.panel("sampling").select_tile(2)
+    qtbot.waitUntil(lambda: window.ctx.selected_image is not None, timeout=T)
+    panel = _panel(window, qtbot, path)
+    t = panel.translator
+    assert t.drawable and panel.controls.width_box.value() == 1.0 and "edges of digits" in \
+        panel.controls.draw_note.text()
+    panel.use_sample_view()
+    _settle(qtbot, panel)
+    from gan_studio.engine.image_input import fit_pixels
+    digit = fit_pixels(((window.ctx.selected_image + 1) / 2).permute(1, 2, 0).numpy(), t.output_shape)[0]
+    assert torch.equal(panel.result.input, t.derive_input(digit))                 # A: the digit's outlines
+    panel.set_direction("b2a")
+    _settle(qtbot, panel)
+    assert torch.equal(panel.result.input, digit) and panel.result.direction == "b2a"   # B: the digit itself
+    assert torch.allclose(panel.result.output, t.translate(digit, "b2a"))
+
+
 def test_a_translation_model_opened_in_the_list_is_routed_here_and_a_latent_one_keeps_it(window, qtbot, models,
                                                                                          gui_model, tmp_path):
     window.open_path(models["cycle"])

@@ -181,11 +181,16 @@ class TranslatePanel(TranslateFiles, Panel):
         kind = None if t is None else t.kind
         self.controls.set_kind(kind, self.drawable(), t.domains if t is not None else ("A", "B"))
         self.stage.set_kind(kind, self.drawable())
-        self.controls.draw_note.setText(
-            "White strokes on black, the pen as wide as the training strokes" if self.drawable() else "")
+        self.controls.draw_note.setText(self._draw_note() if self.drawable() else "")
         self._captions()
         self._show_note()
         self._update_enabled()
+
+    def _draw_note(self) -> str:
+        t = self.translator
+        made = f" ({t.transform} of {t.domains[1]})" if t.transform else ""
+        pen = f"; the pen is {t.pen_width:g} px wide, as in training" if t.pen_width else ""
+        return f"White on black, like the {t.domains[0]}{made} the model learnt from{pen}"
 
     def _captions(self) -> None:
         t = self.translator
@@ -198,7 +203,7 @@ class TranslatePanel(TranslateFiles, Panel):
         shape_in, shape_out = t.shapes(self.direction)
         arrow = "A → B" if self.direction == "a2b" else "B → A"
         self.stage.heading.setText(f"{t.name} · {family_name(t)} · {a} → {b}")
-        self.stage.set_captions(f"Input · {a} · {shape_text(shape_in)}" + (" · draw here" if self.drawable() else ""),
+        self.stage.set_captions(f"Input · {a} · {shape_text(shape_in)}",
                                 f"{arrow} · {b} · {shape_text(shape_out)}",
                                 f"Round trip → {a} · {shape_text(shape_in)}" if t.kind == "cycle" else "")
 
@@ -226,8 +231,9 @@ class TranslatePanel(TranslateFiles, Panel):
     # ------------------------------------------------------------ inputs
     @Slot(str)
     def set_direction(self, direction: str) -> None:
-        """A -> B or B -> A (cycle models): the input stays when it fits the other generator, else it is refitted
-        (a file read again, the sample fitted again) or the canvas starts blank."""
+        """A -> B or B -> A (cycle models). The sample view is taken again as the other generator's input (through
+        the training transform only for A); a file or a drawing stays when it fits the other generator, else the
+        file is read again at its shape and a drawing starts blank."""
         t = self.translator
         if t is None or direction == self.direction or direction not in t.directions:
             return
@@ -235,14 +241,14 @@ class TranslatePanel(TranslateFiles, Panel):
         self.direction = direction
         self.controls.set_direction(direction)
         self._show_kind()
+        source = self.input.source if self.input is not None else ""
+        if source == "sample" and self.ctx.selected_image is not None:     # the sample again, for the other generator
+            self.use_sample_view()
+            return
         if t.shapes(direction)[0] != old_shape:
             self._reset_input()
-            source = self.input.source if self.input is not None else ""
             if source in ("file", "array"):
                 self.open_image(self.input.path)
-                return
-            if source == "sample":
-                self.use_sample_view()
                 return
         self.request()
 
