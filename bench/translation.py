@@ -66,10 +66,14 @@ def _f(v, digits=3) -> str:
     return "   n/a" if v is None else f"{v:6.{digits}f}"
 
 
+OUTPUT: list[str] = []          # every table printed, for --results
+
+
 def table(title: str, header: list[str], rows: list[list[str]]) -> None:
-    print(f"\n{title}\n| " + " | ".join(header) + " |\n|" + "---|" * len(header))
-    for r in rows:
-        print("| " + " | ".join(r) + " |")
+    lines = [f"\n### {title}\n", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(c.strip() for c in r) + " |" for r in rows]
+    print("\n".join(lines))
+    OUTPUT.extend(lines)
 
 
 def paired(results: dict) -> None:
@@ -112,8 +116,12 @@ def main() -> None:
     for key in ("pix2pix", "l1", "srresnet", "srgan"):
         ap.add_argument(f"--{key}", default=None)
     ap.add_argument("--cycle", nargs="*", default=None)
+    ap.add_argument("--only", default="paired,cycle,sr", help="which groups to measure (comma-separated)")
     ap.add_argument("--write", action="store_true")
     ap.add_argument("--json", default=None, help="also write every result to this JSON file")
+    ap.add_argument("--results", default=None,
+                    help="replace the section '# Image-to-image translation on MNIST' of this markdown file (e.g. "
+                         "docs/RESULTS.md) with the tables, the models' training commands and this command")
     args = ap.parse_args()
     torch.set_num_threads(1)
     runs = Path(args.runs)
@@ -123,6 +131,7 @@ def main() -> None:
               "cycle": [Path(p) for p in args.cycle] if args.cycle else
               [p for p in (_find(n, runs) for n in NAMES["cycle"]) if p]}
     everything = {}
+    groups = {g: p for g, p in groups.items() if g in args.only.split(",")}
     for group, paths in groups.items():
         results = {p.stem: _measure(p, args) for p in paths}
         everything.update(results)
@@ -130,6 +139,28 @@ def main() -> None:
             {"paired": paired, "sr": super_resolution, "cycle": cycle}[group](results)
     if args.json:
         Path(args.json).write_text(json.dumps(everything, indent=1))
+    if args.results:
+        _write_results(Path(args.results), everything, groups, args)
+
+
+def _write_results(path: Path, results: dict, groups: dict, args) -> None:
+    import sys
+
+    from results_md import replace_section
+    lines = ["# Image-to-image translation on MNIST", "",
+             f"Written by `python bench/{Path(__file__).name} {' '.join(sys.argv[1:])}` ({time.strftime('%Y-%m-%d')}): "
+             f"the first {args.n} MNIST test digits, lenet-mnist features and classifier; pixel errors in [0, 1] "
+             "units; FID / precision / recall: the translations of the first half against the real targets of the "
+             "second half (the floor rows: real half against real half). Models, their steps and training time:", ""]
+    for paths in groups.values():
+        for p in paths:
+            t = Translator.open(str(p))
+            tr = t.meta.get("training") or {}
+            runs = [h.get("command") for h in tr.get("history") or []] + [tr.get("command")]
+            lines.append(f"- `{p.name}` ({t.family}, {tr.get('step')} steps, {tr.get('seconds', 0) / 60:.0f} min "
+                         f"wall on a shared 2-core machine): " + "; then ".join(f"`{c}`" for c in runs))
+    replace_section(path, "\n".join(lines + OUTPUT) + "\n")
+    print(f"wrote the section into {path}")
 
 
 if __name__ == "__main__":
