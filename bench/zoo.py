@@ -120,13 +120,14 @@ def _markdown(rows: list[dict], args, wall: float) -> str:
     lines = [
         "# The loss zoo on MNIST", "",
         f"Written by `python bench/zoo.py --data {args.data} --minutes {args.minutes:g} --jobs {args.jobs} "
-        f"--n {args.n}` ({time.strftime('%Y-%m-%d')}, {wall / 60:.0f} min in all).", "",
+        f"--n {args.n}" + (f" --only {args.only}" if args.only else "") + f" --out {args.out}` "
+        f"({time.strftime('%Y-%m-%d')}, {wall / 60:.0f} min in all).", "",
         f"- **Budget:** every run trains for the same time, **{args.minutes:g} minutes of its own CPU time on one "
         f"thread** ({platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}; "
         f"{args.jobs} run(s) side by side) — the wall-clock time each would take alone on an idle core. CPU time "
         "rather than wall-clock, because other work on the machine would otherwise decide how many steps a run gets.",
         "- **Generator:** DCGAN, width 32, z 64, 28 px, batch 64, seed 0, the loss's own optimiser and defaults; "
-        "evaluated with its EMA weights.",
+        "evaluated with its EMA weights (the loss zoo's runs; the families' below).",
         f"- **Metrics:** lenet-mnist features against the first {args.n} MNIST test images; {args.n} generated "
         "images (seeds 0… or, with DRS, the first accepted seeds from 0). FID, precision/recall (k 3), "
         "density/coverage (k 5).", "",
@@ -144,10 +145,12 @@ def _markdown(rows: list[dict], args, wall: float) -> str:
         acc = f"{r['acceptance']:.1%}" if "acceptance" in r else ""
         lines.append(f"| {r['name']} | {r['sampling']} | {r['steps']:,} | {r['seconds'] / max(r['steps'], 1):.3f} | "
                      f"{r['fid']:.1f} | {r['precision']:.3f} | {r['recall']:.3f} | {r['density']:.3f} | "
-                     f"{r['coverage']:.3f} | {r['classes']} | {r['class_entropy']:.3f} | {acc} |")
+                     f"{r['coverage']:.3f} | {r['classes']} | {max(r['class_entropy'], 0.0):.3f} | {acc} |")
     ours = {(r["name"] + (" + DRS" if r["sampling"] == "DRS" else "")): r["fid"] for r in rows}
     ref_order = sorted(REFERENCE, key=REFERENCE.get)
     our_order = sorted((k for k in REFERENCE if k in ours), key=ours.get)
+    if not our_order:                       # e.g. --only the families: nothing of the reference table was run
+        return "\n".join(lines + [""])
     lines += ["", "## Against the reference ordering", "",
               "The reference table (a course report, pytorch-fid Inception features — so compare the ordering, not "
               "the values): " + ", ".join(f"{k} {v}" for k, v in REFERENCE.items()) + ".", "",
