@@ -115,3 +115,25 @@ def test_an_old_began_file_resumes_with_its_own_style_or_is_refused_in_one_line(
         list(train(cfg, out, resume=True))
     cfg.arch_config = dict(ARCH, style="dcgan")
     assert [p for p in train(cfg, out, resume=True) if p.losses][0].step == 3
+
+
+def test_code_norm_batch_critic_cannot_reconstruct_a_collapsed_batch(tiny_dataset, tmp_path):
+    """code_norm "batch" decodes a batch of identical images to one image whatever they show, so a generator
+    collapsed on one digit meets a high energy; the plain code (the default, the papers') reconstructs each image
+    for itself. The option reaches the model file through --arch-config."""
+    from gan_studio.engine.models.autoencoder import AEConfig, AECritic
+    torch.manual_seed(0)
+    a, b = torch.rand(1, 1, 28, 28) * 2 - 1, torch.rand(1, 1, 28, 28) * 2 - 1
+    for norm, same in (("batch", True), ("none", False)):
+        D = AECritic(AEConfig(width=8, z_dim=8, code_dim=16, style="began", code_norm=norm)).train()
+        with torch.no_grad():
+            ra, rb = D(a.expand(8, -1, -1, -1))[0], D(b.expand(8, -1, -1, -1))[0]
+        assert torch.allclose(ra, rb, atol=1e-5) is same
+    out = tmp_path / "b.safetensors"
+    cfg = _cfg(tiny_dataset, "began", 2)
+    cfg.arch_config = dict(ARCH, code_norm="batch")
+    list(train(cfg, out))
+    list(train(_cfg(tiny_dataset, "began", 2), tmp_path / "plain.safetensors"))
+    assert load_bundle(out).meta["config"]["code_norm"] == "batch"
+    assert load_bundle(tmp_path / "plain.safetensors").meta["config"]["code_norm"] == "none"
+    assert load_bundle(out).generator().eval()(torch.randn(4, 8)).shape == (4, 1, 28, 28)

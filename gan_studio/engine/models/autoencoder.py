@@ -14,6 +14,10 @@ critic: `AECritic`, x -> encoder (the DCGAN critic's convs, ELU) -> code (`code_
     (the DCGAN generator's transposed convs, ELU, no batch norm). Its energy is the per-sample reconstruction
     error. It also holds BEGAN's equilibrium variable k_t as a buffer, so a checkpoint (the model file) carries
     it and a resumed run continues from it.
+    code_norm "batch" (an option; "none", the papers' plain code, is the default): batch norm on the codes, so a
+    batch of near-identical fakes has near-zero normalised codes and decodes to one image that matches none of
+    them: the critic sees a collapsed batch as a whole (recipe_ae.py's table: on MNIST it removed BEGAN's "1" mode
+    but gave squiggles, not digits). The energy of one image then depends on its batch in training mode.
 """
 from __future__ import annotations
 
@@ -36,6 +40,7 @@ class AEConfig(Config):
     width: int = 64          # channels of the critic's first conv / the decoder's last hidden layer
     code_dim: int = 64       # the auto-encoder's bottleneck (the codes EBGAN's pull-away term reads)
     style: str = "dcgan"     # "dcgan" (BN generator, tanh outputs) or "began" (the paper's: ELU, linear outputs)
+    code_norm: str = "none"  # "batch": batch norm on the codes (the critic then sees each batch as a whole)
 
     def __post_init__(self) -> None:
         self.dcgan()                                   # the DCGAN fields' own checks
@@ -43,6 +48,8 @@ class AEConfig(Config):
             raise ValueError("code_dim must be positive")
         if self.style not in STYLES:
             raise ValueError(f"style must be one of {', '.join(STYLES)}, not {self.style!r}")
+        if self.code_norm not in CODE_NORMS:
+            raise ValueError(f"code_norm must be one of {', '.join(CODE_NORMS)}, not {self.code_norm!r}")
 
     def dcgan(self) -> DCGANConfig:
         """The generator's (and the critic's layer sizes') DCGAN config."""
@@ -51,6 +58,7 @@ class AEConfig(Config):
 
 
 STYLES = ("dcgan", "began")
+CODE_NORMS = ("none", "batch")
 
 
 def _up_stack(chans: list[int], out_channels: int) -> list[nn.Module]:
@@ -97,6 +105,8 @@ class AECritic(nn.Module):
             cin = cout
         self.encoder = nn.Sequential(*enc)
         self.to_code = nn.Linear(chans[0] * base * base, cfg.code_dim)
+        if cfg.code_norm == "batch":
+            self.to_code = nn.Sequential(self.to_code, nn.BatchNorm1d(cfg.code_dim))
         self.from_code = nn.Sequential(nn.Linear(cfg.code_dim, chans[0] * base * base), nn.ELU(inplace=True))
         dec = _up_stack(chans, cfg.img_channels)
         self.decoder = nn.Sequential(*dec, nn.Tanh()) if cfg.style == "dcgan" else nn.Sequential(*dec)

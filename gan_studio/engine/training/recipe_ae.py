@@ -44,6 +44,20 @@ gamma's trade-off (the other defaults, 800 steps, seed 0; add --options '{"gamma
 800 to the run above; the grid is the .samples.png beside --out): docs/began_gamma0.3.png: faint blobs, k_t 0,
 diversity 0.021; docs/began_gamma0.7.png: sharp strokes but 99.8 % "1", diversity 0.114; docs/began_gamma1.0.png
 (1,000 steps): the varied strokes above, diversity 0.147.
+Issue 24's zoo run (these defaults, width 32, z 64, batch 64, seed 0, 20 CPU-minutes = 11,444 steps): 64 of 64
+samples a "1", LeNet 1,000 of 1,000 "1". Its critic reconstructs every class about equally (L1 of 2,000 test
+images: "1" 0.063, the others 0.067-0.083, mean 0.073) and its fakes at 0.070 = gamma L(x): a collapse that meets
+BEGAN's equilibrium. The generator's loss is per sample, so nothing pulls it off the cheapest digit. Next runs
+(1,000 samples, LeNet labels: classes >= 1 %, top share; pixel std over the samples, MNIST's 0.369; same command
+with --arch-config changes, one thread):
+| hypothesis -> change                   | step 500                   | step 1,000 (1,500)                       |
+| defaults (code_dim 64)                 | -                          | 79 % "1" (above)                         |
+| wide bottleneck -> code_dim 16         | 9 cl., "1" 37 %, sd 0.179  | 9 cl., "1" 42 %, sd 0.167                |
+| batch view -> code_norm "batch"        | 10 cl., "3" 23 %, sd 0.241 | 7 cl., "3" 39 % (1,500: 7, "3" 36 %, .218) |
+code_dim 16 only slows the drift to "1". code_norm "batch" (batch norm on the codes, as eriklindernoren's PyTorch-GAN
+BEGAN has in its bottleneck; models/autoencoder.py) removes the "1" mode, but by 1,500 steps the samples are dotted
+squiggles, not digits (LeNet: 3 / 8 / 2): not a fix, so it is an option (--arch-config '{"code_norm": "batch"}'),
+not the default. Untested: the paper's lr decay, z ~ U(-1, 1), its nearest-neighbour upsampling, a long code_norm run.
 """
 from __future__ import annotations
 
