@@ -12,6 +12,7 @@ from .common import _arguments, _json_arg, command, print_training
 from .eval3d_shapes import open_classifier, print_figures, random_shape_result, shape_args
 
 OUT_SUFFIXES = (".npy", ".stl", ".obj", ".ply")
+STYLES = ("shaded", "lines", "silhouette")          # engine/data/views.py STYLES (not imported: torch at start)
 
 
 def _cmdline() -> str:
@@ -75,6 +76,8 @@ def _render3d_args(sp):
     sp.add_argument("--elevation", type=float, default=25.0, help="degrees above the horizon")
     sp.add_argument("--size", type=int, default=64, help="image size in pixels (the encoder uses 64)")
     sp.add_argument("--threshold", type=float, default=0.5)
+    sp.add_argument("--style", default="shaded", choices=STYLES,
+                    help="shaded, lines (a line drawing) or silhouette; white on black as the encoder's views")
 
 
 @command("render3d", "render a voxel grid to a shaded grayscale PNG with the training-view renderer")
@@ -92,7 +95,8 @@ def cmd_render3d(args) -> int:
     grid = load_voxel_file(args.voxels)
     if not -90 <= args.elevation <= 90:
         raise UserError(f"--elevation must be in [-90, 90], not {args.elevation}")
-    img = render_voxels(grid, args.azimuth, args.elevation, args.size, threshold=_threshold(args.threshold, 0.5))
+    img = render_voxels(grid, args.azimuth, args.elevation, args.size, threshold=_threshold(args.threshold, 0.5),
+                        style=args.style)
     save_png(args.out, torch.from_numpy(img)[None] * 2 - 1)
     print(f"wrote {args.out} ({args.size}x{args.size}, azimuth {args.azimuth:g}, elevation {args.elevation:g})")
     return 0
@@ -106,6 +110,14 @@ def _reconstruct_args(sp):
     _out_args(sp)
     sp.add_argument("--background", default="auto", choices=["auto", "keep"],
                     help="auto: map the border's level to black, as the training views")
+    _refine_arg(sp)
+
+
+def _refine_arg(sp) -> None:
+    sp.add_argument("--refine", type=int, default=0, metavar="STEPS",
+                    help="latent refinement after encoding: optimise z for STEPS steps so that the shape, rendered "
+                         "from the camera that fits the image best, matches it (0: off; ~0.2 s a step on one CPU "
+                         "thread)")
 
 
 @command("reconstruct", "reconstruct a 32³ voxel shape from one image (.npy grid or STL/OBJ/PLY mesh)")
@@ -114,13 +126,22 @@ def cmd_reconstruct(args) -> int:
     from ..engine.image_input import prepare_view, read_grayscale
     _check_out(args.out)
     gray = read_grayscale(args.image)                      # a bad image fails before the model loads
+    steps = _refine_steps(args.refine)
     model = _open_voxel_model(args)
     view = prepare_view(gray, model.image_size, args.background)
     t0 = time.perf_counter()
-    probs = model.reconstruct(view)
+    probs = model.reconstruct(view, refine=steps)
     seconds = time.perf_counter() - t0
     return _write_shape(args, probs, _threshold(args.threshold, model.threshold),
-                        {"model": model.bundle.name, "image": str(args.image), "seconds": round(seconds, 4)})
+                        {"model": model.bundle.name, "image": str(args.image), "seconds": round(seconds, 4),
+                         "refine": steps})
+
+
+def _refine_steps(steps: int) -> int:
+    from ..engine.reconstruction import MAX_REFINE_STEPS
+    if not 0 <= steps <= MAX_REFINE_STEPS:
+        raise UserError(f"--refine must be between 0 and {MAX_REFINE_STEPS} steps, not {steps}")
+    return steps
 
 
 def _sample3d_args(sp):
@@ -151,6 +172,11 @@ def _eval3d_args(sp):
     sp.add_argument("--baseline", action="store_true", help="also score the class-mean-shape baseline")
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--write", action="store_true", help="store the result and threshold in the model file")
+    sp.add_argument("--style", default="shaded", choices=STYLES,
+                    help="how the input views are drawn: shaded (the training views), lines or silhouette")
+    _refine_arg(sp)
+    sp.add_argument("--objects", type=int, default=None, metavar="N",
+                    help="evaluate N objects evenly spread over the split (its classes) instead of all")
     shape_args(sp)                 # --n-random, --classifier: eval3d_shapes.py
 
 
@@ -161,15 +187,18 @@ def cmd_eval3d(args) -> int:
     from ..engine.metrics.iou import baseline_iou, evaluate_reconstruction
     model = _open_voxel_model(args)
     classifier = open_classifier(args)                 # None with --n-random 0
-    data = load_voxels(args.data, args.split)
-    train = load_voxels(args.data, "train") if args.threshold is None or args.baseline else None
-    th = None if args.threshold is None else _threshold(args.threshold, 0.5)
+    from ..engine.reconstruction import refine_settings
+    steps = _refine_steps(args.refine)
+    data = _spread(load_voxels(args.data, args.split), args.objects)
+    th = _threshold(args.threshold, model.threshold) if args.threshold is not None or steps else None
+    train = load_voxels(args.data, "train") if th is None or args.baseline else None
     result = None
     for p in evaluate_reconstruction(model.encoder, model.reconstruction_generator, data, train, th, args.seed,
-                                     device=model.device):
+                                     device=model.device, style=args.style, refine=refine_settings(steps)):
         result = p.get("result", result)
         if "done" in p and not args.json:
             print(f"{p['stage']}: {p['done']}/{p['total']}", end="\r", file=sys.stderr, flush=True)
+    result["objects"] = args.objects
     if args.baseline:
         result["baseline"] = baseline_iou(train, data)
     if classifier is not None:
@@ -180,7 +209,8 @@ def cmd_eval3d(args) -> int:
         print(json.dumps(result))
         return 0
     print(f"\nmean IoU {result['mean_iou']:.4f} (over objects), {result['class_mean_iou']:.4f} (over classes); "
-          f"threshold {result['threshold']:g}; n={result['n']} {result['split']} objects")
+          f"threshold {result['threshold']:g}; n={result['n']} {result['split']} objects; {args.style} views"
+          + (f", refined {steps} steps ({result['ms_per_object']:g} ms an object)" if steps else ""))
     for name, v in result["per_class"].items():
         print(f"  {name:12s} {v:.4f}")
     if args.baseline:
@@ -190,11 +220,28 @@ def cmd_eval3d(args) -> int:
     return 0
 
 
+def _spread(data, n: int | None):
+    """n objects of data evenly spread over it (so over its classes), or all of them."""
+    import torch
+    if n is None:
+        return data
+    if not 1 <= n <= len(data):
+        raise UserError(f"--objects must be between 1 and {len(data)} (the {data.split} split), not {n}")
+    return data.subset(torch.linspace(0, len(data) - 1, n).round().long())
+
+
 def _store(bundle, result: dict, command_line: str) -> None:
+    """The result under metrics.iou_<split>[_<style>][_refine<N>][_n<objects>]; only the plain figure (shaded
+    views, no refinement, every object) sets the model's threshold."""
     from ..engine.bundle import resave_bundle
     meta = dict(bundle.meta)
-    meta["metrics"] = dict(meta.get("metrics") or {}, **{f"iou_{result['split']}": dict(result, command=command_line)})
-    meta["threshold"] = result["threshold"]
+    key = f"iou_{result['split']}"
+    key += "" if result.get("style", "shaded") == "shaded" else f"_{result['style']}"
+    key += f"_refine{result['refine_steps']}" if result.get("refine_steps") else ""
+    key += "" if result.get("objects") is None else f"_n{result['objects']}"
+    meta["metrics"] = dict(meta.get("metrics") or {}, **{key: dict(result, command=command_line)})
+    if key == f"iou_{result['split']}":
+        meta["threshold"] = result["threshold"]
     resave_bundle(bundle, meta)
 
 

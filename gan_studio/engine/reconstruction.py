@@ -2,6 +2,7 @@
 
     model = VoxelModel.open("modelnet10-iwgan")           # a catalogue name or a path
     probs = model.reconstruct(load_view(path, model.image_size))   # (32, 32, 32) float32 in [0, 1]
+    probs = model.reconstruct(view, refine=25)            # + 25 steps of latent refinement (latent/voxel_refine.py)
     probs = model.sample(seed=3)
     frames = model.interpolate(model.encode(view_a), model.encode(view_b), steps=8)
 
@@ -19,7 +20,10 @@ from .bundle import Bundle
 from .catalog import open_model
 from .errors import UserError
 from .latent.sampling import seeds_latents
+from .latent.voxel_refine import RefineSettings, refine_latents
 from .latent.walks import interpolate
+
+MAX_REFINE_STEPS = 1000
 
 
 @dataclass
@@ -69,11 +73,14 @@ class VoxelModel:
     def threshold(self) -> float:
         return float(self.bundle.meta.get("threshold", 0.5))
 
+    def _check_view(self, view: torch.Tensor) -> None:
+        if view.ndim != 4 or view.shape[1:] != (1, self.image_size, self.image_size):
+            raise UserError(f"expected views (N, 1, {self.image_size}, {self.image_size}), got {tuple(view.shape)}")
+
     @torch.no_grad()
     def encode(self, view: torch.Tensor) -> torch.Tensor:
         """View (1, 1, S, S) or (N, 1, S, S) in [0, 1] -> posterior means (N, z_dim)."""
-        if view.ndim != 4 or view.shape[1:] != (1, self.image_size, self.image_size):
-            raise UserError(f"expected views (N, 1, {self.image_size}, {self.image_size}), got {tuple(view.shape)}")
+        self._check_view(view)
         mean, _ = self.encoder(view.float().to(self.device))
         return mean.cpu()
 
@@ -84,9 +91,21 @@ class VoxelModel:
         G = self.reconstruction_generator if encoded else self.generator
         return G(z.float().to(self.device))[:, 0].cpu().numpy()
 
-    def reconstruct(self, view: torch.Tensor) -> np.ndarray:
-        """One view (1, 1, S, S) -> probabilities (32, 32, 32)."""
-        return self.decode(self.encode(view), encoded=True)[0]
+    def refine(self, view: torch.Tensor, steps: int, settings: RefineSettings | None = None) -> torch.Tensor:
+        """Views (N, 1, S, S) in [0, 1] -> latents (N, z_dim) refined for `steps` steps from the encoder's
+        posterior means so that the shapes, rendered as the views were, match them (latent/voxel_refine.py)."""
+        self._check_view(view)
+        s = settings or refine_settings(steps)
+        with torch.no_grad():
+            mean, logvar = self.encoder(view.float().to(self.device))
+        z, _ = refine_latents(self.reconstruction_generator, mean, logvar, view, s, self.threshold)
+        return z.cpu()
+
+    def reconstruct(self, view: torch.Tensor, refine: int = 0) -> np.ndarray:
+        """One view (1, 1, S, S) -> probabilities (32, 32, 32); `refine` > 0: that many steps of latent
+        refinement after encoding (see `refine`)."""
+        z = self.refine(view, refine) if refine else self.encode(view)
+        return self.decode(z, encoded=True)[0]
 
     def latent(self, seed: int) -> torch.Tensor:
         """The z of a seed (1, z_dim): the same seeds as the image models (torch.Generator per seed)."""
@@ -101,3 +120,10 @@ class VoxelModel:
         `encoded`: both ends are encoded images (see decode)."""
         keys = torch.cat([z0.reshape(1, -1), z1.reshape(1, -1)]).float()
         return self.decode(interpolate(keys, steps, method), encoded=encoded)
+
+
+def refine_settings(steps: int) -> RefineSettings:
+    """The refinement settings for `steps` steps, or one UserError for a bad count."""
+    if isinstance(steps, bool) or not isinstance(steps, int) or not 0 <= steps <= MAX_REFINE_STEPS:
+        raise UserError(f"refinement steps must be a whole number from 0 to {MAX_REFINE_STEPS}, not {steps!r}")
+    return RefineSettings(steps=steps)

@@ -108,3 +108,11 @@ def test_encoder_stage_trains_on_augmented_views_and_records_them(voxel_npz, tmp
     assert meta["views"]["augment"]["lines"] == 1.0 and meta["views"]["augment"]["shaded"] == 0.5
     with pytest.raises(UserError, match="scale"):
         list(train(_cfg(voxel_npz, options={"augment": {"scale": [1, 0]}}), tmp_path / "w.safetensors"))
+
+
+def test_empty_grids_are_black_in_every_style():
+    empty = torch.zeros(2, 32, 32, 32, dtype=torch.uint8)
+    for style in views.STYLES:
+        assert views.render_views(empty, views.fixed_params(2), 32, style=style).max() == 0
+    sil, normals = views.render_normals(empty, views.fixed_params(2), 32)
+    assert sil.max() == 0 and normals.shape == (2, 3, 32, 32) and normals.abs().max() == 0

@@ -170,6 +170,14 @@ def _splat(voxels: torch.Tensor, params: ViewParams, size: int, extent: float, t
             "point": point.view(n, size, size), "normals": normals}
 
 
+def _pixel_normals(s: dict) -> torch.Tensor:
+    """The winning surface point's normal per pixel (N, S, S, 3), zero on the background (and for empty grids)."""
+    point = s["point"]
+    if len(s["normals"]) == 0:
+        return torch.zeros(*point.shape, 3)
+    return s["normals"][point.clamp(min=0)] * (point >= 0)[..., None]
+
+
 def _lines(s: dict) -> torch.Tensor:
     """A line drawing (N, S, S) in {0, 1} from splat buffers: outlines and occluding contours (drawn on the
     object's / the nearer side) and creases: where the normals one pixel before and after turn by more than
@@ -177,7 +185,7 @@ def _lines(s: dict) -> torch.Tensor:
     ~3 pixels, so neighbouring pixels alone miss a box's edges)."""
     point, depth = s["point"], s["depth"]
     mask = point >= 0
-    nrm = s["normals"][point.clamp(min=0)] * mask[..., None]             # (N, S, S, 3)
+    nrm = _pixel_normals(s)                                               # (N, S, S, 3)
     line = torch.zeros_like(mask)
     for dim in (1, 2):
         last = mask.shape[dim] - 1
@@ -203,6 +211,14 @@ def render_views(voxels: torch.Tensor, params: ViewParams, size: int = VIEW_SIZE
     s = _splat(voxels, params, size, extent, threshold)
     img = s["shade"] if style == "shaded" else (s["point"] >= 0).float() if style == "silhouette" else _lines(s)
     return img[:, None].clamp(0, 1).to(voxels.device)
+
+
+def render_normals(voxels: torch.Tensor, params: ViewParams, size: int = VIEW_SIZE, extent: float = EXTENT,
+                   threshold: float = THRESHOLD) -> tuple[torch.Tensor, torch.Tensor]:
+    """The silhouettes (N, 1, S, S) in {0, 1} and the world normals of the visible surface (N, 3, S, S), zero on
+    the background, of `render_views` (e.g. to fit a picture's light)."""
+    s = _splat(voxels, params, size, extent, threshold)
+    return (s["point"] >= 0)[:, None].float(), _pixel_normals(s).permute(0, 3, 1, 2).contiguous()
 
 
 def render_random(voxels: torch.Tensor, gen: torch.Generator, size: int = VIEW_SIZE,

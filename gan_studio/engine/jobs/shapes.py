@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,25 +86,36 @@ def seed_shape(model: VoxelModel, seed: int) -> Shape:
                  f"Seed {seed}: a random shape from the model's latent prior. No input image.", seed=seed)
 
 
-def image_shape(model: VoxelModel, path: str) -> Shape:
+def _encode(model: VoxelModel, view: torch.Tensor, refine: int) -> tuple[torch.Tensor, str, dict]:
+    """(z, caption suffix, extra) of a view, refined for `refine` steps (timed) when above 0."""
+    if not refine:
+        return model.encode(view), "", {}
+    t0 = time.perf_counter()
+    z = model.refine(view, refine)
+    ms = (time.perf_counter() - t0) * 1000
+    return z, f"; refined {refine} steps ({ms / 1000:.1f} s)", {"refine": refine, "refine_ms": round(ms, 1)}
+
+
+def image_shape(model: VoxelModel, path: str, refine: int = 0) -> Shape:
     view = load_view(path, model.image_size)                            # (1, 1, S, S); UserError if not an image
-    z = model.encode(view)
+    z, note, extra = _encode(model, view, refine)
     name = Path(path).name
     return Shape(model.decode(z, encoded=True)[0], z, "image", name,
-                 f"{name}, as the encoder sees it ({model.image_size}²)", view=view[0, 0].numpy(), path=str(path))
+                 f"{name}, as the encoder sees it ({model.image_size}²){note}", view=view[0, 0].numpy(),
+                 path=str(path), extra=extra)
 
 
-def object_shape(model: VoxelModel, tests: TestSet, index: int) -> Shape:
+def object_shape(model: VoxelModel, tests: TestSet, index: int, refine: int = 0) -> Shape:
     if not 0 <= index < len(tests):
         raise UserError(f"test object {index} does not exist (0-{len(tests) - 1})")
     vox = tests.data.voxels[index:index + 1]                             # (1, 32, 32, 32) uint8
     view = render_params(vox, tests.params.slice(index, index + 1), model.image_size)    # (1, 1, S, S)
-    z = model.encode(view)
+    z, note, extra = _encode(model, view, refine)
     cls = tests.class_name(index)
     title = f"{cls.replace('_', ' ').capitalize()} · test object {index}"
     return Shape(model.decode(z, encoded=True)[0], z, "object", title,
-                 f"ModelNet10 test object {index} ({cls}), seen as eval3d sees it", view=view[0, 0].numpy(),
-                 truth=vox[0].numpy().astype(bool), extra={"index": index, "class": cls})
+                 f"ModelNet10 test object {index} ({cls}), seen as eval3d sees it{note}", view=view[0, 0].numpy(),
+                 truth=vox[0].numpy().astype(bool), extra={"index": index, "class": cls} | extra)
 
 
 def grid_shape(path: str) -> Shape:
@@ -112,7 +124,8 @@ def grid_shape(path: str) -> Shape:
     return Shape(grid, None, "grid", name, f"A voxel grid from {name}: no input image, no latent.", path=str(path))
 
 
-def make_shape(model: VoxelModel | None, request: tuple, tests: TestSet | None = None) -> Shape:
+def make_shape(model: VoxelModel | None, request: tuple, tests: TestSet | None = None, refine: int = 0) -> Shape:
+    """The shape a request asks for; images and test objects refined for `refine` steps after encoding."""
     kind = request[0]
     if kind == "grid":
         return grid_shape(request[1])
@@ -121,11 +134,11 @@ def make_shape(model: VoxelModel | None, request: tuple, tests: TestSet | None =
     if kind == "seed":
         return seed_shape(model, request[1])
     if kind == "image":
-        return image_shape(model, request[1])
+        return image_shape(model, request[1], refine)
     if kind == "object":
         if tests is None:
             raise UserError("the ModelNet10 test objects are not loaded")
-        return object_shape(model, tests, request[1])
+        return object_shape(model, tests, request[1], refine)
     raise ValueError(f"unknown shape request {kind!r}")
 
 
@@ -157,5 +170,6 @@ def shape_command(shape: Shape, model_path: Path | None, threshold: float, style
     if shape.source == "seed":
         return f"gan-studio sample3d --model {ref} --seed {shape.seed}" + tail
     if shape.source == "image":
-        return f"gan-studio reconstruct --model {ref} --image {shlex.quote(shape.path)}" + tail
+        refine = f" --refine {shape.extra['refine']}" if shape.extra.get("refine") else ""
+        return f"gan-studio reconstruct --model {ref} --image {shlex.quote(shape.path)}{refine}" + tail
     return ""

@@ -6,11 +6,17 @@
     class_mean_shapes / baseline_iou          predicting the mean training shape of the true class
     evaluate_reconstruction(...)              a generator: progress dicts, then {"result": {...}}
 
+Views are rendered in one of the renderer's styles (shaded, lines, silhouette: data/views.py) from eval3d's seeded
+cameras, so a style's figure differs from the shaded one only by how the picture was made. With `refine` > 0
+each encoding is refined for that many steps (latent/voxel_refine.py, camera searched as for a user's picture)
+at the given threshold.
+
 Conventions: an object whose prediction and truth are both empty scores 1.0; the threshold is chosen on
 training data (never the evaluated split) as the one maximising the mean IoU over objects.
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -18,8 +24,10 @@ import torch
 
 from ..data.views import random_params, render_views
 from ..device import device_of
+from ..latent.voxel_refine import RefineSettings, refine_latents
 
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.05, 0.96, 0.05))
+REFINE_BATCH = 16               # objects refined together (memory: the pose search renders 72 views of each)
 
 
 def iou(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -93,29 +101,37 @@ def baseline_iou(train, test, thresholds: Sequence[float] = THRESHOLDS) -> dict:
             "threshold": {c: round(float(per_t[i]), 2) for i, c in enumerate(train.classes)}, "n": len(test)}
 
 
-@torch.no_grad()
-def reconstruct_views(encoder, generator, images: torch.Tensor, device=None, batch: int = 64) -> torch.Tensor:
-    """Views (N, 1, S, S) in [0, 1] -> occupancy probabilities (N, 32, 32, 32) on the CPU, from E's mean."""
+def reconstruct_views(encoder, generator, images: torch.Tensor, device=None, batch: int = 64,
+                      refine: RefineSettings | None = None, threshold: float = 0.5) -> torch.Tensor:
+    """Views (N, 1, S, S) in [0, 1] -> occupancy probabilities (N, 32, 32, 32) on the CPU, from E's mean
+    (refined for `refine.steps` steps at `threshold` when given)."""
     device = device or device_of(generator)
     encoder.eval()
     generator.eval()
     outs = []
     for i in range(0, images.shape[0], batch):
-        mean, _ = encoder(images[i:i + batch].to(device))
-        outs.append(generator(mean)[:, 0].float().cpu())
+        with torch.no_grad():
+            mean, logvar = encoder(images[i:i + batch].to(device))
+        if refine is not None and refine.steps:
+            for j in range(0, len(mean), REFINE_BATCH):
+                z, _ = refine_latents(generator, mean[j:j + REFINE_BATCH], logvar[j:j + REFINE_BATCH],
+                                      images[i + j:i + j + REFINE_BATCH], refine, threshold)
+                mean[j:j + REFINE_BATCH] = z.to(mean.device)
+        with torch.no_grad():
+            outs.append(generator(mean)[:, 0].float().cpu())
     return torch.cat(outs) if outs else torch.zeros(0, 32, 32, 32)
 
 
 def _ious_by_threshold(encoder, generator, data, seed: int, chunk: int, thresholds, device,
-                       stage: str) -> Iterator[dict]:
+                       stage: str, style: str = "shaded", refine: RefineSettings | None = None) -> Iterator[dict]:
     """Yield progress over `data` in chunks; the last dict carries "ious" (N, T)."""
     params = random_params(len(data), torch.Generator().manual_seed(int(seed)))   # one view per object
     size = encoder.cfg.image_size
     rows = []
     for i in range(0, len(data), chunk):
         vox = data.voxels[i:i + chunk]
-        imgs = render_views(vox, params.slice(i, i + chunk), size)
-        probs = reconstruct_views(encoder, generator, imgs, device)
+        imgs = render_views(vox, params.slice(i, i + chunk), size, style=style)
+        probs = reconstruct_views(encoder, generator, imgs, device, refine=refine, threshold=thresholds[0])
         rows.append(iou_at_thresholds(probs, vox, thresholds))
         yield {"stage": stage, "done": min(i + chunk, len(data)), "total": len(data)}
     yield {"stage": stage, "ious": torch.cat(rows)}
@@ -123,14 +139,17 @@ def _ious_by_threshold(encoder, generator, data, seed: int, chunk: int, threshol
 
 def evaluate_reconstruction(encoder, generator, test, train=None, threshold: float | None = None,
                             seed: int = 0, chunk: int = 64, device=None,
-                            thresholds: Sequence[float] = THRESHOLDS) -> Iterator[dict]:
-    """Mean IoU of single-view reconstructions of `test` (a VoxelDataset), one seeded view per object.
+                            thresholds: Sequence[float] = THRESHOLDS, style: str = "shaded",
+                            refine: RefineSettings | None = None) -> Iterator[dict]:
+    """Mean IoU of single-view reconstructions of `test` (a VoxelDataset), one seeded view per object, drawn
+    in `style`, refined by `refine` (which needs a given threshold).
 
     The threshold is `threshold` if given, else chosen on `train` (views from seed + 1). Yields progress
     dicts {"stage", "done", "total"}, then {"result": {...}}."""
+    steps = refine.steps if refine is not None else 0
     if threshold is None:
-        if train is None:
-            raise ValueError("give a threshold or training data to choose it on")
+        if train is None or steps:
+            raise ValueError("give a threshold" + ("" if steps else " or training data to choose it on"))
         for p in _ious_by_threshold(encoder, generator, train, seed + 1, chunk, thresholds, device, "threshold"):
             if "ious" in p:
                 threshold = choose_threshold(p["ious"], thresholds)
@@ -139,7 +158,9 @@ def evaluate_reconstruction(encoder, generator, test, train=None, threshold: flo
         source = f"chosen on {len(train)} training objects"
     else:
         source = "given"
-    for p in _ious_by_threshold(encoder, generator, test, seed, chunk, [threshold], device, "evaluate"):
+    t0 = time.perf_counter()
+    for p in _ious_by_threshold(encoder, generator, test, seed, chunk, [threshold], device, "evaluate", style,
+                                refine):
         if "ious" in p:
             ious = p["ious"][:, 0]
         else:
@@ -147,4 +168,5 @@ def evaluate_reconstruction(encoder, generator, test, train=None, threshold: flo
     classes, class_mean = per_class(ious, test.labels, test.classes)
     yield {"result": {"mean_iou": float(ious.mean()), "class_mean_iou": class_mean, "per_class": classes,
                       "threshold": float(threshold), "threshold_source": source, "n": len(test),
-                      "split": test.split, "seed": int(seed)}}
+                      "split": test.split, "seed": int(seed), "style": style, "refine_steps": steps,
+                      "ms_per_object": round(1000 * (time.perf_counter() - t0) / max(len(test), 1), 1)}}

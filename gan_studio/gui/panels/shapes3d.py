@@ -101,6 +101,8 @@ class Shapes3DPanel(ShapeGuessing, ShapeFiles, Panel):
         c.image_clicked.connect(self._open_image_clicked)
         c.seed_requested.connect(self.show_seed)
         c.object_requested.connect(self.show_test_object)
+        c.refine_changed.connect(lambda _: self._request and self._request[0] in ("image", "object")
+                                 and self._submit_shape(self._request))      # the shape again, refined as asked
         c.b_image_clicked.connect(self._choose_b_image)
         c.interpolate_clicked.connect(lambda: self.interpolate())
         s.display_changed.connect(self._after_view_change)
@@ -203,7 +205,7 @@ class Shapes3DPanel(ShapeGuessing, ShapeFiles, Panel):
                 self.ctx.report_error("The ModelNet10 test objects are not on this machine")
             return                                   # shown when the test set has loaded
         self.stage.stop_playing()
-        self.jobs.submit("shape", make_shape, self.model, request, self.tests)
+        self.jobs.submit("shape", make_shape, self.model, request, self.tests, refine=self.controls.refine_steps())
         self.ctx.status.emit("Reconstructing…" if request[0] in ("image", "object") else "Generating…")
 
     @Slot(int)

@@ -22,6 +22,13 @@ from ..theme import role_label
 from .voxel_model_chooser import VoxelModelChooser
 
 MAX_SEED = 2**31 - 1            # what a spin box holds (the seeds of sample3d are any int, these are enough)
+MAX_REFINE = 200                # refinement steps the box offers (the CLI takes up to 1000)
+REFINE_COST = ("Latent refinement after encoding: z is optimised for this many steps so that the shape, rendered "
+               "from the camera that fits the picture best, matches the picture (silhouette and shading). "
+               "0 = the encoder alone (a few ms). Cost: about {ms} ms a step for one picture on one CPU thread "
+               "(measured, bench/refine3d.py), i.e. about {s25:.1f} s for 25 steps, plus ~{search} s to find "
+               "the camera. Same as `gan-studio reconstruct --refine STEPS`.")
+REFINE_MS_PER_STEP, REFINE_SEARCH_S = 150, 0.5          # measured on the shared 2-core machine, see bench/refine3d.py
 
 
 def _spin(value: int, lo: int = 0, hi: int = MAX_SEED, width: int = 72) -> QSpinBox:
@@ -53,6 +60,7 @@ class ShapeControls(QWidget):
 
     seed_requested = Signal(int)
     object_requested = Signal(int)
+    refine_changed = Signal(int)
     image_clicked = Signal()
     interpolate_clicked = Signal()
     b_image_clicked = Signal()
@@ -95,6 +103,17 @@ class ShapeControls(QWidget):
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Test object", obj_row)
         form.addRow("Seed", _row(self.seed_spin, self.random_btn, self.seed_btn, stretch=0))
+        self.refine_spin = _spin(0, hi=MAX_REFINE, width=60)
+        self.refine_spin.setSuffix(" steps")
+        self.refine_spin.setSpecialValueText("off")
+        tip = REFINE_COST.format(ms=REFINE_MS_PER_STEP, s25=25 * REFINE_MS_PER_STEP / 1000, search=REFINE_SEARCH_S)
+        self.refine_spin.setToolTip(tip)
+        self.refine_cost = role_label("", "subtle")
+        self.refine_cost.setToolTip(tip)
+        refine_row = _row(self.refine_spin, self.refine_cost, stretch=1)
+        form.addRow("Refine", refine_row)
+        self.refine_label = form.labelForField(refine_row)
+        self._refine_cost()
         self.object_label = form.labelForField(obj_row)
         self._object_tips()
         box = QWidget()
@@ -103,6 +122,16 @@ class ShapeControls(QWidget):
         lay.addWidget(self.open_image_btn)
         lay.addLayout(form)
         return box
+
+    @Slot()
+    def _refine_cost(self, *_) -> None:
+        """The cost of the steps in the box, next to it (images and test objects; not seeds)."""
+        n = self.refine_spin.value()
+        self.refine_cost.setText("encoder only" if n == 0 else
+                                 f"≈ {REFINE_SEARCH_S + n * REFINE_MS_PER_STEP / 1000:.1f} s a shape")
+
+    def refine_steps(self) -> int:
+        return self.refine_spin.value()
 
     def _object_tips(self) -> None:
         if self.data_dir is None:
@@ -152,6 +181,8 @@ class ShapeControls(QWidget):
         self.object_spin.valueChanged.connect(self.object_requested)
         self.object_btn.clicked.connect(lambda: self.object_requested.emit(self.object_spin.value()))
         self.seed_spin.valueChanged.connect(self.seed_requested)
+        self.refine_spin.valueChanged.connect(self._refine_cost)
+        self.refine_spin.valueChanged.connect(self.refine_changed)
         self.seed_btn.clicked.connect(lambda: self.seed_requested.emit(self.seed_spin.value()))
         self.random_btn.clicked.connect(lambda: self.seed_requested.emit(random.randint(0, 99_999)))
         self.b_box.currentIndexChanged.connect(self._b_kind_changed)
@@ -213,5 +244,7 @@ class ShapeControls(QWidget):
             w.setEnabled(has_model)
         for w in (self.object_spin, self.object_btn, self.object_label):
             w.setEnabled(has_model and has_data)
+        for w in (self.refine_spin, self.refine_label):
+            w.setEnabled(has_model)
         self._b_kind_changed()
         self.interp_btn.setEnabled(can_interpolate)
