@@ -5,9 +5,9 @@ bench/translation.py. Pixel errors are in [0, 1] intensity units (|difference| /
   targets in a feature space (lenet-mnist for digits; metrics/features.py); class agreement (the feature network's
   classifier names the target's label); sharpness (mean gradient magnitude / the real targets'): blur scores < 1.
 - cycle (CycleGAN, DiscoGAN, DualGAN): per direction the FID of the translations against the real images of the
-  target domain, the cycle reconstruction L1 (x -> other domain -> back), and "content kept": the classifier's class
-  of the translation equals the source image's label, next to its accuracy on real images of that domain (the
-  ceiling for that domain).
+  target domain (domain A's in `features_a` when given: a network suited to A, e.g. a LeNet trained on outlines),
+  the cycle reconstruction L1 (x -> other domain -> back), and "content kept": the classifier's class of the
+  translation equals the source image's label, next to its accuracy on real images of that domain (the ceiling).
 - sr (SRResNet, SRGAN): PSNR and SSIM (Wang et al. 2004: 11x11 Gaussian window, sigma 1.5) against the true high
   resolution image, for the model and for bicubic up-scaling; FID and class agreement of both.
 
@@ -103,17 +103,22 @@ def _batched(fn, x: torch.Tensor, batch: int = 500) -> torch.Tensor:
 
 
 def evaluate_translator(t, data_path: str, split: str = "test", n: int = 1000, features: str | None = None,
-                        data_b: str | None = None) -> dict:
-    """The figures of the module's docstring for Translator `t` on `n` held-out images of `data_path`."""
+                        data_b: str | None = None, features_a: str | None = None) -> dict:
+    """The figures of the module's docstring for Translator `t` on `n` held-out images of `data_path`.
+    `features_a`: a feature network (and classifier) for domain A of a cycle model when `features` does not suit
+    it (e.g. a LeNet trained on outlines, for outline <-> digit); it judges B -> A."""
     if n < 10:
         raise UserError(f"--n must be at least 10, not {n}")
     data = _held_out(t, data_path, split, n, data_b)
     judge = Judge(features, data_path)
+    judge_a = Judge(features_a, data_path) if features_a else judge
     a, b = TranslationData.as_float(data.a), TranslationData.as_float(data.b)
     base = {"model": t.name, "family": t.family, "kind": t.kind, "data": str(data_path), "split": split,
             "n": len(data), "features": judge.extractor.name, "features_source": judge.source}
-    figures = {"paired": _paired, "sr": _sr, "cycle": _cycle}[t.kind](t, a, b, data, judge)
-    return base | figures
+    if t.kind == "cycle":
+        base["features_a"] = getattr(judge_a.extractor, "path", judge_a.spec).__str__()
+        return base | _cycle(t, a, b, data, judge, judge_a)
+    return base | {"paired": _paired, "sr": _sr}[t.kind](t, a, b, data, judge)
 
 
 def _halves(fake: torch.Tensor, real: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -142,15 +147,15 @@ def _sr(t, a, b, data, judge) -> dict:
             "sharpness": sharpness(y) / max(sharpness(b), 1e-8)}
 
 
-def _cycle(t, a, b, data, judge) -> dict:
+def _cycle(t, a, b, data, judge, judge_a) -> dict:
     ab, ba = _batched(t.translate, a), _batched(lambda x: t.translate(x, "b2a"), b)
     aba, bab = _batched(lambda x: t.translate(x, "b2a"), ab), _batched(t.translate, ba)
-    return {"fid_a2b": judge.fid(*_halves(ab, b)), "fid_b2a": judge.fid(*_halves(ba, a)),
-            "fid_real_b": judge.fid(*_halves(b, b)), "fid_real_a": judge.fid(*_halves(a, a)),
+    return {"fid_a2b": judge.fid(*_halves(ab, b)), "fid_b2a": judge_a.fid(*_halves(ba, a)),
+            "fid_real_b": judge.fid(*_halves(b, b)), "fid_real_a": judge_a.fid(*_halves(a, a)),
             "cycle_l1_a": l1(aba, a), "cycle_l1_b": l1(bab, b),
             "class_agreement_a2b": judge.agreement(ab, data.labels_a),
-            "class_agreement_b2a": judge.agreement(ba, data.labels_b),
-            "class_accuracy_real_a": judge.agreement(a, data.labels_a),
+            "class_agreement_b2a": judge_a.agreement(ba, data.labels_b),
+            "class_accuracy_real_a": judge_a.agreement(a, data.labels_a),
             "class_accuracy_real_b": judge.agreement(b, data.labels_b)}
 
 
