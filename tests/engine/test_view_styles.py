@@ -72,9 +72,11 @@ def test_augmented_views_are_seeded_varied_and_in_range():
     counts = torch.bincount(style, minlength=3).float() / 400
     assert counts.tolist() == pytest.approx([0.5, 0.25, 0.25], abs=0.07)
     only_sil = view_aug.ViewAugment.from_dict({"shaded": 0, "lines": 0, "noise": 0, "blur": 0, "background": 0,
-                                               "invert": 0, "gain": [1, 1]})
+                                               "invert": 0, "gain": [1, 1], "clean": 0})
     sil = view_aug.augmented_views(vox, torch.Generator().manual_seed(5), 64, only_sil)
     assert set(sil.unique().tolist()) == {0.0, 1.0}
+    clean = view_aug.augmented_views(vox, torch.Generator().manual_seed(5), 64, view_aug.ViewAugment(clean=1.0))
+    assert clean[..., 0, :].max() == 0 and clean[clean > 0].min() >= 0.15 - 1e-6     # black, lit >= ambient
 
 
 def test_auto_background_matches_the_image_input_of_reconstruct():

@@ -3,14 +3,14 @@
     aug = ViewAugment.from_dict({"lines": 0.3})              # any field; the rest keep their defaults
     imgs = augmented_views(voxels, gen, 64, aug)               # (N, 1, 64, 64) in [0, 1], all draws from gen
 
-Per view, from the seeded torch.Generator: a style (shaded / lines / silhouette, by weight); the camera over
-a wider elevation range; the light from anywhere in front of the object (from the side to overhead)
-with ambient 0.1-0.6; the object's size and position in the frame; for line drawings thicker (dilated)
-lines; a gain (faint drawings, dim photos); a blur (a downscaled picture's soft edges); a background (a
-level and a gradient) on which the object is composited; dark on light (inverted); Gaussian noise; then
-`auto_background`, the
-same mapping `reconstruct --background auto` applies to a user's image (|image - median of its border|),
-so the encoder learns on what the app will feed it.
+Per view, from the seeded torch.Generator: with probability `clean` a plain training view (eval3d's kind:
+shaded, views.random_params, nothing else); otherwise a style (shaded / lines / silhouette, by weight), the
+camera over a wider elevation range; the light from anywhere in front of the object (from the side to
+overhead) with ambient 0.1-0.6; the object's size and position in the frame; for line drawings thicker
+(dilated) lines; a gain (faint drawings, dim photos); a blur (a downscaled picture's soft edges); a
+background (a level and a gradient) on which the object is composited; dark on light (inverted); Gaussian
+noise; then `auto_background`, the same mapping `reconstruct --background auto` applies to a user's image
+(|image - median of its border|), so the encoder learns on what the app will feed it.
 """
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ from . import views
 
 @dataclass
 class ViewAugment(Config):
-    shaded: float = 0.5                  # style weights (normalised)
+    clean: float = 0.25                  # probability a view is a plain training view (views.random_params)
+    shaded: float = 0.5                  # style weights (normalised) of the other views
     lines: float = 0.25
     silhouette: float = 0.25
     elevation: list = field(default_factory=lambda: [0.0, 55.0])    # degrees
@@ -49,7 +50,7 @@ class ViewAugment(Config):
             lo_hi = getattr(self, name)
             if len(lo_hi) != 2 or not all(isinstance(v, (int, float)) for v in lo_hi) or lo_hi[0] > lo_hi[1]:
                 raise ValueError(f"{name} must be a [low, high] pair, not {lo_hi!r}")
-        for name in ("thick_lines", "blur", "background", "invert"):
+        for name in ("clean", "thick_lines", "blur", "background", "invert"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} is a probability in [0, 1], not {getattr(self, name)}")
         if not 0.0 <= self.shift <= 0.3 or not 0.0 <= self.noise <= 0.5:
@@ -105,11 +106,20 @@ def augmented_views(voxels: torch.Tensor, gen: torch.Generator, size: int = view
     aug = aug or ViewAugment()
     n = voxels.shape[0]
     params, style = augmented_params(n, gen, aug)
+    clean = torch.rand(n, generator=gen) < aug.clean                      # (N,) plain training views
+    plain = views.random_params(n, gen)
+    params = views.ViewParams(*(torch.where(clean.view(-1, *[1] * (a.ndim - 1)), b, a) for a, b in
+                                zip((params.azimuth, params.elevation, params.light, params.ambient, params.scale,
+                                     params.shift),
+                                    (plain.azimuth, plain.elevation, plain.light, plain.ambient,
+                                     torch.ones(n), torch.zeros(n, 2)))))
+    style = torch.where(clean, 0, style)
     img = torch.zeros(n, 1, size, size)
     for k, name in enumerate(views.STYLES):
         pick = (style == k).nonzero()[:, 0]
         if len(pick):
             img[pick] = views.render_views(voxels[pick].cpu(), _take(params, pick), size, style=name)
+    clean_img = img.clone()
     u = torch.rand(n, 7, generator=gen)
     thick = ((style == views.STYLES.index("lines")) & (u[:, 0] < aug.thick_lines))[:, None, None, None]
     img = torch.where(thick, F.max_pool2d(img, 3, 1, 1), img)
@@ -121,7 +131,8 @@ def augmented_views(voxels: torch.Tensor, gen: torch.Generator, size: int = view
     img = img + (1 - mask) * back                                         # the object in front of it
     img = torch.where((u[:, 5] < aug.invert)[:, None, None, None], 1 - img, img)
     img = img + torch.randn(img.shape, generator=gen) * (u[:, 4] * aug.noise)[:, None, None, None]
-    return auto_background(img.clamp(0, 1)).to(voxels.device)
+    img = torch.where(clean[:, None, None, None], clean_img, auto_background(img.clamp(0, 1)))
+    return img.to(voxels.device)
 
 
 def _take(p: views.ViewParams, idx: torch.Tensor) -> views.ViewParams:
