@@ -36,6 +36,7 @@ from ..data import views
 
 AZIMUTHS = tuple(range(0, 360, 15))
 ELEVATIONS = (10.0, 25.0, 40.0)
+SHORTLIST = 12           # cameras per object whose framing and shading the pose search scores
 POSE_SHADING = 5.0        # weight of the shading error against the silhouette overlap in the pose search
 INK = 0.1                 # picture pixels brighter than this (after the background mapping) are the object
 
@@ -197,29 +198,32 @@ def search_pose(probs: torch.Tensor, mask: torch.Tensor, threshold: float, pictu
     """The camera (of AZIMUTHS x ELEVATIONS, as framed by the renderer or fitted to the mask's bounding box)
     whose silhouette of probs (N, X, X, X) > threshold best overlaps mask (N, 1, S, S), less `shading` times
     its shading error against `picture` (N, 1, S, S) where given (front and back often share a silhouette);
-    the `top` best cameras of each object (N * top, object by object, best first)."""
+    the `top` best cameras of each object (N * top, object by object, best first). Framing and shading are
+    scored on each object's SHORTLIST best silhouettes only (a third of the renders of scoring them all)."""
     n, size, k = probs.shape[0], mask.shape[-1], len(AZIMUTHS) * len(ELEVATIONS)
     az = torch.tensor(AZIMUTHS, dtype=torch.float32).repeat(len(ELEVATIONS)).repeat(n)   # (N * K,)
     el = torch.tensor(ELEVATIONS).repeat_interleave(len(AZIMUTHS)).repeat(n)
     occ = (probs > threshold).repeat_interleave(k, 0)                                   # (N * K, X, X, X)
     params = views.fixed_params(n * k)
     params.azimuth, params.elevation = az, el
-    sil = views.render_params(occ, params, size, chunk=256, style="silhouette")         # (N * K, 1, S, S)
     target = mask.repeat_interleave(k, 0)
-    scale, shift = _fit_box(sil, target)
-    boxed = views.ViewParams(az, el, params.light, params.ambient, scale, shift)
-    fitted = views.render_params(occ, boxed, size, chunk=256, style="silhouette")
-    score, score_boxed = _overlap(sil, target), _overlap(fitted, target)               # (N * K,)
-    use_box = score_boxed.view(n, k).amax(1) > score.view(n, k).amax(1) + 0.05         # framing clearly differs
+    sil = views.render_params(occ, params, size, chunk=256, style="silhouette")         # (N * K, 1, S, S)
+    score = _overlap(sil, target).view(n, k)
+    short = (score.topk(min(SHORTLIST, k), 1).indices + torch.arange(n)[:, None] * k).flatten()   # (N * L,)
+    scale, shift = _fit_box(sil[short], target[short])
+    boxed = views.ViewParams(az[short], el[short], params.light[short], params.ambient[short], scale, shift)
+    score_boxed = _overlap(views.render_params(occ[short], boxed, size, chunk=256, style="silhouette"),
+                           target[short]).view(n, -1)
+    use_box = score_boxed.amax(1) > score.amax(1) + 0.05                               # framing clearly differs
+    box_each = use_box.repeat_interleave(score_boxed.shape[1])                         # (N * L,)
+    chosen = torch.where(use_box[:, None], score_boxed, score.flatten()[short].view(n, -1))
+    scale, shift = torch.where(box_each, scale, 1.0), torch.where(box_each[:, None], shift, 0.0)
     if picture is not None and shading:
-        pics = picture.repeat_interleave(k, 0)
-        score = score - shading * _shading_error(occ, params, pics, target, size)
-        score_boxed = score_boxed - shading * _shading_error(occ, boxed, pics, target, size)
-    chosen = torch.where(use_box[:, None], score_boxed.view(n, k), score.view(n, k))
-    best = (chosen.topk(top, 1).indices + torch.arange(n)[:, None] * k).flatten()       # (N * top,)
-    use_box = use_box.repeat_interleave(top)
-    return Camera(az[best], el[best], torch.where(use_box, scale[best], torch.ones(n * top)),
-                  torch.where(use_box[:, None], shift[best], torch.zeros(n * top, 2)))
+        cams = views.ViewParams(az[short], el[short], params.light[short], params.ambient[short], scale, shift)
+        err = _shading_error(occ[short], cams, picture.repeat_interleave(k, 0)[short], target[short], size)
+        chosen = chosen - shading * err.view(n, -1)
+    best = (chosen.topk(top, 1).indices + torch.arange(n)[:, None] * chosen.shape[1]).flatten()   # into short
+    return Camera(az[short][best], el[short][best], scale[best], shift[best])
 
 
 def _loss(G, z, cam: Camera, target: torch.Tensor, mask: torch.Tensor, shaded: torch.Tensor,
