@@ -28,7 +28,9 @@ REFINE_COST = ("Latent refinement after encoding: z is optimised for this many s
                "0 = the encoder alone (a few ms). Cost: about {ms} ms a step for one picture on one CPU thread "
                "(measured, bench/refine3d.py), i.e. about {s25:.1f} s for 25 steps, plus ~{search} s to find "
                "the camera. Same as `gan-studio reconstruct --refine STEPS`.")
-REFINE_MS_PER_STEP, REFINE_SEARCH_S = 150, 0.5          # measured on the shared 2-core machine, see bench/refine3d.py
+# measured by bench/refine3d.py on the shared 2-core machine under load (one thread, 100 test objects in batches
+# of 16: 2.57 s an object for 10 steps, 5.65 s for 25): ~200 ms a step, ~0.5-1 s for the camera search
+REFINE_MS_PER_STEP, REFINE_SEARCH_S = 200, 1.0
 
 
 def _spin(value: int, lo: int = 0, hi: int = MAX_SEED, width: int = 72) -> QSpinBox:
