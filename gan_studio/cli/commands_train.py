@@ -26,6 +26,7 @@ def _train_args(sp):
 @command("train", "train a GAN on a dataset, with checkpoints and resume")
 @_arguments(_train_args)
 def cmd_train(args) -> int:
+    from ..engine import translation  # noqa: F401  (registers the translation recipes: train --arch pix2pix works)
     from ..engine.training.loop import train
     cfg = TrainConfig.from_dict(config_values(args, TrainConfig))
     cmd = "gan-studio " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["train"] else None

@@ -57,8 +57,7 @@ class TranslationRecipe:
 
     def __init__(self, cfg, device: torch.device):
         if cfg.loss not in self.LOSSES_ALLOWED:
-            raise UserError(f"--recipe {self.FAMILY} trains with --loss {' or '.join(self.LOSSES_ALLOWED)}, "
-                            f"not {cfg.loss!r}")
+            raise UserError(f"{self.FAMILY} trains with --loss {' or '.join(self.LOSSES_ALLOWED)}, not {cfg.loss!r}")
         self.cfg, self.device = cfg, device
         table = self.options_table(cfg.loss)
         self.s = _defaults(table) | check_settings(f"{self.FAMILY} training", dict(cfg.options),
