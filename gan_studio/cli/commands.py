@@ -29,7 +29,9 @@ def cmd_models(args) -> int:
         return 0
     for e in entries:
         shape = "x".join(map(str, e.image_shape or [])) or "?"
-        print(f"{e.name:28s} {e.kind:16s} {e.arch:10s} z={e.z_dim} {shape:10s} {e.path}")
+        block = e.meta.get("translation") if isinstance(e.meta.get("translation"), dict) else None
+        latent = f"z={e.z_dim}" if block is None else "x".join(map(str, block.get("input_shape") or [])) + " ->"
+        print(f"{e.name:28s} {e.kind:16s} {e.arch:10s} {latent} {shape:10s} {e.path}")
     if not entries:
         print("no models found")
     return 0
