@@ -28,8 +28,22 @@ The public API (what the Translate tab and the CLI use):
 
 Values are in [-1, 1] (black -1, white +1), as in the rest of GAN Studio. Translation is deterministic (eval mode:
 pix2pix's dropout is off, batch norm uses its running statistics) and thread-safe for one caller at a time.
-Training: `translation.train` (`gan-studio train-translation`); measuring: `metrics/translation.py`.
+
+Training (the training loop's Progress generator: the Training tab and `gan-studio train-translation` alike):
+
+    cfg = translation_config("pix2pix", "../shared/data/mnist", steps=4000, batch=16,
+                             options={"transform": "strokes", "domains": "strokes,digits"})   # TrainConfig fields too
+    for p in train_translation(cfg, "out.safetensors", resume=False): ...   # p.step, p.losses, p.samples, p.checkpoint
+    RECIPE_NAMES; default_loss("cyclegan") == "lsgan"; recipe_class("cyclegan").options_table()  # {name: (default,
+                                                                                  # kind, bounds, tip)} for a form
+Measuring: `metrics/translation.py` (`evaluate_translator`; `gan-studio evaluate` on a translation model).
 """
 from .api import DIRECTIONS, Translator, open_translator, save_random_translator  # noqa: F401
 from .meta import FAMILIES, translation_meta  # noqa: F401
-from .train import RECIPE_NAMES, train_translation, translation_config  # noqa: F401  (registers the recipes)
+from .train import (  # noqa: F401  (importing it registers the recipes)
+    RECIPE_NAMES,
+    default_loss,
+    recipe_class,
+    train_translation,
+    translation_config,
+)
