@@ -154,3 +154,16 @@ def test_cyclegan_learning_rate_is_constant_then_decays_linearly(tmp_path, strok
     r.resume_at(75)
     r._schedule()
     assert r.opt_g.param_groups[0]["lr"] == pytest.approx(1e-4)
+
+
+def test_srgan_content_loss_in_a_users_vgg_file(tmp_path, strokes_data):
+    torch.manual_seed(0)
+    vgg = {"features.0.weight": torch.randn(4, 3, 3, 3), "features.0.bias": torch.zeros(4),
+           "features.2.weight": torch.randn(8, 4, 3, 3), "features.2.bias": torch.zeros(8)}   # conv-ReLU-conv-ReLU
+    torch.save(vgg, tmp_path / "vgg.pth")
+    out = tmp_path / "gan.safetensors"
+    progress = _train("srgan", strokes_data, out, steps=2, options={"content": f"vgg:{tmp_path / 'vgg.pth'}"})
+    assert np.isfinite(progress[-1].losses["content"]) and progress[-1].losses["content"] > 0
+    assert read_metadata(out)["training"]["objective"].startswith("content (VGG last tap (vgg.pth))")
+    with pytest.raises(UserError, match="content must be"):
+        _train("srgan", strokes_data, tmp_path / "x.safetensors", options={"content": "inception"})
