@@ -118,3 +118,29 @@ def test_empty_grids_are_black_in_every_style():
         assert views.render_views(empty, views.fixed_params(2), 32, style=style).max() == 0
     sil, normals = views.render_normals(empty, views.fixed_params(2), 32)
     assert sil.max() == 0 and normals.shape == (2, 3, 32, 32) and normals.abs().max() == 0
+
+
+def test_widening_the_encoder_keeps_its_output_and_the_run_resumes_wider(voxel_npz, tmp_path):
+    from gan_studio.engine.bundle import load_bundle
+    from gan_studio.engine.models.voxel_iwgan import widen_encoder
+    from gan_studio.engine.training.loop import train
+    from gan_studio.engine.training.widen3d import widen_checkpoint
+    from tests.engine.test_voxels import _cfg
+    out, wide = tmp_path / "v.safetensors", tmp_path / "wide.safetensors"
+    list(train(_cfg(voxel_npz, steps=1), out))
+    before = load_bundle(out)
+    E = before.networks["encoder"].eval()
+    W = widen_encoder(E, 5).eval()
+    x = torch.rand(3, 1, 32, 32)
+    assert torch.equal(E(x)[0], W(x)[0]) and W.fc.in_features > E.fc.in_features
+    widen_checkpoint(out, wide, 5)
+    opts = {"probe_objects": 3, "stage": "encoder", "recon": "iou"}
+    cfg = _cfg(voxel_npz, steps=2, options=opts, arch_config=dict(_cfg(voxel_npz).arch_config, e_width=5))
+    list(train(cfg, wide, resume=True))
+    after = load_bundle(wide)
+    assert after.meta["config"]["e_width"] == 5 and after.meta["training"]["step"] == 2
+    assert "widen_checkpoint" in after.meta["training"]["history"][-1]["command"]
+    g0, g1 = before.networks["generator_recon"].state_dict(), after.networks["generator_recon"].state_dict()
+    assert all(torch.equal(g0[k], g1[k]) for k in g0)
+    with pytest.raises(UserError, match="not wider"):
+        widen_checkpoint(out, tmp_path / "x.safetensors", 2)

@@ -130,6 +130,37 @@ def kl_divergence(mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
+def widen_encoder(old: ImageEncoder, e_width: int) -> ImageEncoder:
+    """A wider encoder computing exactly what `old` computes (Net2Net-style): old channels keep their weights and
+    batch-norm statistics, new ones start with small random input weights, identity batch norm and zero
+    weights into the next layer (and into the linear head), so they add capacity without changing the output."""
+    if e_width < old.cfg.e_width:
+        raise ValueError(f"e_width {e_width} is narrower than the encoder's {old.cfg.e_width}")
+    cfg = VoxelIWGANConfig.from_dict(old.cfg.to_dict() | {"e_width": e_width})
+    new = ImageEncoder(cfg)
+    convs_old = [m for m in old.net if isinstance(m, nn.Conv2d)]
+    bns_old = [m for m in old.net if isinstance(m, nn.BatchNorm2d)]
+    convs_new = [m for m in new.net if isinstance(m, nn.Conv2d)]
+    bns_new = [m for m in new.net if isinstance(m, nn.BatchNorm2d)]
+    for i, (co, cn) in enumerate(zip(convs_old, convs_new)):
+        o_out, o_in = co.weight.shape[:2]
+        cn.weight.mul_(0.1)
+        if i:                                                   # nothing from the new channels of the layer below
+            cn.weight[:, convs_old[i - 1].weight.shape[0]:] = 0
+        cn.weight[:o_out, :o_in] = co.weight
+        bo, bn = bns_old[i], bns_new[i]
+        for name in ("weight", "bias", "running_mean", "running_var"):
+            getattr(bn, name)[:o_out] = getattr(bo, name)
+        bn.num_batches_tracked.copy_(bo.num_batches_tracked)
+    c_old, c_new = convs_old[-1].weight.shape[0], convs_new[-1].weight.shape[0]
+    fc = new.fc.weight.view(new.fc.out_features, c_new, -1)      # (2z, C, 16): features are channel-major
+    fc.zero_()
+    fc[:, :c_old] = old.fc.weight.view(old.fc.out_features, c_old, -1)
+    new.fc.bias.copy_(old.fc.bias)
+    return new
+
+
+@torch.no_grad()
 def reconstruct(encoder: ImageEncoder, generator: VoxelGenerator, images: torch.Tensor) -> torch.Tensor:
     """Images (N, 1, S, S) in [0, 1] -> occupancy probabilities (N, 32, 32, 32), from the posterior mean."""
     mean, _ = encoder(images)
