@@ -144,3 +144,18 @@ def test_widening_the_encoder_keeps_its_output_and_the_run_resumes_wider(voxel_n
     assert all(torch.equal(g0[k], g1[k]) for k in g0)
     with pytest.raises(UserError, match="not wider"):
         widen_checkpoint(out, tmp_path / "x.safetensors", 2)
+
+
+def test_a_large_line_drawing_keeps_its_strokes_at_the_encoders_size(tmp_path):
+    """256-px dark strokes on white, read as reconstruct reads them: full-brightness strokes at 64 px, as the
+    encoder's training line drawings; a picture already at 64 px is not stretched."""
+    from PIL import Image
+
+    from gan_studio.engine.image_input import load_view
+    big = views.render_voxels(_table().numpy(), 35, 20, 256, style="lines")
+    Image.fromarray((255 - big * 255).astype(np.uint8)).save(tmp_path / "d.png")
+    x = load_view(tmp_path / "d.png", 64)[0, 0]
+    assert x.max() == pytest.approx(1.0) and x[0].max() == 0                 # strokes bright, paper black
+    small = views.render_voxels(_table().numpy(), 35, 20, 64) * 0.8
+    Image.fromarray((small * 255).astype(np.uint8)).save(tmp_path / "s.png")
+    assert load_view(tmp_path / "s.png", 64).max() == pytest.approx(float(small.max()), abs=0.01)   # as it was
