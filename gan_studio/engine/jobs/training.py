@@ -22,6 +22,7 @@ from ..metrics.evaluate import generated_features
 from ..metrics.features import LENET_FILE, get_extractor
 from ..metrics.fid import fid_from_features
 from ..training.loop import TrainConfig, train
+from .translation_training import is_translation, translation_command_line
 
 FID_FEATURES = "lenet-mnist"
 
@@ -87,7 +88,10 @@ def default_output(data: str, arch: str, loss: str) -> Path:
 
 
 def command_line(cfg: TrainConfig, out: str | Path, resume: bool = False) -> str:
-    """The `gan-studio train` call that runs the same training (recorded in the model's metadata)."""
+    """The `gan-studio train` call that runs the same training (recorded in the model's metadata); for an
+    image-to-image recipe, the `gan-studio train-translation` call."""
+    if is_translation(cfg.arch):
+        return translation_command_line(cfg, out, resume)
     q = shlex.quote
     parts = [f"gan-studio train --data {q(cfg.data)} --arch {cfg.arch}"]
     if cfg.arch_config:

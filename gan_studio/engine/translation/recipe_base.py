@@ -39,6 +39,16 @@ def _defaults(table: dict) -> dict:
     return {k: v[0] for k, v in table.items()}
 
 
+def domain_names(domains: str = "", transform: str = "") -> tuple[str, str]:
+    """The names of A and B: the `domains` option 'A,B', else the transform's name (or 'A') and 'images'."""
+    if domains:
+        names = [n.strip() for n in domains.split(",")]
+        if len(names) != 2 or not all(names):
+            raise UserError(f"domains must be two names 'A,B', not {domains!r}")
+        return names[0], names[1]
+    return (transform or "A", "images")
+
+
 class TranslationRecipe:
     FAMILY = ""
     PAIRED = True
@@ -46,6 +56,9 @@ class TranslationRecipe:
     LOSSES_ALLOWED: tuple[str, ...] = ()
     SPEC: dict = {}                         # lr, betas, optimizer, n_critic: the paper's, over the loss's
     OPTIONS: dict[str, tuple] = {}
+    # what each row of the sample grid shows, in groups (`sample_rows`' order): a (A's inputs), b (B's images),
+    # a2b / b2a (their translations), a2b2a / b2a2b (the round trips), bicubic (the up-scaling baseline)
+    SAMPLE_ROWS: tuple[tuple[str, ...], ...] = ()
     supports_sn = False
     supports_codes = False
     z_dim = 1                               # the loop draws fixed z for its sample grid; translators ignore them
@@ -99,12 +112,7 @@ class TranslationRecipe:
                 raise UserError(f"--batch {self.cfg.batch} is larger than domain {name} ({len(x)} images)")
 
     def domain_names(self) -> tuple[str, str]:
-        if self.s["domains"]:
-            names = [n.strip() for n in self.s["domains"].split(",")]
-            if len(names) != 2 or not all(names):
-                raise UserError(f"domains must be two names 'A,B', not {self.s['domains']!r}")
-            return names[0], names[1]
-        return (self.s["transform"] or "A", "images")
+        return domain_names(self.s["domains"], self.s["transform"])
 
     def batches(self, gen: torch.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """Endless (a, b) batches in [-1, 1] on the device: pairs, or two independent draws when unpaired."""
@@ -152,11 +160,15 @@ class TranslationRecipe:
 
     # ------------------------------------------------------------ samples
 
-    def _fixed(self, x: torch.Tensor) -> torch.Tensor:
-        return TranslationData.as_float(x[:SAMPLE_COLUMNS]).to(self.device)
+    def _fixed(self, x: torch.Tensor, start: int = 0) -> torch.Tensor:
+        """SAMPLE_COLUMNS images of a domain from `start` on, wrapping around: every row of the grid is full (a
+        domain of fewer images repeats them)."""
+        idx = [(start + i) % len(x) for i in range(SAMPLE_COLUMNS)]
+        return TranslationData.as_float(x[idx]).to(self.device)
 
     def sample_rows(self) -> list[torch.Tensor]:
-        """Rows of SAMPLE_COLUMNS images each, for the sample grid (the subclass's generators in eval mode)."""
+        """Rows of SAMPLE_COLUMNS images each, for the sample grid (the subclass's generators in eval mode), in the
+        order of SAMPLE_ROWS' groups."""
         raise NotImplementedError
 
     @torch.no_grad()

@@ -51,6 +51,7 @@ class CycleRecipe(TranslationRecipe):
     PAIRED = False
     DEFAULT_TRANSFORM = "edges"
     DISTANCE = "l1"                # the reconstruction distance: l1 or mse
+    SAMPLE_ROWS = (("a", "a2b", "a2b2a"), ("b", "b2a", "b2a2b"))
     OPTIONS = {"cycle_weight": (10.0, float, NON_NEGATIVE, "lambda of the cycle-consistency loss"),
                "identity_weight": (5.0, float, NON_NEGATIVE, "weight of the identity loss (0.5 lambda)"),
                "pool": (50, int, Range(0, 10_000), "generated images kept in the critics' history pool")}

@@ -24,7 +24,7 @@ from ..checks import FRACTION, NON_NEGATIVE, Range
 from ..errors import UserError
 from ..training.recipes import RECIPES
 from .content import content_loss
-from .recipe_base import TranslationRecipe
+from .recipe_base import SAMPLE_COLUMNS, TranslationRecipe
 
 
 @RECIPES.register("pix2pix")
@@ -34,6 +34,7 @@ class Pix2PixRecipe(TranslationRecipe):
     DEFAULT_TRANSFORM = "strokes"
     LOSSES_ALLOWED = ("ns", "vanilla", "lsgan", "hinge")
     SPEC = {"lr": 2e-4, "betas": (0.5, 0.999), "n_critic": 1}
+    SAMPLE_ROWS = (("a", "a2b", "b"), ("a", "a2b", "b"))
     OPTIONS = {"l1_weight": (100.0, float, NON_NEGATIVE, "lambda of the L1 term (the paper's 100)"),
                "gan_weight": (1.0, float, NON_NEGATIVE, "weight of the cGAN term; 0 trains with L1 alone")}
 
@@ -71,7 +72,7 @@ class Pix2PixRecipe(TranslationRecipe):
 
     def sample_rows(self) -> list[torch.Tensor]:
         a, b = self._fixed(self.data.a), self._fixed(self.data.b)
-        a2, b2 = self._fixed(self.data.a[8:]), self._fixed(self.data.b[8:])
+        a2, b2 = self._fixed(self.data.a, SAMPLE_COLUMNS), self._fixed(self.data.b, SAMPLE_COLUMNS)
         return [a, self.G(a), b, a2, self.G(a2), b2]
 
     def _training_meta(self) -> dict:
@@ -86,6 +87,7 @@ class SRResNetRecipe(TranslationRecipe):
     DEFAULT_TRANSFORM = "down4"
     LOSSES_ALLOWED = ("ns",)               # unused: SRResNet has no adversary (the loop wants a loss name)
     SPEC = {"lr": 1e-4, "betas": (0.9, 0.999), "n_critic": 1}
+    SAMPLE_ROWS = (("a", "bicubic", "a2b", "b"),)
     OPTIONS = {"lr_drop_at": (1.0, float, FRACTION, "the learning rate drops to a tenth at this fraction of the "
                                                     "steps (1: never)"),
                "init": ("", str, None, "start the generator from this srresnet / srgan file")}

@@ -1,5 +1,7 @@
 """The training panel: train a GAN on a dataset inside the app, with live curves, the fixed-seed sample grid,
-progress with an ETA, periodic FID, and Start / Pause / Resume / Stop.
+progress with an ETA, periodic FID, and Start / Pause / Resume / Stop; or an image-to-image model (pix2pix, CycleGAN,
+DiscoGAN, DualGAN, SRResNet, SRGAN: the form's "Image to image" kind) with its own losses and a live preview of its
+translations. The settings side (data checks, output name, command line) is training_settings.py.
 
 The run is the engine's `train` generator in a TaskWorker: Pause holds the worker between two steps (blocked,
 no CPU; its clock stands still, so elapsed time, ETA and the time limit leave pauses out), Stop — or closing
@@ -14,19 +16,14 @@ from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
-    QMessageBox,
     QScrollArea,
     QWidget,
 )
 
-from ...engine.errors import UserError
 from ...engine.imaging import to_uint8
 from ...engine.jobs.training import (
     TrainingJob,
-    check_dataset,
-    command_line,
     default_output,
-    fid_unavailable,
     run_training,
     unique_path,
 )
@@ -38,6 +35,7 @@ from ..widgets.training_stage import TrainingStage
 from ..workers import LatestQueue, TaskWorker
 from .base import Panel
 from .training_fid import FIDScheduler
+from .training_settings import TrainingSettings
 
 STOP_GRACE_MS = 120_000          # closing the window waits this long for the checkpoint to be written
 
@@ -54,7 +52,7 @@ def _label(text: str = "", role: str = "subtle") -> QLabel:
     return role_label(text, role)
 
 
-class TrainingPanel(Panel):
+class TrainingPanel(TrainingSettings, Panel):
     name, title = "training", "Training"
     finished = Signal(str)               # "done" | "stopped" | "failed", when a run ends
     fid_measured = Signal(int, float)    # step, FID
@@ -112,12 +110,7 @@ class TrainingPanel(Panel):
         self.pause_btn.clicked.connect(self.toggle_pause)
         self.stop_btn.clicked.connect(self.stop)
         self.open_btn.clicked.connect(self.open_model)
-        self.form.data_changed.connect(self.check_data)
-        self.form.changed.connect(self._settings_changed)
-        self.form.arch_box.currentTextChanged.connect(self._refresh_output)
-        self.form.loss_box.currentTextChanged.connect(self._refresh_output)
-        self.form.out_edit.textEdited.connect(self._out_edited)
-        self.form.fid_box.valueChanged.connect(self._update_fid_note)
+        self._connect_settings()
         self.fid.measured.connect(self._on_fid)
         self.fid.failed.connect(lambda msg: self.ctx.report_error(f"Measuring FID failed: {msg}"))
 
@@ -127,94 +120,16 @@ class TrainingPanel(Panel):
     def on_model_changed(self, model: LoadedModel | None) -> None:
         self._set_ready(True)                # training does not depend on the open model
 
-    # ------------------------------------------------------------ settings
-    @Slot(str)
-    def check_data(self, path: str) -> None:
-        """Validate the dataset in the background; the result shows under the path."""
-        self.data_jobs.cancel()                      # an older check still running is stale now
-        self.data_info = None
-        self._refresh_output()                       # the output name and the command line follow the dataset
-        self._update_fid_note()
-        if self._worker is None:
-            self.status.setText(f"Press Start to train on {Path(path).name}" if path else
-                                "Choose a dataset and press Start")
-        if not path:
-            self.form.set_data_info("")
-            return
-        self.form.set_data_info("checking…")
-        self.data_jobs.submit("data", check_dataset, path, 0)
-
-    @Slot(str, object)
-    def _data_checked(self, _kind: str, value) -> None:
-        _seq, info, error = value
-        self.data_info = info
-        self.form.set_data_info(error or info.describe(), error=bool(error))
-        self._update_fid_note()
-
-    @Slot(str, str)
-    def _data_failed(self, _kind: str, message: str) -> None:   # an unexpected error (a UserError comes as a value)
-        self.form.set_data_info(message, error=True)
-
-    @Slot()
-    def _out_edited(self) -> None:
-        self._out_auto = False
-
-    @Slot()
-    def _refresh_output(self) -> None:
-        if self._out_auto and self._worker is None:
-            f = self.form
-            f.out_edit.setText(str(default_output(f.data_path(), f.arch_box.currentText(), f.loss_box.currentText())))
-        self._settings_changed()
-
-    @Slot()
-    def _settings_changed(self) -> None:
-        try:
-            self.cli.setText(command_line(self.form.config(self.ctx.device_request), self.form.out_path()))
-        except UserError as exc:
-            self.cli.setText(f"(settings: {exc})")
-        self.cli.setCursorPosition(0)
-        self.cli.setToolTip(self.cli.text())           # the whole line on hover (the field scrolls; select to copy)
-
-    @Slot()
-    def _update_fid_note(self) -> None:
-        reason = fid_unavailable(self.data_info)
-        self.form.fid_box.setEnabled(not reason)
-        self.form.fid_n_box.setEnabled(not reason)
-        self.form.fid_box.setToolTip(reason or "Measure FID every N steps on the latest checkpoint, in the "
-                                               "background (0: off)")
-        self.curves.show_fid(bool(self.form.fid_box.value()) and not reason)
-
-    def fid_every(self) -> int:
-        return 0 if fid_unavailable(self.data_info) else self.form.fid_box.value()
-
-    def ask_existing(self, path: Path) -> str:
-        """The output exists: 'resume' it, pick a 'rename'd output, or 'cancel' (tests replace this)."""
-        box = QMessageBox(QMessageBox.Icon.Question, "The model file exists",
-                          f"{path.name} exists. Resume its training, or train a new model under another name?",
-                          QMessageBox.StandardButton.Cancel, self)
-        resume = box.addButton("Resume", QMessageBox.ButtonRole.AcceptRole)
-        rename = box.addButton("New name", QMessageBox.ButtonRole.ActionRole)
-        box.setDefaultButton(resume)
-        box.exec()
-        return {resume: "resume", rename: "rename"}.get(box.clickedButton(), "cancel")
-
     # ------------------------------------------------------------ run
     @Slot()
     def start(self) -> bool:
         if self._worker is not None:
             return False
-        data = self.form.data_path()
-        if not data or not Path(data).expanduser().exists():
-            msg = "choose a dataset first" if not data else f"dataset path {data} does not exist"
-            self.form.set_data_info(msg, error=True)
-            self.ctx.report_error(f"Training: {msg}")
+        run = self.run_config()
+        if run is None:
             return False
-        try:
-            cfg = self.form.config(self.ctx.device_request)
-        except UserError as exc:
-            self.ctx.report_error(f"Training settings: {exc}")
-            return False
-        out = Path(self.form.out_path() or default_output(data, cfg.arch, cfg.loss)).expanduser()
+        (cfg, titles), data = run, self.form.data_path()
+        out = Path(self.form.out_path() or default_output(data, *self.form.output_parts())).expanduser()
         resume = False
         if out.exists():
             answer = self.ask_existing(out)
@@ -234,10 +149,7 @@ class TrainingPanel(Panel):
         worker.done.connect(self._on_done)
         worker.failed.connect(self._on_failed)
         worker.paused_changed.connect(self._on_paused)
-        self.curves.wasserstein_loss = cfg.loss in ("wgan", "wgan-gp")
-        if not same_run:
-            self.curves.clear()
-            self.grid.clear("The fixed-seed samples (seeds 0–63) appear here while training")
+        self.prepare_stage(cfg, titles, same_run)
         self._worker, self._last, self._samples, self.paused, self._stopping = worker, None, None, False, False
         self._fid_next = self.fid_every()
         self.fid.cancel_waiting()
@@ -324,7 +236,7 @@ class TrainingPanel(Panel):
     @Slot()
     def _draw_progress(self) -> None:
         if self._samples is not None:
-            self.grid.set_images(to_uint8(self._samples))
+            self.stage.show_samples(to_uint8(self._samples))
             self._samples = None
             self.samples_shown += 1
         p = self._last

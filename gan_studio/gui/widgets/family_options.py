@@ -1,13 +1,23 @@
 """The training form's family options: one box per `--options` setting of the chosen architecture and loss
 (ProGAN's phase lengths, BEGAN's γ, EBGAN's margin, MRGAN's λ's, ...), built from the engine's table
 (`engine.training.families.options_for`) with its defaults, bounds and tooltips. Hidden when the family has none.
+`set_table` shows any such table (the translation recipes' options: a text option gets a line edit).
 `options()` gives the settings that differ from their defaults (the rest are left to the engine), as
 `TrainConfig.options` and `--options` take them. Also the form's spin-box builders.
 """
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QGridLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDoubleSpinBox,
+    QGridLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ...engine.training.families import FamilyOption, options_for
 
@@ -37,6 +47,11 @@ def _dspin(lo: float, hi: float, value: float, decimals: int, step: float, tip: 
 def _box(o: FamilyOption) -> QWidget:
     lo = o.bounds.lo if o.bounds is not None and o.bounds.lo is not None else 0
     hi = o.bounds.hi if o.bounds is not None and o.bounds.hi is not None else None
+    if o.kind is str:
+        box = QLineEdit(str(o.default))
+        box.setPlaceholderText(str(o.default) or "(none)")
+        box.setToolTip(o.tip)
+        return box
     if o.kind is bool:
         box = QCheckBox()
         box.setChecked(bool(o.default))
@@ -53,7 +68,14 @@ def _box(o: FamilyOption) -> QWidget:
 
 
 def _value(box: QWidget):
+    if isinstance(box, QLineEdit):
+        return box.text().strip()
     return box.isChecked() if isinstance(box, QCheckBox) else box.value()
+
+
+def _signal(box: QWidget):
+    return box.toggled if isinstance(box, QCheckBox) else box.textChanged if isinstance(box, QLineEdit) \
+        else box.valueChanged
 
 
 class FamilyOptions(QWidget):
@@ -80,26 +102,33 @@ class FamilyOptions(QWidget):
         """Boxes for `arch` + `loss`'s options at their defaults (kept as they are if the family is unchanged)."""
         if (arch, loss) == self.family:
             return
-        self.family = (arch, loss)
+        try:
+            table = options_for(arch, loss) if arch and loss else []
+        except Exception:                   # an architecture without a training recipe: no options
+            table = []
+        self.set_table((arch, loss), table, f"{NAMES.get(loss, NAMES.get(arch, arch))} options")
+
+    def set_table(self, key, table: list[FamilyOption], title: str) -> None:
+        """Boxes for `table` at its defaults, under `title` (kept as they are while `key` is unchanged)."""
+        if key == self.family:
+            return
+        self.family = key
         while self.grid.count():
             w = self.grid.takeAt(0).widget()
             if w is not None:
                 w.hide()                                    # at once: deleteLater waits for the event loop
                 w.deleteLater()
-        try:
-            self.table = options_for(arch, loss) if arch and loss else []
-        except Exception:                   # an architecture without a training recipe: no options
-            self.table = []
+        self.table = list(table)
         self.boxes = {}
         for i, o in enumerate(self.table):
             box = self.boxes[o.name] = _box(o)
-            (box.toggled if isinstance(box, QCheckBox) else box.valueChanged).connect(self.changed)
+            _signal(box).connect(self.changed)
             r, c = divmod(i, 2)
             label = QLabel(o.name.replace("_", " "))
             label.setToolTip(o.tip)
             self.grid.addWidget(label, r, 2 * c)
             self.grid.addWidget(box, r, 2 * c + 1)
-        self.title.setText(f"{NAMES.get(loss, NAMES.get(arch, arch))} options")
+        self.title.setText(title)
         self.setVisible(bool(self.table))
         self.changed.emit()
 
@@ -114,4 +143,7 @@ class FamilyOptions(QWidget):
 
     def set_value(self, name: str, value) -> None:
         box = self.boxes[name]
-        box.setChecked(bool(value)) if isinstance(box, QCheckBox) else box.setValue(value)
+        if isinstance(box, QLineEdit):
+            box.setText(str(value))
+        else:
+            box.setChecked(bool(value)) if isinstance(box, QCheckBox) else box.setValue(value)

@@ -24,6 +24,11 @@ LABELS = {"d_loss": "critic loss", "g_loss": "generator loss", "penalty": "penal
           "convergence": "convergence M", "geometric": "geometric reg. d(x, G(E(x)))",
           "mode": "mode reg. −log D(G(E(x)))", "d_diffusion": "diffusion critic loss", "manifold": "manifold step"}
 AUX = ("alpha", "k_t", "convergence")      # a family's control curves: their own plot, beside the losses
+# an image-to-image run: its terms before their weights share the loss plot; the weighted generator objective (pix2pix:
+# 100·L1 + cGAN, tens of times the others) gets the side plot
+TRANSLATION_LABELS = {"g_loss": "generator objective (weighted)", "l1": "L1 |G(a) − b|",
+                      "g_gan": "generator cGAN term", "g_adv": "generator adversarial", "cycle": "cycle reconstruction",
+                      "identity": "identity", "content": "content (feature MSE)", "mse": "pixel MSE"}
 TITLE_ONLY = ("resolution",)               # ProGAN's resolution: in that plot's title, not a curve
 
 
@@ -94,15 +99,25 @@ class LossCurves(ThrottledPlot):
         lay.addLayout(right, 2)
 
     wasserstein_loss = True    # the training panel sets it: only WGAN critics estimate a Wasserstein distance
+    aux_keys, aux_fixed_title, labels = AUX, "", LABELS
+
+    def set_translation(self, on: bool) -> None:
+        """Curves of an image-to-image run (its own terms' names; the weighted objective on the side plot) or of a
+        GAN's; takes effect for the curves added after the next clear()."""
+        self.aux_keys = ("g_loss",) if on else AUX
+        self.aux_fixed_title = "Objective (weighted)" if on else ""
+        self.labels = LABELS | TRANSLATION_LABELS if on else LABELS
 
     def label(self, key: str) -> str:
         if key == "wasserstein" and not self.wasserstein_loss:
             return "critic gap (real − fake)"
-        return LABELS.get(key, key)
+        return self.labels.get(key, key)
 
     def clear(self) -> None:
-        for key, curve in self._curves.items():
-            (self.aux_plot if key in AUX else self.loss_plot).removeItem(curve)
+        for curve in self._curves.values():
+            for plot in (self.loss_plot, self.aux_plot):
+                if curve in plot.listDataItems():
+                    plot.removeItem(curve)
         self.series, self._curves, self.fid, self.latest = {}, {}, [], {}
         self.aux_plot.hide()
         self.legend.setText("")
@@ -121,9 +136,9 @@ class LossCurves(ThrottledPlot):
             if key not in self.series:
                 self.series[key] = Decimator()
                 pen = pg.mkPen(PENS[len(self._curves) % len(PENS)], width=1.3)
-                plot = self.aux_plot if key in AUX else self.loss_plot
+                plot = self.aux_plot if key in self.aux_keys else self.loss_plot
                 self._curves[key] = plot.plot(pen=pen, name=self.label(key))
-                if key in AUX:
+                if key in self.aux_keys:
                     self.aux_plot.show()
                 self._update_legend()
             self.series[key].add(float(step), float(value))
@@ -156,6 +171,8 @@ class LossCurves(ThrottledPlot):
     def aux_title(self) -> str:
         """The family plot's title: ProGAN's resolution and α, BEGAN's M and k_t, as of the newest step."""
         v = self.latest
+        if self.aux_fixed_title:
+            return self.aux_fixed_title
         if "resolution" in v:
             alpha = v.get("alpha", 1.0)
             return f"{v['resolution']:.0f} px · α {alpha:.2f} ({'fade-in' if alpha < 1 else 'stable'})"

@@ -29,6 +29,7 @@ def _plot(title: str, y_label: str) -> pg.PlotWidget:
         ax = w.getAxis(name)
         ax.setPen(pg.mkPen("#5a5e66"))
         ax.setTextPen(pg.mkPen("#9aa0aa"))
+        ax.enableAutoSIPrefix(False)          # losses of 0.1 to 0.9 read as such, not as "900 (x0.001)"
     w.setMinimumHeight(120)
     return w
 

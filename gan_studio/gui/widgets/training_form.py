@@ -29,32 +29,31 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...engine.config import options_of
 from ...engine.errors import UserError
 from ...engine.registry import ARCHITECTURES, LOSSES, REGULARIZERS
 from ...engine.training.families import family_spec, losses_for
 from ...engine.training.loop import TrainConfig
 from .family_options import FamilyOptions, _dspin, _spin
+from .training_schedule import (  # noqa: F401  (FORM_DEFAULTS, form_default, form_tip, section: this form's too)
+    FORM_DEFAULTS,
+    build_output,
+    build_schedule,
+    form_default,
+    form_layout,
+    form_tip,
+    section,
+)
+from .translation_form import TranslationForm
 
 SIZE_FIELDS = ("width", "z_dim", "w_dim", "mapping_layers", "channel_max")   # shown when the config has them
 GUI_DEFAULTS = {"dcgan": {"width": 32, "z_dim": 64}}                          # small enough for a CPU
 RESOLUTIONS = (8, 16, 28, 32, 64, 128, 256)
 DATA_FILTER = "Datasets (*.npz *.npy *.gz *idx*);;All files (*)"
 CODE_OPTIONS = (("conditional", "Conditional"), ("info", "InfoGAN"))     # tooltips: the TrainConfig fields'
-TRAIN_OPTIONS = options_of(TrainConfig)
-FORM_DEFAULTS = {"steps": 5000, "sample_every": 100}    # the form starts a longer run with a livelier sample grid
-
-
-def form_default(name: str):
-    """The form's starting value of a TrainConfig setting: TrainConfig's default unless FORM_DEFAULTS has one."""
-    return FORM_DEFAULTS[name] if name in FORM_DEFAULTS else TRAIN_OPTIONS[name].default
-
-
-def form_tip(name: str) -> str:
-    """The tooltip of a TrainConfig setting (its field's `tip`, else its help)."""
-    return TRAIN_OPTIONS[name].tooltip if name in TRAIN_OPTIONS else ""
-
-
+KINDS = (("gan", "Latent → image (GAN families)", "Train a generator of new images from random codes"),
+         ("translation", "Image to image (pix2pix, CycleGAN, …)",
+          "Train a model that turns an image into another: pix2pix, CycleGAN, DiscoGAN, DualGAN, SRResNet, SRGAN "
+          "(gan-studio train-translation)"))
 def image_architectures() -> list[str]:
     return [n for n in ARCHITECTURES.names() if getattr(ARCHITECTURES.get(n), "kind", "") == "image-generator"]
 
@@ -62,12 +61,6 @@ def image_architectures() -> list[str]:
 def has_option(name: str) -> bool:
     """Whether this engine's TrainConfig has a setting (e.g. `sn`)."""
     return name in {f.name for f in dataclasses.fields(TrainConfig)}
-
-
-def section(text: str) -> QLabel:
-    lab = QLabel(text.upper())
-    lab.setProperty("role", "section")
-    return lab
 
 
 class TrainingForm(QWidget):
@@ -86,14 +79,34 @@ class TrainingForm(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 6, 0)
         lay.setSpacing(4)
-        sections = [("Dataset", self._build_data), ("Model", self._build_model), ("Training", self._build_hyper),
-                    ("Output", self._build_output)]
-        for i, (title, build) in enumerate(sections):
-            if i:
-                lay.addSpacing(6)
-            lay.addWidget(section(title))
-            lay.addLayout(build())
+        self.kind_box = QComboBox()
+        for key, text, tip in KINDS:
+            self.kind_box.addItem(text, key)
+            self.kind_box.setItemData(self.kind_box.count() - 1, tip, 3)         # ToolTipRole
+        kind_row = self._form()
+        kind_row.addRow("Kind", self.kind_box)
+        lay.addLayout(kind_row)
+        self.gan_part = QWidget()                      # the latent -> image families' Dataset and Model sections
+        gan = QVBoxLayout(self.gan_part)
+        gan.setContentsMargins(0, 0, 0, 0)
+        gan.setSpacing(4)
+        self.translation = TranslationForm()           # the image-to-image recipes' (hidden until chosen)
+        self.translation.hide()
+        for where, title, build in ((gan, "Dataset", self._build_data), (gan, "Model", self._build_model),
+                                    (lay, "", None), (lay, "Training", self._build_hyper),
+                                    (lay, "Output", self._build_output)):
+            if build is None:                          # the kind's own sections above the shared ones
+                lay.addWidget(self.gan_part)
+                lay.addWidget(self.translation)
+            else:
+                where.addSpacing(6)
+                where.addWidget(section(title))
+                where.addLayout(build())
         lay.addStretch(1)
+        self.kind_box.currentIndexChanged.connect(self._kind_changed)
+        self.translation.changed.connect(self.changed)
+        self.translation.data_changed.connect(self.data_changed)
+        self.translation.defaults_changed.connect(self._translation_defaults)
 
     def _build_data(self) -> QVBoxLayout:
         self.data_edit = QLineEdit()
@@ -132,6 +145,7 @@ class TrainingForm(QWidget):
         self.reg_box = QComboBox()
         self.reg_box.addItems(REGULARIZERS.names())
         self.reg_weight = _dspin(0.0, 10_000.0, 10.0, 4, 1.0, form_tip("reg_weight"))    # 10.0 until the loss's
+        self.reg_weight.valueChanged.connect(self.changed)
         reg_row = QHBoxLayout()
         reg_row.addWidget(self.reg_box, 1)
         reg_row.addWidget(QLabel("weight"))
@@ -172,59 +186,12 @@ class TrainingForm(QWidget):
         return form
 
     def _build_hyper(self) -> QGridLayout:
-        # lr and n_critic start at placeholders that _reg_changed replaces with the loss's own at once
-        self.lr_box = _dspin(1e-6, 1.0, 2e-4, 6, 1e-4, form_tip("lr"))
-        self.n_critic_box = _spin(1, 100, 1, tip=form_tip("n_critic"))
-        self.batch_box = _spin(1, 4096, form_default("batch"), 8, form_tip("batch"))
-        self.steps_box = _spin(1, 10_000_000, form_default("steps"), 500, form_tip("steps"))
-        self.seed_box = _spin(0, 2**31 - 1, form_default("seed"), tip=form_tip("seed"))
-        self.sample_box = _spin(1, 1_000_000, form_default("sample_every"), 50, form_tip("sample_every"))
-        self.ckpt_box = _spin(1, 1_000_000, form_default("checkpoint_every"), 100, form_tip("checkpoint_every"))
-        self.minutes_box = _dspin(0.0, 100_000.0, form_default("max_minutes") or 0.0, 1, 5.0,
-                                  form_tip("max_minutes"))
-        self.minutes_box.setSpecialValueText("none")
-        self.fid_box = _spin(0, 1_000_000, 2000, 500, "Measure FID every N steps on the latest checkpoint, "
-                             "in the background (0: off)")
-        self.fid_box.setSpecialValueText("off")
-        self.fid_n_box = _spin(100, 10_000, 1000, 500, "Images (generated and real) per FID measurement")
-        grid = QGridLayout()
-        grid.setHorizontalSpacing(8)
-        grid.setVerticalSpacing(4)
-        pairs = [("Learning rate", self.lr_box), ("n_critic", self.n_critic_box), ("Batch", self.batch_box),
-                 ("Steps", self.steps_box), ("Seed", self.seed_box), ("Time limit (min)", self.minutes_box),
-                 ("Samples every", self.sample_box), ("Checkpoint every", self.ckpt_box),
-                 ("FID every", self.fid_box), ("FID images", self.fid_n_box)]
-        for i, (text, box) in enumerate(pairs):
-            r, c = divmod(i, 2)
-            grid.addWidget(QLabel(text), r, 2 * c)
-            grid.addWidget(box, r, 2 * c + 1)
-            box.setMinimumWidth(84)
-        grid.setColumnStretch(1, 1)
-        grid.setColumnStretch(3, 1)
-        for box in (self.lr_box, self.n_critic_box, self.batch_box, self.steps_box, self.seed_box,
-                    self.minutes_box, self.sample_box, self.ckpt_box, self.reg_weight):
-            box.valueChanged.connect(self.changed)
-        return grid
+        return build_schedule(self)
 
     def _build_output(self) -> QHBoxLayout:
-        self.out_edit = QLineEdit()
-        self.out_edit.setToolTip("The model file: written every checkpoint, listed under My models")
-        self.out_btn = QToolButton()
-        self.out_btn.setText("…")
-        self.out_btn.clicked.connect(self._browse_out)
-        self.out_edit.textEdited.connect(lambda _t: self.changed.emit())
-        row = QHBoxLayout()
-        row.addWidget(self.out_edit, 1)
-        row.addWidget(self.out_btn)
-        return row
+        return build_output(self)
 
-    @staticmethod
-    def _form() -> QFormLayout:
-        form = QFormLayout()
-        form.setContentsMargins(0, 0, 0, 0)
-        form.setHorizontalSpacing(8)
-        form.setVerticalSpacing(4)
-        return form
+    _form = staticmethod(form_layout)
 
     # ------------------------------------------------------------ choices
     @Slot()
@@ -314,15 +281,50 @@ class TrainingForm(QWidget):
         return family_spec(self.arch_box.currentText(), name, self.reg_box.currentText() or None) \
             if name in LOSSES else None
 
+    # ------------------------------------------------------------ kind
+    def is_translation(self) -> bool:
+        return self.kind_box.currentData() == "translation"
+
+    def set_kind(self, kind: str) -> None:
+        """'gan' (latent -> image) or 'translation' (image to image)."""
+        self.kind_box.setCurrentIndex(self.kind_box.findData(kind))
+
+    @Slot()
+    def _kind_changed(self) -> None:
+        tr = self.is_translation()
+        self.gan_part.setVisible(not tr)
+        self.translation.setVisible(tr)
+        self._translation_defaults() if tr else self._reg_changed()
+        self.data_changed.emit(self.data_path())
+
+    @Slot()
+    def _translation_defaults(self) -> None:
+        """The recipe's learning rate and critic steps (its paper's), as _reg_changed does for a loss."""
+        if self.is_translation():
+            lr, n_critic = self.translation.hyper_defaults()
+            self.lr_box.setValue(lr)
+            self.n_critic_box.setValue(n_critic)
+            self.changed.emit()
+
+    def output_parts(self) -> tuple[str, str]:
+        """What the default output file is named after besides the data: (architecture or recipe, loss or
+        transform)."""
+        if self.is_translation():
+            t = self.translation
+            return t.recipe(), t.data_options().get("transform") or t.loss_box.currentText()
+        return self.arch_box.currentText(), self.loss_box.currentText()
+
     # ------------------------------------------------------------ values
     def data_path(self) -> str:
-        return self.data_edit.text().strip()
+        return self.translation.data_path() if self.is_translation() else self.data_edit.text().strip()
 
     def set_data_path(self, path: str) -> None:
         self.data_edit.setText(str(path))
         self.data_changed.emit(self.data_path())
 
     def set_data_info(self, text: str, error: bool = False) -> None:
+        if self.is_translation():
+            return self.translation.set_data_info(text, error)
         self.data_info.setText(text)
         self.data_info.setStyleSheet("color: #ff8a8a;" if error else "")
 
@@ -340,8 +342,17 @@ class TrainingForm(QWidget):
             cfg["img_resolution"] = int(res)
         return cfg
 
+    def _schedule(self, device: str) -> dict:
+        return dict(steps=self.steps_box.value(), batch=self.batch_box.value(), seed=self.seed_box.value(),
+                    sample_every=self.sample_box.value(), checkpoint_every=self.ckpt_box.value(),
+                    max_minutes=self.minutes_box.value() or None, device=device)
+
     def config(self, device: str = "auto") -> TrainConfig:
-        """The TrainConfig these settings describe (a value equal to the loss's default is left None)."""
+        """The TrainConfig these settings describe (a value equal to the loss's or recipe's default is left None)."""
+        if self.is_translation():
+            (lr0, n0), lr, n = self.translation.hyper_defaults(), self.lr_box.value(), self.n_critic_box.value()
+            return self.translation.config(lr=None if abs(lr - lr0) < 1e-12 else lr,
+                                           n_critic=None if n == n0 else n, **self._schedule(device))
         name, reg, spec = self.loss_box.currentText(), self.reg_box.currentText(), self.spec()
         if spec is None:
             raise UserError("choose a loss")
@@ -353,9 +364,7 @@ class TrainingForm(QWidget):
             reg_weight=None if reg == "none" or abs(weight - default_weight) < 1e-12 else weight,
             lr=None if abs(lr - float(getattr(spec, "lr", 0.0))) < 1e-12 else lr,
             n_critic=None if n_critic == int(getattr(spec, "n_critic", 1)) else n_critic,
-            steps=self.steps_box.value(), batch=self.batch_box.value(), seed=self.seed_box.value(),
-            sample_every=self.sample_box.value(), checkpoint_every=self.ckpt_box.value(),
-            max_minutes=self.minutes_box.value() or None, device=device, options=self.family_opts.options(),
+            options=self.family_opts.options(), **self._schedule(device),
             **{k: box.isChecked() for k, box in {**self.sn_boxes, **self.code_boxes}.items()}))
 
     def set_running(self, running: bool) -> None:
@@ -363,7 +372,8 @@ class TrainingForm(QWidget):
         for w in [self.data_edit, self.browse_btn, self.arch_box, self.res_box, self.loss_box, self.reg_box,
                   self.reg_weight, self.lr_box, self.n_critic_box, self.batch_box, self.steps_box, self.seed_box,
                   self.sample_box, self.ckpt_box, self.minutes_box, self.out_edit, self.out_btn, self.family_opts,
-                  *self._size_boxes.values(), *self.sn_boxes.values(), *self.code_boxes.values()]:
+                  self.kind_box, *self.translation.widgets(), *self._size_boxes.values(), *self.sn_boxes.values(),
+                  *self.code_boxes.values()]:
             w.setEnabled(not running)
         if not running:
             self.reg_weight.setEnabled(self.reg_box.currentText() != "none")
@@ -377,10 +387,3 @@ class TrainingForm(QWidget):
             path, _ = QFileDialog.getOpenFileName(self, "Choose a dataset file", start, DATA_FILTER)
         if path:
             self.set_data_path(path)
-
-    @Slot()
-    def _browse_out(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save the trained model as", self.out_path(),
-                                              "Models (*.safetensors)")
-        if path:
-            self.set_out_path(path if path.endswith(".safetensors") else path + ".safetensors")

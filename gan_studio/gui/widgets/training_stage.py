@@ -1,5 +1,6 @@
 """The Training tab's right side: Start / Pause / Stop / Open in Sampling, the progress bar and status line, the
-loss curves over the fixed-seed sample grid, and the equivalent command line. The panel drives them."""
+loss curves over the fixed-seed sample grid (an image-to-image run: over the preview of its translations), and the
+equivalent command line. The panel drives them."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
@@ -17,6 +18,10 @@ from PySide6.QtWidgets import (
 from ..theme import role_label
 from .image_grid import ImageGrid
 from .loss_curves import LossCurves
+from .translation_preview import TranslationPreview
+
+GRID_NOTE = "The fixed-seed samples (seeds 0–63) appear here while training"
+PREVIEW_NOTE = "Fixed training images and their translations appear here while training"
 
 
 class TrainingStage(QWidget):
@@ -41,7 +46,11 @@ class TrainingStage(QWidget):
         self.curves.setMinimumHeight(180)
         self.grid = ImageGrid(8, 8)
         self.grid.setMinimumSize(240, 240)
-        self.grid.clear("The fixed-seed samples (seeds 0–63) appear here while training")
+        self.grid.clear(GRID_NOTE)
+        self.preview = TranslationPreview()
+        self.preview.clear(PREVIEW_NOTE)
+        self.preview.hide()
+        self.translation = False
         self.cli = QLineEdit()
         self.cli.setReadOnly(True)
         self.cli.setToolTip("The equivalent command line (also recorded in the model file)")
@@ -52,11 +61,13 @@ class TrainingStage(QWidget):
         progress_row = QHBoxLayout()               # Open beside the progress, not the buttons: the tab fits 1024 px
         progress_row.addWidget(self.progress, 1)
         progress_row.addWidget(self.open_btn)
-        split = QSplitter(Qt.Orientation.Vertical)
+        split = self.split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.curves)
         split.addWidget(self.grid)
+        split.addWidget(self.preview)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 3)
+        split.setStretchFactor(2, 3)
         split.setChildrenCollapsible(False)
         right = QVBoxLayout(self)
         right.setContentsMargins(0, 0, 0, 0)
@@ -65,3 +76,25 @@ class TrainingStage(QWidget):
         right.addWidget(self.status)
         right.addWidget(split, 1)
         right.addWidget(self.cli)
+
+    def set_translation(self, on: bool) -> None:
+        """An image-to-image run shows its translations instead of the sample grid, and opens in Translate."""
+        self.translation = on
+        self.grid.setVisible(not on)
+        self.preview.setVisible(on)
+        self.open_btn.setText("Open in Translate" if on else "Open in Sampling")
+        self.open_btn.setToolTip(f"Open the model file in the {'Translate' if on else 'Sampling'} tab")
+        total = sum(self.split.sizes())
+        if total > 0:                                 # the samples' view gets 3/5 (the preview has 4 to 6 rows)
+            self.split.setSizes([2 * total // 5, 0, 3 * total // 5] if on else [2 * total // 5, 3 * total // 5, 0])
+
+    def clear_samples(self) -> None:
+        self.grid.clear(GRID_NOTE)
+        self.preview.clear(PREVIEW_NOTE)
+
+    def show_samples(self, pixels) -> None:
+        """(N, H, W, C) uint8: the sample grid, or the translation preview's rows."""
+        if self.translation:
+            self.preview.set_samples(pixels)
+        else:
+            self.grid.set_images(pixels)

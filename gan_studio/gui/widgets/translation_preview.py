@@ -1,0 +1,115 @@
+"""The Training tab's live preview of an image-to-image run: the recipe's sample rows (fixed training images and what
+the model makes of them) with their titles at the left, in the recipe's groups — pix2pix: input → output → target
+(twice), CycleGAN / DiscoGAN / DualGAN: A → B → A (round trip) and B → A → B, super-resolution: the enlarged input,
+bicubic, output, target. Crisp nearest-neighbour pixels; the whole widget paints itself in one paintEvent."""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from .. import theme
+from .image_grid import fit_square, qimage_from_pixels
+
+
+class TranslationPreview(QWidget):
+    GAP = 4              # between tiles
+    GROUP_GAP = 14       # between groups of rows
+    MARGIN = 6
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._groups: list[list[str]] = []
+        self._rows: list[list[QImage]] = []
+        self._placeholder = ""
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(240, 200)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+
+    # ------------------------------------------------------------ state
+    def set_titles(self, groups: list[list[str]]) -> None:
+        """The rows' titles, in groups (engine.jobs.translation_training.preview_titles)."""
+        self._groups = [list(g) for g in groups]
+        self._rows = []
+        self.update()
+
+    def title_groups(self) -> list[list[str]]:
+        return [list(g) for g in self._groups]
+
+    def titles(self) -> list[str]:
+        return [t for g in self._groups for t in g]
+
+    def set_samples(self, pixels: np.ndarray) -> None:
+        """(N, H, W, C) uint8, the sample grid's rows one after another (N = rows × columns)."""
+        n_rows = max(1, len(self.titles()))
+        cols = len(pixels) // n_rows
+        self._rows = [[qimage_from_pixels(pixels[r * cols + c]) for c in range(cols)] for r in range(n_rows)]
+        self.update()
+
+    def clear(self, placeholder: str = "") -> None:
+        self._rows, self._placeholder = [], placeholder
+        self.update()
+
+    def image_count(self) -> int:
+        return sum(len(r) for r in self._rows)
+
+    def row_count(self) -> int:
+        return len(self._rows)
+
+    # ------------------------------------------------------------ layout
+    def _label_width(self) -> int:
+        fm = self.fontMetrics()
+        return max((fm.horizontalAdvance(t) for t in self.titles()), default=0) + 12
+
+    def tile_side(self) -> int:
+        rows = len(self.titles())
+        cols = len(self._rows[0]) if self._rows else 8
+        if not rows:
+            return 0
+        w = self.width() - 2 * self.MARGIN - self._label_width() - (cols - 1) * self.GAP
+        h = self.height() - 2 * self.MARGIN - (rows - 1) * self.GAP \
+            - (len(self._groups) - 1) * (self.GROUP_GAP - self.GAP)
+        side = max(1, min(w // cols, h // rows))
+        return fit_square(side, self._rows[0][0].width() if self._rows else 0)
+
+    def row_rects(self) -> list[QRect]:
+        """Each row's tile strip (tiles then lie side by side in it, GAP apart)."""
+        side, label = self.tile_side(), self._label_width()
+        cols = len(self._rows[0]) if self._rows else 8
+        rows = len(self.titles())
+        width = label + cols * side + (cols - 1) * self.GAP
+        height = rows * side + (rows - 1) * self.GAP + (len(self._groups) - 1) * (self.GROUP_GAP - self.GAP)
+        x0 = max(self.MARGIN, (self.width() - width) // 2) + label
+        y, out = max(self.MARGIN, (self.height() - height) // 2), []
+        for g in self._groups:
+            for _ in g:
+                out.append(QRect(x0, y, cols * side + (cols - 1) * self.GAP, side))
+                y += side + self.GAP
+            y += self.GROUP_GAP - self.GAP
+        return out
+
+    # ------------------------------------------------------------ painting
+    def paintEvent(self, event) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+        p.fillRect(self.rect(), theme.CANVAS)
+        side, label = self.tile_side(), self._label_width()
+        for r, (rect, title) in enumerate(zip(self.row_rects(), self.titles())):
+            p.setPen(theme.MUTED_TEXT)
+            p.drawText(QRect(rect.x() - label, rect.y(), label - 10, side),
+                       Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, title)
+            images = self._rows[r] if r < len(self._rows) else []
+            for c in range(len(images) if images else 8):
+                tile = QRect(rect.x() + c * (side + self.GAP), rect.y(), side, side)
+                p.drawImage(tile, images[c]) if images else p.fillRect(tile, theme.EMPTY_TILE)
+        if self._placeholder and not self._rows:
+            flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
+            area = self.rect().adjusted(24, 24, -24, -24)
+            box = p.boundingRect(area, flags, self._placeholder).adjusted(-12, -8, 12, 8)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(theme.CANVAS)
+            p.drawRoundedRect(box, 6, 6)
+            p.setPen(theme.MUTED_TEXT)
+            p.drawText(area, flags, self._placeholder)
+        p.end()
