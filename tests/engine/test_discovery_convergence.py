@@ -113,3 +113,20 @@ def test_shared_bases_render_each_base_once_and_strided_reconstructor_is_a_choic
     assert rec(torch.zeros(5, 3, 28, 28))[0].shape == (5, 4)
     with pytest.raises(ValueError, match="strided"):
         Reconstructor(3, 4, 1, "nope")
+
+
+def test_channels_last_copy_gives_the_same_images_and_leaves_the_model_alone(tmp_path):
+    from gan_studio.engine.device import channels_last_copy
+    from gan_studio.engine.latent.directions.reconstructors import Reconstructor
+    G = load_bundle(make_tiny_bundle(tmp_path / "a.safetensors")).generator().eval()
+    fast = channels_last_copy(G)
+    assert fast is not G
+    conv = [p for p in G.parameters() if p.dim() == 4]
+    assert conv and all(p.is_contiguous() for p in conv)                     # the app's model untouched
+    assert all(p.is_contiguous(memory_format=torch.channels_last) for p in fast.parameters() if p.dim() == 4)
+    z = torch.randn(6, G.z_dim, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        assert torch.allclose(fast(z), G(z), atol=1e-5)
+    r = Reconstructor(3, 4, 1, "lenet")
+    assert channels_last_copy(r, copy=False) is r                            # a trainable one: in place
+    assert channels_last_copy(torch.nn.Linear(3, 2)) is not None             # no 4-D weights: as it was

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 import torch
 import torch.nn.functional as F
 
-from ..device import device_of
+from ..device import channels_last_copy, device_of
 from ..latent.directions.core import DirectionSet
 from ..latent.directions.reconstructors import Reconstructor, input_channels, pair_input
 from ..latent.directions.voynov import PRESETS, PairRenderer, sample_shifts
@@ -118,8 +118,8 @@ def rca_iter(G, ds: DirectionSet, budget: RCABudget = RCABudget(), seed: int = 0
     G = G.eval()
     src = _Pairs(G, ds, budget, seed)
     torch.manual_seed(seed)
-    rec = Reconstructor(input_channels(G.img_channels, budget.pair_input), ds.k, budget.width,
-                        budget.arch).to(src.device)
+    rec = channels_last_copy(Reconstructor(input_channels(G.img_channels, budget.pair_input), ds.k, budget.width,
+                                           budget.arch).to(src.device), copy=False)
     opt = torch.optim.Adam(rec.parameters(), lr=budget.lr)
     sched = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=budget.steps)
              if budget.schedule == "cosine" else None)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 import torch
 import torch.nn.functional as F
 
-from ...device import device_of
+from ...device import channels_last_copy, device_of
 from ...errors import UserError
 from .convergence import Plateau
 from .core import DirectionSet, latent_dim, latent_space
@@ -76,7 +76,7 @@ class PairRenderer:
     """Renders G(z) and G(z + shift) in the direction space (z, or w broadcast over all layers)."""
 
     def __init__(self, G, space: str, shift_scale: float):
-        self.G, self.space, self.shift_scale = G, space, shift_scale
+        self.G, self.space, self.shift_scale = channels_last_copy(G), space, shift_scale
         self.device = device_of(G)
 
     def base(self, z: torch.Tensor) -> torch.Tensor:                # (B, dim) point in the direction space
@@ -116,7 +116,8 @@ class VoynovTrainer:
         self.deformator = Deformator(self.dim, self.preset.k, self.preset.deformator, seed,
                                      start=self._start()).to(self.device)
         c = input_channels(G.img_channels, self.preset.pair_input)
-        self.reconstructor = Reconstructor(c, self.preset.k, self.preset.width, self.preset.arch).to(self.device)
+        self.reconstructor = channels_last_copy(Reconstructor(c, self.preset.k, self.preset.width,
+                                                              self.preset.arch).to(self.device), copy=False)
         self.pairs = PairRenderer(G, self.space, estimate_shift_scale(G, self.space, seed=seed))
         params = [{"params": self.reconstructor.parameters(), "lr": self.preset.lr_reconstructor}]
         if any(p.requires_grad for p in self.deformator.parameters()):
