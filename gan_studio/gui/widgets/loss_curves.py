@@ -92,11 +92,12 @@ class LossCurves(ThrottledPlot):
         left.addWidget(self.legend)
         left.addWidget(self.loss_plot, 1)
         lay.addLayout(left, 3)
-        right = QVBoxLayout()
+        self.side = QWidget()                # the family's and FID plots; hidden with both, the losses then fill it
+        right = QVBoxLayout(self.side)
         right.setContentsMargins(0, 0, 0, 0)
         right.addWidget(self.aux_plot, 1)
         right.addWidget(self.fid_plot, 1)
-        lay.addLayout(right, 2)
+        lay.addWidget(self.side, 2)
 
     wasserstein_loss = True    # the training panel sets it: only WGAN critics estimate a Wasserstein distance
     aux_keys, aux_fixed_title, labels = AUX, "", LABELS
@@ -120,6 +121,7 @@ class LossCurves(ThrottledPlot):
                     plot.removeItem(curve)
         self.series, self._curves, self.fid, self.latest = {}, {}, [], {}
         self.aux_plot.hide()
+        self._side()
         self.legend.setText("")
         self._fid_curve.setData([], [])
         self._dirty = False
@@ -127,6 +129,10 @@ class LossCurves(ThrottledPlot):
     def show_fid(self, on: bool) -> None:
         """Show the FID plot (when FID is on, or was measured in this run)."""
         self.fid_plot.setVisible(on or bool(self.fid))
+        self._side()
+
+    def _side(self) -> None:
+        self.side.setVisible(not (self.aux_plot.isHidden() and self.fid_plot.isHidden()))
 
     def add(self, step: int, losses: dict[str, float]) -> None:
         self.latest.update(losses)
@@ -140,6 +146,7 @@ class LossCurves(ThrottledPlot):
                 self._curves[key] = plot.plot(pen=pen, name=self.label(key))
                 if key in self.aux_keys:
                     self.aux_plot.show()
+                    self._side()
                 self._update_legend()
             self.series[key].add(float(step), float(value))
         self._touch()
@@ -157,6 +164,7 @@ class LossCurves(ThrottledPlot):
     def add_fid(self, step: int, value: float) -> None:
         self.fid.append((step, value))
         self.fid_plot.show()
+        self._side()
         self._touch()
 
     def point_count(self, key: str | None = None) -> int:

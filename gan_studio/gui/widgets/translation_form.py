@@ -246,6 +246,8 @@ class TranslationForm(QWidget):
         table = [FamilyOption(k, *row) for k, row in recipe_class(recipe).options_table(loss).items()
                  if k not in ("transform", "data_b", "domains", "limit")]
         self.options_box.set_table((recipe, loss), table, f"{RECIPES[recipe][0].split(' — ')[0]} options")
+        for box in self.options_box.boxes.values():
+            box.setMinimumWidth(72)       # the column's width sizes a box, not the longest value it could hold
         self.defaults_changed.emit()
         self.changed.emit()
 

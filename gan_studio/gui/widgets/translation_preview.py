@@ -62,30 +62,40 @@ class TranslationPreview(QWidget):
         fm = self.fontMetrics()
         return max((fm.horizontalAdvance(t) for t in self.titles()), default=0) + 12
 
-    def tile_side(self) -> int:
-        rows = len(self.titles())
-        cols = len(self._rows[0]) if self._rows else 8
+    def _cols(self) -> int:
+        return len(self._rows[0]) if self._rows else 8
+
+    def _side(self, above: bool) -> int:
+        """The tile side with the titles at the left of the rows, or above them (`above`)."""
+        rows, cols = len(self.titles()), self._cols()
         if not rows:
             return 0
-        w = self.width() - 2 * self.MARGIN - self._label_width() - (cols - 1) * self.GAP
-        h = self.height() - 2 * self.MARGIN - (rows - 1) * self.GAP \
+        line = self.fontMetrics().height() + 2 if above else 0
+        w = self.width() - 2 * self.MARGIN - (0 if above else self._label_width()) - (cols - 1) * self.GAP
+        h = self.height() - 2 * self.MARGIN - (rows - 1) * self.GAP - rows * line \
             - (len(self._groups) - 1) * (self.GROUP_GAP - self.GAP)
-        side = max(1, min(w // cols, h // rows))
-        return fit_square(side, self._rows[0][0].width() if self._rows else 0)
+        return fit_square(max(1, min(w // cols, h // rows)), self._rows[0][0].width() if self._rows else 0)
+
+    def titles_above(self) -> bool:
+        """Whether the titles go above the rows: when that leaves bigger tiles (a narrow, tall preview)."""
+        return self._side(True) > self._side(False)
+
+    def tile_side(self) -> int:
+        return self._side(self.titles_above())
 
     def row_rects(self) -> list[QRect]:
         """Each row's tile strip (tiles then lie side by side in it, GAP apart)."""
-        side, label = self.tile_side(), self._label_width()
-        cols = len(self._rows[0]) if self._rows else 8
+        above, side, cols = self.titles_above(), self.tile_side(), self._cols()
+        label, line = (0, self.fontMetrics().height() + 2) if above else (self._label_width(), 0)
         rows = len(self.titles())
-        width = label + cols * side + (cols - 1) * self.GAP
-        height = rows * side + (rows - 1) * self.GAP + (len(self._groups) - 1) * (self.GROUP_GAP - self.GAP)
-        x0 = max(self.MARGIN, (self.width() - width) // 2) + label
+        strip = cols * side + (cols - 1) * self.GAP
+        height = rows * (side + line) + (rows - 1) * self.GAP + (len(self._groups) - 1) * (self.GROUP_GAP - self.GAP)
+        x0 = max(self.MARGIN, (self.width() - label - strip) // 2) + label
         y, out = max(self.MARGIN, (self.height() - height) // 2), []
         for g in self._groups:
             for _ in g:
-                out.append(QRect(x0, y, cols * side + (cols - 1) * self.GAP, side))
-                y += side + self.GAP
+                out.append(QRect(x0, y + line, strip, side))
+                y += line + side + self.GAP
             y += self.GROUP_GAP - self.GAP
         return out
 
@@ -94,11 +104,16 @@ class TranslationPreview(QWidget):
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         p.fillRect(self.rect(), theme.CANVAS)
-        side, label = self.tile_side(), self._label_width()
+        side, label, above = self.tile_side(), self._label_width(), self.titles_above()
+        line = self.fontMetrics().height() + 2
         for r, (rect, title) in enumerate(zip(self.row_rects(), self.titles())):
             p.setPen(theme.MUTED_TEXT)
-            p.drawText(QRect(rect.x() - label, rect.y(), label - 10, side),
-                       Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, title)
+            if above:
+                p.drawText(QRect(rect.x(), rect.y() - line, rect.width(), line),
+                           Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom, title)
+            else:
+                p.drawText(QRect(rect.x() - label, rect.y(), label - 10, side),
+                           Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, title)
             images = self._rows[r] if r < len(self._rows) else []
             for c in range(len(images) if images else 8):
                 tile = QRect(rect.x() + c * (side + self.GAP), rect.y(), side, side)
