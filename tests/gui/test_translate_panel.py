@@ -224,6 +224,10 @@ def test_the_sample_view_feeds_the_model_and_a_latent_model_leaves_the_tab_sayin
     b = fit_pixels(((img + 1) / 2).permute(1, 2, 0).numpy(), t.output_shape)
     assert torch.equal(panel.result.input, t.derive_input(b)[0])                 # the sampled digit's strokes
     assert panel.input.source == "sample" and "strokes" in panel.stage.info.text()
+    panel.open_model(models["sr"])                                  # the sample view follows, fitted to SR's input
+    qtbot.waitUntil(lambda: panel.translator.kind == "sr" and panel.result is not None and not panel.jobs.busy(),
+                    timeout=T)
+    assert panel.input.source == "sample" and tuple(panel.result.input.shape) == panel.translator.input_shape
 
 
 def test_the_sample_view_goes_through_the_transform_only_into_domain_a(window, qtbot, tmp_path):
@@ -279,3 +283,74 @@ def test_a_shipped_translation_model_translates_in_the_tab(window, qtbot, path):
     panel.use_sample_view()
     _settle(qtbot, panel)
     assert panel.result is not None and tuple(panel.result.output.shape) == t.shapes(panel.direction)[1]
+
+
+@pytest.mark.parametrize("width, rows", [(3.0, 3), (1.0, 1)])
+def test_the_pen_draws_lines_as_wide_as_the_training_strokes_wherever_the_pointer_runs(qtbot, width, rows):
+    """The training strokes are a 1 px path dilated by 3 x 3 (edges: 1 px lines); a pen disc centred on the pointer
+    itself made 2- or 3-px lines with bumps, depending on where between pixel centres the drag ran."""
+    from gan_studio.gui.widgets.sketch_canvas import SketchCanvas
+    canvas = SketchCanvas()
+    qtbot.addWidget(canvas)
+    canvas.set_shape((1, 28, 28), ink=1.0, paper=-1.0)
+    canvas.width_px = width
+    for y in (10.0, 10.25, 10.5, 10.99):                              # on a pixel edge, between, on a centre
+        canvas.clear()
+        canvas.stroke([(4.3, y), (20.7, y)])                          # horizontal
+        ink = canvas.image()[0] > 0
+        assert ink.sum(0)[5:20].tolist() == [rows] * 15 and ink.any(1).sum() == rows, y
+        canvas.clear()
+        canvas.stroke([(y, 4.3), (y, 20.7)])                          # vertical
+        ink = canvas.image()[0] > 0
+        assert ink.sum(1)[5:20].tolist() == [rows] * 15 and ink.any(0).sum() == rows, y
+
+
+def test_the_input_follows_to_another_model_and_nothing_stale_stays_on_screen(window, qtbot, models, tmp_path):
+    """SRGAN then SRResNet on one file without opening it again (the same input domain; the sample view follows
+    to any model, as the existing tests show it fitted); a switch or Clear leaves no old time, source or command
+    line; a drawing after Clear is a drawing, not one over the file."""
+    from PIL import Image
+    srresnet = save_random_translator(tmp_path / "srresnet4.safetensors", "srresnet", seed=4)
+    Image.fromarray(np.eye(7, dtype=np.uint8) * 255).save(tmp_path / "diag.png")
+    panel = _panel(window, qtbot, models["sr"])
+    panel.open_image(tmp_path / "diag.png")
+    _settle(qtbot, panel)
+    assert "diag.png" in panel.stage.info.text() and "--model" in panel.controls.cli_label.text()
+    panel.open_model(srresnet)
+    qtbot.waitUntil(lambda: panel.translator.family == "srresnet" and panel.result is not None
+                    and not panel.jobs.busy(), timeout=T)
+    t = panel.translator
+    x = t.load_image(tmp_path / "diag.png")[0]
+    assert panel.input.path == str(tmp_path / "diag.png") and torch.allclose(panel.result.output, t.translate(x))
+    assert "diag.png" in panel.stage.info.text() and "srresnet4" in panel.controls.cli_label.text()
+    panel.open_model(models["pix2pix"])                              # strokes, not 7 px digits: a blank input
+    qtbot.waitUntil(lambda: panel.translator.family == "pix2pix" and not panel.jobs.busy(), timeout=T)
+    assert panel.canvas.is_empty() and panel.result is None and panel.input is None
+    assert panel.stage.info.text() == "" and panel.controls.cli_label.text() == ""
+    panel.open_image(tmp_path / "diag.png")
+    _settle(qtbot, panel)
+    panel.controls.clear_btn.click()
+    _settle(qtbot, panel)
+    assert panel.input is None and panel.stage.info.text() == "" and panel.controls.cli_label.text() == ""
+    _drag(panel.canvas, [(8, 6), (20, 6), (14, 22)])
+    _settle(qtbot, panel)
+    assert "from a drawing (" in panel.stage.info.text() and "diag.png" not in panel.stage.info.text()
+    panel.open_model(models["cycle"])                                # a drawing stays with the model it was for
+    qtbot.waitUntil(lambda: panel.translator.kind == "cycle" and not panel.jobs.busy(), timeout=T)
+    assert panel.canvas.is_empty() and panel.result is None
+    assert panel.stage.info.text() == "" and panel.controls.cli_label.text() == ""
+
+
+def test_the_chooser_line_names_the_family_as_its_paper_and_the_measured_figures():
+    from types import SimpleNamespace
+
+    from gan_studio.gui.widgets.translate_controls import TranslatorChooser
+    bench = {"split": "test", "psnr": 21.07, "fid": 7.39}
+    sr = SimpleNamespace(family="srgan", domains=("7 px digits", "28 px digits"), input_size=7, output_size=28,
+                         meta={"training": {"step": 2000}, "metrics": {"bench_translation": bench}})
+    line = TranslatorChooser.summary(None, sr)
+    assert line == "SRGAN · 7 px digits → 28 px digits · 2,000 steps · PSNR 21.1 dB, FID 7.4 (test set)"
+    cycle = SimpleNamespace(family="discogan", domains=("outlines", "digits"), input_size=28, output_size=28,
+                            meta={"metrics": {"bench_translation": {"fid_a2b": 34.47}}})
+    assert TranslatorChooser.summary(None, cycle) == ("DiscoGAN · outlines → digits · 28 px → 28 px · "
+                                                      "untrained (random weights) · FID 34.5 A → B")

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QWidget
 from ...engine.imaging import to_uint8
 from ...engine.translation import Translator
 from ..state import AppContext, LoadedModel
-from ..widgets.translate_controls import KIND, TranslateControls
+from ..widgets.translate_controls import FAMILY_NAMES, KIND, TranslateControls
 from ..widgets.translate_stage import TranslateStage
 from ..workers import LatestQueue
 from .base import Panel
@@ -41,8 +41,6 @@ from .translate_jobs import (
 )
 
 CONTROLS_WIDTH = 270
-FAMILY_NAMES = {"pix2pix": "pix2pix", "cyclegan": "CycleGAN", "discogan": "DiscoGAN", "dualgan": "DualGAN",
-                "srresnet": "SRResNet", "srgan": "SRGAN"}
 KIND_WORDS = {"image-generator": "an image generator", "voxel-model": "a 3D voxel model"}
 NO_MODEL = ("This tab shows image-to-image models (pix2pix, CycleGAN, DiscoGAN, DualGAN, SRResNet / SRGAN: kind "
             "translation-model). Choose one under MODEL, Open… a file, or train one with gan-studio "
@@ -158,8 +156,10 @@ class TranslatePanel(TranslateFiles, Panel):
 
     def _model_ready(self, path: str, t: Translator) -> None:
         same = self.translator is not None and self.translator.bundle is t.bundle
+        was = self.translator.domains[0] if self.translator is not None and self.direction == "a2b" else None
         self.translator, self.model_path = t, path
         self.controls.chooser.set_model(path, t)
+        previous = None if same else self.input
         if not same:
             self.direction = "a2b"
             self.controls.set_direction("a2b")
@@ -169,6 +169,18 @@ class TranslatePanel(TranslateFiles, Panel):
         self.model_ready.emit(t)
         self.ctx.status.emit(f"Translation model {t.name} ready")
         self.request()
+        self._carry_input(previous, was == t.domains[0])
+
+    def _carry_input(self, previous: Input | None, same_domain: bool) -> None:
+        """The sample view that fed the last model feeds the new one too (through its own transform), and so does
+        an image file when the new model takes the same domain (SRGAN and SRResNet are compared on one input); a
+        drawing or an array was made for the last model."""
+        if previous is None:
+            return
+        if previous.source == "file" and previous.path and same_domain:
+            self.open_image(previous.path)
+        elif previous.source == "sample" and self.ctx.selected_image is not None:
+            self.use_sample_view()
 
     # ------------------------------------------------------------ what is shown
     def drawable(self) -> bool:
@@ -277,7 +289,9 @@ class TranslatePanel(TranslateFiles, Panel):
 
     @Slot()
     def _drawn(self) -> None:
-        if self.input is not None and self.input.source != "drawing":
+        if self.canvas.is_empty():                 # cleared: what comes next is a drawing of its own
+            self.input = None
+        elif self.input is not None and self.input.source != "drawing":
             self.input = Input(self.input.image, "drawing", self.input.path, f"a drawing over {self.input.note}")
         self.controls.undo_btn.setEnabled(self.canvas.can_undo())
         self.request()
@@ -291,6 +305,8 @@ class TranslatePanel(TranslateFiles, Panel):
             self.result = None
             self.stage.clear_outputs("Draw on the input: the translation appears here" if self.drawable()
                                      else "Open or drop an image, or use the sample view")
+            self.stage.info.setText("")                 # no time or source, no command line: nothing shown
+            self.controls.cli_label.setText("")
             self._update_enabled()
             self._set_ready(True)
             return

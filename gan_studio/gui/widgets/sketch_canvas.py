@@ -2,9 +2,13 @@
 undo. The canvas IS the model's input image: (C, H, W) float in [-1, 1], shown large with crisp pixels.
 
 The pen lays the model's ink value, the eraser its paper value (the engine says which: white strokes on black
-for strokes -> digits, say). A stroke is drawn with hard-edged discs of the pen's width at the image's resolution,
-as the engine's training inputs are drawn (`strokes`: a 3 px pen, binary): each pixel whose centre lies within
-the disc takes the stroke's value. An opened image can be set as the canvas (`set_image`) and drawn over.
+for strokes -> digits, say). A stroke is drawn as the engine draws its training inputs (`strokes`: a 1 px path
+dilated by a 3 x 3 pen, binary; `edges`: 1 px lines): the pointer's path marks the pixels it passes through, and
+each of them is stamped with a hard-edged disc of the pen's width centred on that pixel (every pixel whose centre
+lies within it takes the stroke's value). A 3 px pen thus makes lines exactly 3 px wide and a 1 px pen 1 px
+lines, wherever between pixel centres the pointer runs (a disc centred on the pointer itself made a 3 px pen's
+lines 2 or 3 px wide and a 1 px pen's 1 or 2 px, with 1 px bumps). An opened image can be set as the canvas
+(`set_image`) and drawn over.
 
 `changed` fires on every stroke segment, clear and undo (the owner asks for a translation, latest wins). With
 `set_editable(False)` (a model whose input is not drawable) it is a plain image view.
@@ -146,13 +150,14 @@ class SketchCanvas(QWidget):
         self._before, self._cover, self._last = None, None, None
 
     def dab(self, x: float, y: float) -> None:
-        """One disc of the pen's width centred on image pixel coordinates (x, y), within the current stroke."""
+        """One disc of the pen's width on the pixel holding image coordinates (x, y), within the current stroke."""
         if self._cover is None:
             self._begin_stroke()
         h, w = self.shape[1:]
-        r = max(self.width_px / 2, 0.71)                    # 0.71: a 1 px pen never misses a pixel on its path
+        cx, cy = np.floor(x) + 0.5, np.floor(y) + 0.5            # that pixel's centre
+        r = max(self.width_px, 1.0) / 2
         yy, xx = np.mgrid[:h, :w]
-        self._cover[(xx + 0.5 - x) ** 2 + (yy + 0.5 - y) ** 2 <= r * r + 1e-6] = 1
+        self._cover[(xx + 0.5 - cx) ** 2 + (yy + 0.5 - cy) ** 2 <= r * r + 1e-6] = 1
         value = (self.ink if self.tool == "pen" else self.paper)[:, None, None]
         self.pixels = self._before + self._cover[None] * (value - self._before)
         self._empty = False
@@ -212,10 +217,13 @@ class SketchCanvas(QWidget):
             p.drawText(r.adjusted(12, 12, -12, -12), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
                        self._placeholder)
         if self._editable and self._hover is not None and r.contains(self._hover.toPoint()):
-            d = max(self.width_px, 0.5) * r.width() / self.shape[2]        # the pen's outline, in widget pixels
+            scale = r.width() / self.shape[2]
+            d = max(self.width_px, 1.0) * scale                     # the pen's outline, in widget pixels, on
+            x, y = self.to_pixel(self._hover)                       # the pixel it would stamp
+            cx, cy = r.left() + (np.floor(x) + 0.5) * scale, r.top() + (np.floor(y) + 0.5) * scale
             p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
             p.setPen(QPen(theme.ACCENT if self.tool == "pen" else QColor(240, 120, 120), 1))
-            p.drawEllipse(QRectF(self._hover.x() - d / 2, self._hover.y() - d / 2, d, d))
+            p.drawEllipse(QRectF(cx - d / 2, cy - d / 2, d, d))
         p.end()
 
     def sizeHint(self) -> QSize:

@@ -7,6 +7,8 @@ for a cycle model (A -> B / B -> A, named after its domains), the zoom for super
 """
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
@@ -29,6 +31,19 @@ from .zoom_compare import MAX_ZOOM
 
 KIND = "translation-model"
 DIRECTIONS = ("a2b", "b2a")
+FAMILY_NAMES = {"pix2pix": "pix2pix", "cyclegan": "CycleGAN", "discogan": "DiscoGAN", "dualgan": "DualGAN",
+                "srresnet": "SRResNet", "srgan": "SRGAN"}
+
+
+def headline(t) -> str:
+    """The model's measured figures worth a glance (bench/translation.py's, in its metadata): PSNR and FID for
+    super-resolution, FID of the A -> B translations otherwise; '' when unmeasured."""
+    m = (t.meta.get("metrics") or {}).get("bench_translation") or {}
+    num = lambda k: isinstance(m.get(k), (int, float))          # noqa: E731
+    bits = [f"PSNR {m['psnr']:.1f} dB"] if num("psnr") else []
+    fid = "fid" if num("fid") else "fid_a2b" if num("fid_a2b") else None
+    bits += [f"FID {m[fid]:.1f}" + (" A → B" if fid == "fid_a2b" else "")] if fid else []
+    return ", ".join(bits) + (f" ({m['split']} set)" if bits and m.get("split") else "")
 
 
 class TranslatorChooser(VoxelModelChooser):
@@ -42,9 +57,12 @@ class TranslatorChooser(VoxelModelChooser):
     def summary(self, t) -> str:
         """One line about a Translator: family, domains, sizes, training steps, a headline metric."""
         step = (t.meta.get("training") or {}).get("step")
-        bits = [t.family, " → ".join(t.domains), f"{t.input_size} px → {t.output_size} px"]
+        bits = [FAMILY_NAMES.get(t.family, t.family), " → ".join(t.domains)]
+        sizes = f"{t.input_size} px → {t.output_size} px"
+        named = [re.search(rf"\b{n} px\b", " ".join(t.domains)) for n in (t.input_size, t.output_size)]
+        bits += [] if all(named) else [sizes]                   # "7 px digits → 28 px digits" says them already
         bits += [f"{step:,} steps" if step else "untrained (random weights)"]
-        return " · ".join(bits)
+        return " · ".join(bits + ([headline(t)] if headline(t) else []))
 
 
 def _section(lay: QVBoxLayout, title: str) -> QWidget:
@@ -105,7 +123,7 @@ class TranslateControls(QWidget):
         row.addStretch(1)
         self.tools.button(0).setChecked(True)
         self.width_box = QDoubleSpinBox()
-        self.width_box.setRange(0.5, 12)
+        self.width_box.setRange(1, 12)
         self.width_box.setSingleStep(0.5)
         self.width_box.setDecimals(1)
         self.width_box.setValue(1.5)
