@@ -97,9 +97,10 @@ def test_began_generator_is_the_papers_and_samples_in_range(tiny_dataset, tmp_pa
     out = tmp_path / "b.safetensors"
     list(train(_cfg(tiny_dataset, "began", 2), out))
     bundle = load_bundle(out)
-    assert bundle.meta["config"]["style"] == "began"
+    assert bundle.meta["config"]["style"] == "began-nn" and bundle.meta["config"]["z_dist"] == "uniform"
     G = bundle.generator().eval()
-    assert not any(isinstance(m, torch.nn.BatchNorm2d | torch.nn.Tanh) for m in G.modules())
+    assert not any(isinstance(m, torch.nn.BatchNorm2d | torch.nn.Tanh | torch.nn.ConvTranspose2d)
+                   for m in G.modules())                       # nearest-neighbour up-sampling + 3x3 convs
     with torch.no_grad():
         img = G(torch.randn(64, G.z_dim) * 10)
     assert img.min() >= -1 and img.max() <= 1
@@ -137,3 +138,73 @@ def test_code_norm_batch_critic_cannot_reconstruct_a_collapsed_batch(tiny_datase
     assert load_bundle(out).meta["config"]["code_norm"] == "batch"
     assert load_bundle(tmp_path / "plain.safetensors").meta["config"]["code_norm"] == "none"
     assert load_bundle(out).generator().eval()(torch.randn(4, 8)).shape == (4, 1, 28, 28)
+
+
+def _began_nn(**kw):
+    from gan_studio.engine.models.autoencoder import AEConfig, AECritic, ae_generator
+    cfg = AEConfig(width=8, z_dim=8, code_dim=8, style="began-nn", **kw)
+    return ae_generator(cfg).train(), AECritic(cfg)
+
+
+def test_began_nn_depends_on_z_and_on_the_input_from_the_start():
+    """Glorot initialisation: with PyTorch's default one the paper's deep no-norm stacks output nearly one image
+    for every z and reconstruct every input alike (BEGAN then starts collapsed)."""
+    torch.manual_seed(0)
+    G, D = _began_nn()
+    with torch.no_grad():
+        x = G(torch.randn(64, 8))
+        rec = D(torch.rand(64, 1, 28, 28) * 2 - 1)
+    assert x.std(0).mean() > 0.3 * x.abs().mean() and rec.std(0).mean() > 1e-3
+    enc = [m for m in D.encoder.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [m.stride[0] for m in enc].count(2) == 2                          # 28 -> 14 -> 7 by strided convs
+    assert all(float(m.bias.detach().abs().max()) == 0 for m in enc)
+
+
+def test_uniform_z_is_the_same_network_reading_2_phi_z_minus_1():
+    torch.manual_seed(0)
+    G_u, _ = _began_nn(z_dist="uniform")
+    G_n, _ = _began_nn()
+    G_n.load_state_dict(G_u.state_dict())
+    z = torch.randn(5, 8)
+    u = torch.erf(z / 2 ** 0.5)
+    assert u.abs().max() < 1
+    assert torch.allclose(G_u(z), G_n(u), atol=1e-6) and not torch.allclose(G_u(z), G_n(z), atol=1e-3)
+
+
+def test_skip_injects_h0_into_every_level(tiny_dataset, tmp_path):
+    torch.manual_seed(0)
+    G, D = _began_nn(skip=True)
+    assert [b[0].in_channels for b in G.net.blocks] == [8, 16, 16]          # n, then n + the up-sampled h0
+    assert [b[0].in_channels for b in D.decoder.blocks] == [8, 16, 16]
+    out = tmp_path / "s.safetensors"
+    cfg = _cfg(tiny_dataset, "began", 2)
+    cfg.arch_config = dict(ARCH, skip=True)
+    list(train(cfg, out))
+    assert load_bundle(out).meta["config"]["skip"] is True
+    assert load_bundle(out).generator().eval()(torch.randn(3, 8)).shape == (3, 1, 28, 28)
+    with pytest.raises(UserError, match="skip"):
+        cfg.arch_config = dict(ARCH, style="began", skip=True)
+        list(train(cfg, tmp_path / "bad.safetensors"))
+
+
+def test_began_cs_constraint_pulls_the_codes_of_fakes_to_z(tiny_dataset, tmp_path):
+    """--options constraint (BEGAN-CS): the critic's step adds alpha * mean|Enc(G(z)) - u(z)|; with a large alpha
+    a few steps bring the codes of fakes towards the generator's input; code_dim != z_dim is one line."""
+    from gan_studio.engine.training.recipe_ae import AERecipe
+    arch = dict(ARCH, code_dim=8)
+    gaps = {}
+    for alpha in (0.0, 5.0):
+        torch.manual_seed(0)
+        cfg = TrainConfig(data=str(tiny_dataset), arch="dcgan-ae", arch_config=arch, loss="began", steps=30,
+                          batch=16, threads=1, device="cpu", lr=1e-3, options={"constraint": alpha})
+        r = AERecipe(cfg, torch.device("cpu"))
+        it = r.batches(torch.Generator().manual_seed(0))
+        for _ in range(30):
+            r.train_step(it)
+        z = torch.randn(64, 8)
+        with torch.no_grad():
+            gaps[alpha] = float((r.D.encode(r.G(z)) - r.G.latent_input(z)).abs().mean())
+    assert gaps[5.0] < 0.7 * gaps[0.0], gaps
+    cfg = _cfg(tiny_dataset, "began", 2, options={"constraint": 0.1})          # ARCH: code_dim 16, z_dim 8
+    with pytest.raises(UserError, match="code_dim = z_dim"):
+        list(train(cfg, tmp_path / "x.safetensors"))

@@ -29,6 +29,7 @@ from torch import nn
 from ..config import Config
 from ..registry import ARCHITECTURES
 from .base import Family
+from .began_nets import BEGANDecoder, BEGANEncoder, glorot_init
 from .dcgan import RESOLUTIONS, DCGANConfig, DCGANGenerator
 
 
@@ -41,6 +42,8 @@ class AEConfig(Config):
     code_dim: int = 64       # the auto-encoder's bottleneck (the codes EBGAN's pull-away term reads)
     style: str = "dcgan"     # "dcgan" (BN generator, tanh outputs) or "began" (the paper's: ELU, linear outputs)
     code_norm: str = "none"  # "batch": batch norm on the codes (the critic then sees each batch as a whole)
+    z_dist: str = "normal"   # "uniform": the generator reads z through Phi (2 Phi(z) - 1 ~ U(-1, 1), the paper's z)
+    skip: bool = False       # style "began-nn": h0 injected into every decoder / generator level (began_nets.py)
 
     def __post_init__(self) -> None:
         self.dcgan()                                   # the DCGAN fields' own checks
@@ -50,6 +53,10 @@ class AEConfig(Config):
             raise ValueError(f"style must be one of {', '.join(STYLES)}, not {self.style!r}")
         if self.code_norm not in CODE_NORMS:
             raise ValueError(f"code_norm must be one of {', '.join(CODE_NORMS)}, not {self.code_norm!r}")
+        if self.z_dist not in Z_DISTS:
+            raise ValueError(f"z_dist must be one of {', '.join(Z_DISTS)}, not {self.z_dist!r}")
+        if self.skip and self.style != "began-nn":
+            raise ValueError("skip needs style 'began-nn'")
 
     def dcgan(self) -> DCGANConfig:
         """The generator's (and the critic's layer sizes') DCGAN config."""
@@ -57,8 +64,15 @@ class AEConfig(Config):
                            width=self.width)
 
 
-STYLES = ("dcgan", "began")
+STYLES = ("dcgan", "began", "began-nn")
 CODE_NORMS = ("none", "batch")
+Z_DISTS = ("normal", "uniform")
+
+
+def _levels(cfg: AEConfig) -> tuple[int, int]:
+    """(base size, levels) of the began-nn networks: 7 -> 14 -> 28 for 28 px (3 levels), 4 -> ... otherwise."""
+    base, ups = RESOLUTIONS[cfg.img_resolution]
+    return base, ups + 1
 
 
 def _up_stack(chans: list[int], out_channels: int) -> list[nn.Module]:
@@ -70,22 +84,38 @@ def _up_stack(chans: list[int], out_channels: int) -> list[nn.Module]:
 
 
 class BEGANGenerator(DCGANGenerator):
-    """The DCGAN generator's interface with BEGAN's layers: linear -> ELU -> [ConvT + ELU]* -> ConvT, no batch
-    norm, a linear output (clamped to [-1, 1] outside training)."""
+    """The DCGAN generator's interface with BEGAN's layers, no batch norm, a linear output (clamped to [-1, 1]
+    outside training). Style "began": linear -> ELU -> [ConvT + ELU]* -> ConvT; "began-nn": the paper's decoder
+    (began_nets.py; `fc` is its first linear map, `net` the rest). z_dist "uniform": z enters as 2 Phi(z) - 1."""
 
     def __init__(self, cfg: AEConfig):
         super().__init__(cfg.dcgan())
+        self.uniform = cfg.z_dist == "uniform"
+        if cfg.style == "began-nn":
+            base, levels = _levels(cfg)
+            self.fc = nn.Sequential(nn.Linear(self.w_dim, cfg.width * base * base))   # SeFa / GANSpace read it
+            self.net = BEGANDecoder(0, cfg.width, base, levels, cfg.img_channels, cfg.skip)
+            glorot_init(self.fc), glorot_init(self.net)
+            return
         chans = cfg.dcgan().channels()
         self.fc = nn.Sequential(nn.Linear(self.w_dim, chans[0] * self.base * self.base), nn.ELU(inplace=True))
         self.net = nn.Sequential(*_up_stack(chans, cfg.img_channels))
 
+    def latent_input(self, z: torch.Tensor) -> torch.Tensor:
+        """What the layers read of z: z itself, or 2 Phi(z) - 1 ~ U(-1, 1) with z_dist "uniform"."""
+        return torch.erf(z * 0.5 ** 0.5) if self.uniform else z
+
     def synthesis(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
-        x = super().synthesis(ws, noise_mode)
+        ws = self.latent_input(ws)
+        if isinstance(self.net, BEGANDecoder):
+            x = self.net.body(self.fc(ws[:, 0]))
+        else:
+            x = super().synthesis(ws, noise_mode)
         return x if self.training else x.clamp(-1.0, 1.0)
 
 
 def ae_generator(cfg: AEConfig) -> DCGANGenerator:
-    return BEGANGenerator(cfg) if cfg.style == "began" else DCGANGenerator(cfg.dcgan())
+    return DCGANGenerator(cfg.dcgan()) if cfg.style == "dcgan" else BEGANGenerator(cfg)
 
 
 class AECritic(nn.Module):
@@ -98,6 +128,14 @@ class AECritic(nn.Module):
         chans = dc.channels()                      # e.g. [128, 64]: decoder order; the encoder runs backwards
         base, _ = RESOLUTIONS[cfg.img_resolution]
         self.base, self.top = base, chans[0]
+        self.register_buffer("k_t", torch.zeros(()))    # BEGAN's equilibrium control variable (EBGAN: unused)
+        if cfg.style == "began-nn":
+            base, levels = _levels(cfg)
+            self.encoder = BEGANEncoder(cfg.img_channels, cfg.width, base, levels, cfg.code_dim)
+            self.to_code = nn.BatchNorm1d(cfg.code_dim) if cfg.code_norm == "batch" else nn.Identity()
+            self.decoder = BEGANDecoder(cfg.code_dim, cfg.width, base, levels, cfg.img_channels, cfg.skip)
+            glorot_init(self.encoder), glorot_init(self.decoder)
+            return
         enc: list[nn.Module] = []
         cin = cfg.img_channels
         for cout in chans[::-1]:
@@ -110,12 +148,13 @@ class AECritic(nn.Module):
         self.from_code = nn.Sequential(nn.Linear(cfg.code_dim, chans[0] * base * base), nn.ELU(inplace=True))
         dec = _up_stack(chans, cfg.img_channels)
         self.decoder = nn.Sequential(*dec, nn.Tanh()) if cfg.style == "dcgan" else nn.Sequential(*dec)
-        self.register_buffer("k_t", torch.zeros(()))    # BEGAN's equilibrium control variable (EBGAN: unused)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.to_code(self.encoder(x).flatten(1))
 
     def decode(self, code: torch.Tensor) -> torch.Tensor:
+        if isinstance(self.decoder, BEGANDecoder):
+            return self.decoder(code)
         h = self.from_code(code).view(code.shape[0], self.top, self.base, self.base)
         return self.decoder(h)
 

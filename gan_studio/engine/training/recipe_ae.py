@@ -78,14 +78,16 @@ from .recipes import RECIPES
 
 ARCH = "dcgan-ae"
 FAMILIES = {
-    "began": ({"gamma": 1.0, "lambda_k": 0.01, "k0": 0.0},
+    "began": ({"gamma": 1.0, "lambda_k": 0.01, "k0": 0.0, "constraint": 0.0},
               {"gamma": (float, Range(0, 1, lo_open=True), False), "lambda_k": (float, FRACTION, False),
-               "k0": (float, FRACTION, False)}),
+               "k0": (float, FRACTION, False), "constraint": (float, NON_NEGATIVE, False)}),
     "ebgan": ({"margin": 1.0, "pull_away": 0.1},
               {"margin": (float, POSITIVE, False), "pull_away": (float, NON_NEGATIVE, False)}),
 }
 TIPS = {"gamma": "γ: diversity ratio E[L(G(z))] / E[L(x)] the equilibrium aims at (lower: sharper, less varied)",
         "lambda_k": "λ_k: proportional gain of the k_t control", "k0": "k_t at the start of a run",
+        "constraint": "α of BEGAN-CS (Chang et al. 2018): the critic's encoder maps G(z) back to the generator's "
+                      "input, α·mean|Enc(G(z)) − z| (needs code_dim = z_dim; 0: plain BEGAN)",
         "margin": "m: the energy margin above which fakes no longer push the critic",
         "pull_away": "Weight of the pull-away term on the critic's codes of fakes (the generator's)"}
 
@@ -146,14 +148,18 @@ class AERecipe:
         self.s = dict(defaults) | check_settings(f"{cfg.loss} training", dict(cfg.options), table)
         self.data = load_images(cfg.data, cfg.split)
         c, h = self.data.images.shape[1], self.data.images.shape[-1]
-        data_defaults = {"img_channels": c, "img_resolution": h if h in (28, 32, 64) else 32,
-                         "style": "began" if cfg.loss == "began" else "dcgan"}     # models/autoencoder.py
+        data_defaults = {"img_channels": c, "img_resolution": h if h in (28, 32, 64) else 32}
+        data_defaults |= ({"style": "began-nn", "z_dist": "uniform"} if cfg.loss == "began"     # the paper's nets
+                          else {"style": "dcgan"})                                             # models/autoencoder.py
         self.arch_config = ARCHITECTURES.get(ARCH).config_class.from_dict(data_defaults | cfg.arch_config).to_dict()
         self.G = build(ARCH, "generator", self.arch_config).to(device)
         self.D = build(ARCH, "critic", self.arch_config).to(device)
         self.z_dim = self.G.z_dim
         if self.family == "began":
             self.D.k_t.fill_(self.s["k0"])
+            if self.s["constraint"] and self.arch_config["code_dim"] != self.z_dim:
+                raise UserError(f"BEGAN's constraint maps G(z) back to z: it needs code_dim = z_dim "
+                                f"({self.arch_config['code_dim']} != {self.z_dim})")
         spec = LOSSES.get(cfg.loss)
         self.lr, self.betas, self.n_critic = cfg.lr or spec.lr, spec.betas, cfg.n_critic or 1
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=self.lr, betas=self.betas)
@@ -164,16 +170,23 @@ class AERecipe:
     def _energy(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.D.energy(x, power=1 if self.family == "began" else 2)
 
+    def _latent_input(self, z: torch.Tensor) -> torch.Tensor:
+        read = getattr(self.G, "latent_input", None)           # BEGAN's generators (z_dist); DCGAN's reads z
+        return read(z) if read else z
+
     def _z(self, n: int) -> torch.Tensor:
         return torch.randn(n, self.z_dim, device=self.device)
 
     def _critic_step(self, real: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        z = self._z(real.shape[0])
         with torch.no_grad():
-            fake = self.G(self._z(real.shape[0]))
+            fake = self.G(z)
         e_real, _ = self._energy(real)
-        e_fake, _ = self._energy(fake)
+        e_fake, codes = self._energy(fake)
         if self.family == "began":
             d_loss = e_real.mean() - float(self.D.k_t) * e_fake.mean()
+            if self.s["constraint"]:                 # BEGAN-CS: the code of G(z) is the generator's input
+                d_loss = d_loss + self.s["constraint"] * (codes - self._latent_input(z)).abs().mean()
         else:
             d_loss = e_real.mean() + torch.relu(self.s["margin"] - e_fake).mean()
         self.opt_d.zero_grad(set_to_none=True)
