@@ -1,14 +1,16 @@
 """Direction discovery at its defaults, and how fast and stable RCA is.
 
-    python bench/directions.py [--model mnist-wgan-gp] [--k 32] [--threads 2] [--presets wide,fast]
-                               [--snapshots 1,2,3,4,5] [--minutes 8] [--seeds 0,1,2] [--full]
+    python bench/directions.py [--model mnist-wgan-gp] [--k 32] [--threads 2] [--presets wide,lenet4,fast]
+                               [--snapshots 1,2,3,4,5] [--minutes 8] [--seeds 0,1,2] [--protocols fast,lenet4]
+                               [--full]
 
-1. Discovery: for each preset ("wide" is the first release's default, 3,000 steps; "fast" the new default,
-   which stops by itself when converged), train with the preset's own step limit (at most --minutes), print
-   the running accuracy at 60/120/240/480 s, the RCA (protocol fast) of the directions at each snapshot
-   minute and at the end, the time to RCA >= 0.9 (the first snapshot reaching it) and how the run ended.
+1. Discovery: for each preset ("wide" is the first release's default, 3,000 steps; "lenet4" the second
+   release's, "fast" the current default, both stop by themselves when converged), train with the preset's
+   own step limit (at most --minutes), print the running accuracy at 60/120/240/480 s, the RCA (protocol
+   fast) of the directions at each snapshot minute and at the end, the time to RCA >= 0.9 (the first
+   snapshot reaching it) and how the run ended.
    RCA is measured after training, outside the timed discovery.
-2. RCA: the wall time of protocol fast (and with --full, protocol full, about 12 minutes a method on a
+2. RCA: the wall time of each of --protocols (and with --full, protocol full, about 12 minutes a method on a
    2-core CPU) on the same directions files — the directions found above, GANSpace, SeFa, random and
    coordinate — with the spread over --seeds and the ranking of the methods under each protocol.
 """
@@ -52,7 +54,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="mnist-wgan-gp")
     ap.add_argument("--k", type=int, default=32)
-    ap.add_argument("--presets", default="wide,fast")
+    ap.add_argument("--presets", default="wide,lenet4,fast")
+    ap.add_argument("--protocols", default="fast,lenet4", help="RCA protocols of part 2 (see rca.BUDGETS)")
     ap.add_argument("--snapshots", default="1,2,3,4,5", help="minutes of discovery at which RCA is measured")
     ap.add_argument("--minutes", type=float, default=8.0, help="cut a discovery run here")
     ap.add_argument("--seeds", default="0,1,2", help="RCA seeds (the spread of protocol fast)")
@@ -91,13 +94,13 @@ def main() -> None:
     files = {f"voynov ({r['preset']})": r["final"] for r in runs}
     for method in ("ganspace", "sefa", "random", "coordinate"):
         files[method] = list(discover(G, method, args.k))[-1]["result"]
-    protocols = ["fast"] + (["full"] if args.full else [])
+    protocols = args.protocols.split(",") + (["full"] if args.full else [])
     scores: dict[str, dict[str, float]] = {p: {} for p in protocols}
     print(f"{'directions':16s} {'protocol':8s} {'RCA (seeds)':>24s} {'spread':>7s} {'median s':>8s}")
     for name, ds in files.items():
         for proto in protocols:
             vals, secs = [], []
-            for seed in (seeds if proto == "fast" else seeds[:1]):
+            for seed in (seeds if proto != "full" else seeds[:1]):
                 t = time.perf_counter()
                 vals.append(rca(G, ds, BUDGETS[proto], seed=seed)["rca"])
                 secs.append(time.perf_counter() - t)

@@ -179,8 +179,9 @@ def _rca_args(sp):
     _model_args(sp)
     sp.add_argument("--directions", required=True)
     sp.add_argument("--protocol", default="fast", choices=list(BUDGETS),
-                    help="fast: pairs rendered once, a LeNet reconstructor (about a minute on a laptop CPU) · "
-                         "full: the first release's protocol, new pairs every step (about 12 minutes)")
+                    help="fast: pairs rendered once, a LeNet reconstructor at width 8 (1-2 minutes on a laptop CPU) · "
+                         "lenet4: the previous fast one, width 4 (reads low) · full: the first release's protocol, "
+                         "new pairs every step (about 12 minutes; undertrained)")
     sp.add_argument("--steps", type=int, default=None, help="reconstructor training steps (default: the protocol's)")
     sp.add_argument("--schedule", default=None, choices=["cosine", "constant"],
                     help="reconstructor learning-rate schedule (default: the protocol's, cosine)")

@@ -84,11 +84,15 @@ def test_stopping_marks_the_run_stopped_early(tmp_path):
 def test_presets_and_protocols_are_named_and_bad_names_are_clear(tmp_path):
     G = load_bundle(make_tiny_bundle(tmp_path / "a.safetensors")).generator()
     assert VoynovTrainer(G, "wide", k=4).steps == 3000 and VoynovTrainer(G, "fast", k=4).steps == 20000
+    assert VoynovTrainer(G, "fast", k=4).plateau.patience == 3 == PRESETS["fast"].patience
+    assert VoynovTrainer(G, "lenet4", k=4, patience=2).plateau.patience == 2
+    assert VoynovTrainer(G, "wide", k=4).plateau is None
     with pytest.raises(UserError, match="unknown preset"):
         VoynovTrainer(G, "fastest", k=4)
     with pytest.raises(UserError, match="init"):
         VoynovTrainer(G, "fast", k=4, init="pca")
-    assert set(BUDGETS) == {"fast", "full"} and BUDGETS["full"].protocol == "fresh"
+    assert set(BUDGETS) == {"fast", "lenet4", "full"} and BUDGETS["full"].protocol == "fresh"
+    assert BUDGETS["fast"].width == 8 and BUDGETS["lenet4"].width == 4
     assert budget_named("fast", steps=7, schedule=None).steps == 7
     with pytest.raises(ValueError, match="protocol"):
         budget_named("slow")

@@ -59,7 +59,7 @@ class DiscoveryBar(QWidget):
             lambda name: self.steps_box.setValue(presets[name].max_steps))
         self.rca_box = QCheckBox("RCA at the end")
         self.rca_box.setChecked(True)
-        self.rca_box.setToolTip("When a voynov run ends by itself, measure its RCA (protocol fast, about a minute "
+        self.rca_box.setToolTip("When a voynov run ends by itself, measure its RCA (protocol fast, 1-2 minutes "
                                 "on a laptop CPU) and store it with the directions")
         self.start_btn, self.stop_btn = QPushButton("Start"), QPushButton("Stop")
         self.start_btn.setMinimumWidth(80)

@@ -40,14 +40,20 @@ class VoynovPreset:
     pair_input: str = "concat"      # "concat": [G(z), G(z')]; "concat+diff": also G(z') - G(z)
     shifts_per_base: int = 1        # each G(z) of a batch is shared by this many shifted images (rendered once)
     max_steps: int = 3000           # the step limit when none is given (with stop "plateau": a safety cap)
+    patience: int = 4               # stop "plateau": windows without gain before the learning rate drops
 
 
 PRESETS = {
-    # the default: LeNet reconstructor (width 4), A starts at GANSpace's directions, trains until converged
-    "fast": VoynovPreset(lr_deformator=1e-3, lr_reconstructor=1e-3, width=4, arch="lenet", init="ganspace", batch=64,
-                         stop="plateau", pair_input="concat+diff", max_steps=20000),
-    # a stride-2 LeNet reconstructor (width 8), each base image shared by 4 shifts: better per step (running
-    # accuracy 0.813 against 0.777 at 3,000 steps on mnist-wgan-gp) but about 21 steps/s on 2 threads, so it
+    # the default: LeNet reconstructor at width 8, each base image shared by 4 shifts (rendered once), A starts at
+    # GANSpace's directions, trains until converged with a quicker plateau (3 windows). On mnist-wgan-gp, K 32:
+    # see bench/directions.py and the README for its figures
+    "fast": VoynovPreset(lr_deformator=1e-3, lr_reconstructor=1e-3, width=8, arch="lenet", init="ganspace", batch=64,
+                         shifts_per_base=4, stop="plateau", pair_input="concat+diff", max_steps=20000, patience=3),
+    # the previous default: LeNet width 4, one shift per base image, patience 4 (converged at 11,750 steps in 357 s
+    # on an idle 2-core machine, running accuracy 0.885, RCA 0.843 with the width-4 protocol)
+    "lenet4": VoynovPreset(lr_deformator=1e-3, lr_reconstructor=1e-3, width=4, arch="lenet", init="ganspace",
+                           batch=64, stop="plateau", pair_input="concat+diff", max_steps=20000),
+    # a stride-2 LeNet reconstructor (width 8), each base image shared by 4 shifts: about 21 steps/s on 2 threads,
     # converged at 8,000 steps in 393 s (running accuracy 0.896, RCA 0.867 with the strided-8 protocol)
     "strided": VoynovPreset(lr_deformator=1e-3, lr_reconstructor=1e-3, width=8, arch="strided", init="ganspace",
                             batch=64, shifts_per_base=4, stop="plateau", pair_input="concat+diff", max_steps=20000),
@@ -56,7 +62,8 @@ PRESETS = {
     # the authors' settings (Voynov & Babenko 2020)
     "paper": VoynovPreset(),
 }
-PRESET_TIPS = {"fast": "LeNet reconstructor, A from GANSpace, lr 1e-3, trains until converged",
+PRESET_TIPS = {"fast": "LeNet reconstructor (width 8), 4 shifts per image, A from GANSpace, trains until converged",
+               "lenet4": "the previous default: LeNet width 4, A from GANSpace, until converged (slower to stop)",
                "strided": "strided reconstructor (width 8), 4 shifts per image, A from GANSpace, until converged",
                "wide": "the first release's defaults: wide reconstructor, lr 1e-3, a fixed number of steps",
                "paper": "the authors' settings: lr 1e-4, a fixed number of steps"}
@@ -128,7 +135,7 @@ class VoynovTrainer:
         self.seconds = 0.0
         if self.preset.stop not in ("steps", "plateau"):
             raise UserError(f"stop must be 'steps' or 'plateau', not {self.preset.stop!r}")
-        self.plateau = Plateau() if self.preset.stop == "plateau" else None
+        self.plateau = Plateau(patience=self.preset.patience) if self.preset.stop == "plateau" else None
         self.status = "running"
 
     def _start(self) -> torch.Tensor | None:
