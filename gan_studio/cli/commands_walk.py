@@ -188,7 +188,7 @@ def _rca_args(sp):
     sp.add_argument("--eval-pairs", type=int, default=None,
                     help="held-out image pairs the accuracy is measured on (default: the protocol's)")
     sp.add_argument("--train-pairs", type=int, default=None,
-                    help="protocol fast: image pairs rendered once to train on (default 65,536; memory-capped)")
+                    help="image pairs rendered once to train on (default: the protocol's; memory-capped)")
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--threads", type=positive_int(1024), default=None)
     sp.add_argument("--json", action="store_true")

@@ -34,7 +34,7 @@ class BlockPainter(ImageGenerator):
         return torch.tanh(0.3 * torch.einsum("nk,kchw->nchw", z, self.masks)) + self.anchor
 
 
-BUDGET = dict(steps=150, batch=16, eval_pairs=256, width=1)
+BUDGET = dict(steps=150, batch=16, eval_pairs=256, width=1, train_pairs=4096)
 
 
 @pytest.mark.parametrize("schedule", ["constant", "cosine"])

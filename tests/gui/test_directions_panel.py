@@ -218,7 +218,7 @@ def test_names_stars_and_hidden_persist_through_save_and_load(panel, qtbot, tmp_
 
 def test_measure_rca_runs_in_the_background_and_stores_it(panel, qtbot):
     ds = _discover(qtbot, panel, "random")
-    panel.rca_budget = RCABudget(steps=10, batch=8, eval_pairs=64)
+    panel.rca_budget = RCABudget(steps=10, batch=8, eval_pairs=64, train_pairs=64)
     with qtbot.waitSignal(panel.rca_measured, timeout=T) as sig:
         assert panel.measure_rca()
         assert not panel.rca_btn.isEnabled() and panel.stop_btn.isEnabled()
@@ -259,3 +259,23 @@ def test_in_the_app_discovery_leaves_sampling_usable_and_wrong_files_are_one_err
     sampling.set_first_seed(400)                                # the app lives on
     wait_settled(qtbot, sampling)
     w.close()
+
+
+def test_the_apps_rca_is_the_clis_default_protocol(qtbot, tmp_path):
+    """Start's 'RCA at the end' and Measure RCA score with `gan-studio rca`'s default protocol, so the app and the
+    CLI report the same figure for one file (the app once used the slower-to-converge width-4 budget)."""
+    import argparse
+
+    from gan_studio.cli.commands_walk import _rca_args
+    from gan_studio.engine.metrics.rca import BUDGETS
+    from gan_studio.gui.panels.directions import DirectionsPanel
+    from gan_studio.gui.settings import Settings
+    from gan_studio.gui.state import AppContext
+    ctx = AppContext(Settings(tmp_path / "settings.ini"))
+    p = DirectionsPanel(ctx)
+    qtbot.addWidget(p)
+    sp = argparse.ArgumentParser()
+    _rca_args(sp)
+    cli_default = sp.parse_args(["--model", "m", "--directions", "d"]).protocol
+    assert p.rca_budget == BUDGETS[cli_default] and p.rca_budget.width == 8 and p.rca_budget.train_pairs > 65_536
+    ctx.shutdown()

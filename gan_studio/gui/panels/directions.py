@@ -17,7 +17,7 @@ from ...engine.latent.directions import METHODS, PRESETS, DirectionSet
 from ...engine.latent.directions.core import latent_dim, latent_space
 from ...engine.latent.directions.voynov import PRESET_TIPS
 from ...engine.latent.state import Latent
-from ...engine.metrics.rca import RCABudget
+from ...engine.metrics.rca import BUDGETS, RCABudget
 from ..state import AppContext, LoadedModel
 from ..widgets.direction_editor import DirectionEditor
 from ..widgets.direction_pages import label
@@ -45,7 +45,7 @@ class DirectionsPanel(DirectionFiles, Panel):
         self._last: dict | None = None            # the latest progress, shown by the 10 Hz timer
         self.history: list[tuple[int, float, float]] = []   # (step, loss, accuracy) of the current job
         self.file: Path | None = None             # where the shown directions were saved or loaded
-        self.rca_budget = RCABudget()
+        self.rca_budget: RCABudget = BUDGETS["fast"]   # the CLI's default protocol: the same figure in both
         self._rca_ds: DirectionSet | None = None
         self._rca_prefix = ""
         self._model_seq = 0                       # bumps on every model change: a job belongs to one model
