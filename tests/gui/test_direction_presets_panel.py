@@ -192,3 +192,18 @@ def test_export_then_import_and_refuse_other_generators(panel, qtbot, tmp_path):
     assert bar.import_from(tmp_path / "other-dirs.json") is None and "other directions" in errors[-1]
     (tmp_path / "junk.json").write_text("not json at all")
     assert bar.import_from(tmp_path / "junk.json") is None and "not a readable preset file" in errors[-1]
+
+
+def test_a_long_summary_never_widens_the_tab(panel, qtbot, tmp_path):
+    """The set bar's summary (count, space, RCA, ranges, presets, file name) is elided, so the tab keeps to the
+    window: at 1280 x 800 the full summary of a ranged, preset-holding file once pushed Save… off screen."""
+    _discover(qtbot, panel, "random")
+    panel.editor.list.rows[0].range_box.set_preset("coarse")
+    panel.editor.presets.save_preset("a preset")
+    panel.layout().activate()
+    before = panel.minimumSizeHint().width()
+    path = tmp_path / ("directions of a very long and descriptive name " * 3).replace(" ", "_")
+    assert panel.save_to(path.with_suffix(".safetensors")) is not None
+    assert path.name in panel.set_info.text()
+    panel.layout().activate()
+    assert panel.minimumSizeHint().width() <= before < 1040      # 1,040 px: the tab's room at 1280 x 800

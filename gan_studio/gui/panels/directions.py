@@ -22,6 +22,7 @@ from ..state import AppContext, LoadedModel
 from ..widgets.direction_editor import DirectionEditor
 from ..widgets.direction_pages import label
 from ..widgets.discovery_bar import DiscoveryBar
+from ..widgets.export_bar import ElidedLabel
 from ..widgets.training_curves import TrainingCurves
 from ..workers import TaskWorker
 from .base import Panel
@@ -82,7 +83,8 @@ class DirectionsPanel(DirectionFiles, Panel):
 
     def _build_set_bar(self) -> QHBoxLayout:
         self.set_label = label("", "heading")
-        self.set_info = label("", "subtle")
+        self.set_info = ElidedLabel()             # a long summary ends in '…' rather than widening the tab
+        self.set_info.setProperty("role", "subtle")
         self.range_box = QDoubleSpinBox()
         self.range_box.setRange(0.1, 100.0)
         self.range_box.setSingleStep(0.5)
