@@ -12,7 +12,8 @@ against the MNIST test split in the lenet-mnist features: FID, precision/recall 
 digit classes lenet-mnist's classifier gives the samples (classes with >= 1 %, entropy), CPU seconds per step,
 plain and, for vanilla / NS / WGAN / WGAN-GP / R1, with discriminator rejection sampling (`sample --drs`: the first
 n accepted seeds from 0, the critic calibrated on the train split). Writes the table to --out (markdown) and
-the rows to the same name with .json. `--jobs 2` trains two runs side by side (both under the same load).
+the rows to the same name with .json (with --only, the other runs' rows of a previous .json there are kept, marked
+"carried"). `--jobs 2` trains two runs side by side (both under the same load).
 Models go to --work (default runs/zoo); an existing model there is reused, not retrained, unless --retrain.
 """
 from __future__ import annotations
@@ -53,9 +54,14 @@ FAMILIES = {
                {"fade_steps": 300, "stable_steps": 300}),
     "lapgan": ("lapgan", {"w_dim": 32, "width": 32, "mlp_width": 300, "img_resolution": 28}, {}),
     "ebgan": ("dcgan-ae", dict(ARCH), {}),
-    "began": ("dcgan-ae", dict(ARCH), {}),
+    # BEGAN with the paper's networks (style began-nn, batch 16) and without a diversity term collapsed to one digit
+    # class (FID 1,664); a DCGAN auto-encoder critic as EBGAN's, lr 2e-4 and EBGAN's pull-away term 0.1 on the
+    # generator keeps all ten (10 CPU minutes, n 2,000: without the term 3 classes, FID 1,333; with it 10, FID 253)
+    "began": ("dcgan-ae", dict(ARCH, style="dcgan", z_dist="normal"), {"pull_away": 0.1}),
     "mrgan": ("dcgan-enc", dict(ARCH), {}),
 }
+BATCH: dict[str, int] = {}  # a run's batch when not 64
+LR = {"began": 2e-4}        # a run's learning rate when not its loss's default
 REFERENCE = {"vanilla": 38, "wgan-gp": 16, "wgan-gp + DRS": 15, "r1": 42}   # pytorch-fid Inception, a course report
 
 
@@ -70,11 +76,14 @@ def _train(name: str, loss: str, reg: str | None, data: str, minutes: float, wor
     out.unlink(missing_ok=True)
     arch, arch_config, options = FAMILIES.get(name, ("dcgan", ARCH, {}))
     cfg = TrainConfig(data=data, arch=arch, arch_config=dict(arch_config), loss=loss, reg=reg,
-                      reg_weight=10.0 if reg == "r1" else None, steps=10_000_000, batch=64, seed=0,
+                      reg_weight=10.0 if reg == "r1" else None, steps=10_000_000, batch=BATCH.get(name, 64), seed=0,
+                      lr=LR.get(name),
                       checkpoint_every=10_000_000, sample_every=10_000_000, max_minutes=minutes, threads=1,
                       options=dict(options))
     command = (f"python bench/zoo.py --data {data} --minutes {minutes:g}  # run {name}: --arch {arch} --loss {loss}"
-               + (f" --reg {reg}" if reg else "") + (f" --options '{json.dumps(options)}'" if options else ""))
+               + (f" --reg {reg}" if reg else "") + f" --batch {cfg.batch}" + (f" --lr {cfg.lr:g}" if cfg.lr else "")
+               + (f" --arch-config '{json.dumps(arch_config)}'" if arch != "dcgan" else "")
+               + (f" --options '{json.dumps(options)}'" if options else ""))
     last = None
     for p in train(cfg, out, command=command, clock=time.process_time):   # the budget is CPU time
         last = p
@@ -116,12 +125,29 @@ def _evaluate(run: dict, drs: bool, real: torch.Tensor, extractor, data: str, n:
     return rows
 
 
+def _carried(out: Path, trained: list[str]) -> list[dict]:
+    """With --only: the rows of --out's .json (a previous run of this file) whose runs were not trained now, so
+    re-running one family keeps the others' rows (marked `carried`)."""
+    old = out.with_suffix(".json")
+    if not old.is_file():
+        return []
+    return [dict(r, carried=True) for r in json.loads(old.read_text()) if r["name"] not in trained]
+
+
+def _in_order(rows: list[dict]) -> list[dict]:
+    order = {name: i for i, (name, *_rest) in enumerate(RUNS)}
+    return sorted(rows, key=lambda r: (order.get(r["name"], len(order)), r["sampling"] != "plain"))
+
+
 def _markdown(rows: list[dict], args, wall: float) -> str:
+    carried = sorted({r["name"] for r in rows if r.get("carried")}, key=[n for n, *_ in RUNS].index)
     lines = [
         "# The loss zoo on MNIST", "",
         f"Written by `python bench/zoo.py --data {args.data} --minutes {args.minutes:g} --jobs {args.jobs} "
         f"--n {args.n}" + (f" --only {args.only}" if args.only else "") + f" --out {args.out}` "
-        f"({time.strftime('%Y-%m-%d')}, {wall / 60:.0f} min in all).", "",
+        f"({time.strftime('%Y-%m-%d')}, {wall / 60:.0f} min in all)."
+        + (f" Rows of {', '.join(carried)}: kept from this file's previous run (its .json), not re-run."
+           if carried else ""), "",
         f"- **Budget:** every run trains for the same time, **{args.minutes:g} minutes of its own CPU time on one "
         f"thread** ({platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}; "
         f"{args.jobs} run(s) side by side) — the wall-clock time each would take alone on an idle core. CPU time "
@@ -192,6 +218,8 @@ def main() -> None:
             rows.append(row)
             print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}), flush=True)
     out = Path(args.out)
+    if args.only:
+        rows = _in_order(rows + _carried(out, [t["name"] for t in trained]))
     out.parent.mkdir(parents=True, exist_ok=True)
     replace_section(out, _markdown(rows, args, time.perf_counter() - t0))    # the other benches' sections stay
     out.with_suffix(".json").write_text(json.dumps(rows, indent=1))

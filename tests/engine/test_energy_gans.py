@@ -208,3 +208,39 @@ def test_began_cs_constraint_pulls_the_codes_of_fakes_to_z(tiny_dataset, tmp_pat
     cfg = _cfg(tiny_dataset, "began", 2, options={"constraint": 0.1})          # ARCH: code_dim 16, z_dim 8
     with pytest.raises(UserError, match="code_dim = z_dim"):
         list(train(cfg, tmp_path / "x.safetensors"))
+
+
+def test_critic_lr_scale_slows_the_critic_alone_and_is_recorded(tiny_dataset, tmp_path):
+    from gan_studio.engine.training.recipe_ae import AERecipe
+    cfg = _cfg(tiny_dataset, "began", 2, options={"critic_lr_scale": 0.1}, lr=2e-4)
+    r = AERecipe(cfg, torch.device("cpu"))
+    assert r.opt_g.param_groups[0]["lr"] == pytest.approx(2e-4)
+    assert r.opt_d.param_groups[0]["lr"] == pytest.approx(2e-5)
+    out = tmp_path / "b.safetensors"
+    list(train(cfg, out))
+    t = load_bundle(out).meta["training"]
+    assert t["critic_lr"] == pytest.approx(2e-5) and t["began"]["critic_lr_scale"] == pytest.approx(0.1)
+    with pytest.raises(UserError, match="critic_lr_scale"):
+        AERecipe(_cfg(tiny_dataset, "began", 2, options={"critic_lr_scale": 0}), torch.device("cpu"))
+
+
+def test_began_pull_away_option_enters_the_generator_loss_and_the_log(tiny_dataset, tmp_path):
+    """--options pull_away on BEGAN: EBGAN's repelling term on the critic's codes of a fake batch is added to the
+    generator's loss (the measured fix for BEGAN's collapse on MNIST, bench/zoo.py) and logged; off by default."""
+    from gan_studio.engine.training.recipe_ae import AERecipe
+    on = AERecipe(_cfg(tiny_dataset, "began", 2, options={"pull_away": 1000.0}), torch.device("cpu"))
+    off = AERecipe(_cfg(tiny_dataset, "began", 2), torch.device("cpu"))
+    gen = torch.Generator().manual_seed(0)
+    log_on, log_off = on.train_step(on.batches(gen)), off.train_step(off.batches(gen))
+    assert "pull_away" in log_on and "pull_away" not in log_off
+    assert log_on["pull_away"] > 0 and log_on["g_loss"] >= 1000 * log_on["pull_away"]    # energy (>= 0) + the term
+    assert log_off["g_loss"] < 1000 * log_on["pull_away"]                               # the energy alone: far less
+
+
+def test_g_norm_batch_puts_batch_norm_in_the_began_nn_generator_only():
+    from gan_studio.engine.models.autoencoder import AEConfig, ae_generator
+    has_bn = [any(isinstance(m, torch.nn.BatchNorm2d) for m in ae_generator(
+        AEConfig(width=8, z_dim=8, code_dim=8, style="began-nn", g_norm=norm)).modules()) for norm in ("none", "batch")]
+    assert has_bn == [False, True]
+    with pytest.raises(ValueError, match="g_norm"):
+        AEConfig(width=8, z_dim=8, code_dim=8, style="dcgan", g_norm="batch")

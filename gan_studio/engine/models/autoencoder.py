@@ -44,6 +44,7 @@ class AEConfig(Config):
     code_norm: str = "none"  # "batch": batch norm on the codes (the critic then sees each batch as a whole)
     z_dist: str = "normal"   # "uniform": the generator reads z through Phi (2 Phi(z) - 1 ~ U(-1, 1), the paper's z)
     skip: bool = False       # style "began-nn": h0 injected into every decoder / generator level (began_nets.py)
+    g_norm: str = "none"     # style "began-nn": "batch": batch norm in the generator's blocks (not the paper's)
 
     def __post_init__(self) -> None:
         self.dcgan()                                   # the DCGAN fields' own checks
@@ -57,6 +58,8 @@ class AEConfig(Config):
             raise ValueError(f"z_dist must be one of {', '.join(Z_DISTS)}, not {self.z_dist!r}")
         if self.skip and self.style != "began-nn":
             raise ValueError("skip needs style 'began-nn'")
+        if self.g_norm not in CODE_NORMS or (self.g_norm != "none" and self.style != "began-nn"):
+            raise ValueError(f"g_norm is one of {', '.join(CODE_NORMS)}, with style 'began-nn' only")
 
     def dcgan(self) -> DCGANConfig:
         """The generator's (and the critic's layer sizes') DCGAN config."""
@@ -94,7 +97,7 @@ class BEGANGenerator(DCGANGenerator):
         if cfg.style == "began-nn":
             base, levels = _levels(cfg)
             self.fc = nn.Sequential(nn.Linear(self.w_dim, cfg.width * base * base))   # SeFa / GANSpace read it
-            self.net = BEGANDecoder(0, cfg.width, base, levels, cfg.img_channels, cfg.skip)
+            self.net = BEGANDecoder(0, cfg.width, base, levels, cfg.img_channels, cfg.skip, cfg.g_norm == "batch")
             glorot_init(self.fc), glorot_init(self.net)
             return
         chans = cfg.dcgan().channels()

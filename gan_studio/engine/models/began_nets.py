@@ -29,19 +29,24 @@ def glorot_init(module: nn.Module) -> nn.Module:
     return module
 
 
-def _block(cin: int, cout: int) -> list[nn.Module]:
-    return [nn.Conv2d(cin, cout, 3, 1, 1), nn.ELU(inplace=True), nn.Conv2d(cout, cout, 3, 1, 1), nn.ELU(inplace=True)]
+def _block(cin: int, cout: int, norm: bool = False) -> list[nn.Module]:
+    """conv3x3 + ELU twice (norm: batch norm before each ELU)."""
+    bn = (lambda c: [nn.BatchNorm2d(c)]) if norm else (lambda c: [])
+    return [nn.Conv2d(cin, cout, 3, 1, 1), *bn(cout), nn.ELU(inplace=True),
+            nn.Conv2d(cout, cout, 3, 1, 1), *bn(cout), nn.ELU(inplace=True)]
 
 
 class BEGANDecoder(nn.Module):
     """(N, in_dim) -> (N, out_channels, base * 2^(levels-1), ...): the paper's decoder / generator. in_dim 0:
     no first linear map (the generator keeps it as its `fc`, the DCGAN interface's); then call `body(fc(h))`."""
 
-    def __init__(self, in_dim: int, n: int, base: int, levels: int, out_channels: int, skip: bool = False):
+    def __init__(self, in_dim: int, n: int, base: int, levels: int, out_channels: int, skip: bool = False,
+                 norm: bool = False):
         super().__init__()
         self.n, self.base, self.skip = n, base, skip
         self.fc = nn.Linear(in_dim, n * base * base) if in_dim else None
-        self.blocks = nn.ModuleList(nn.Sequential(*_block(n * (2 if skip and i else 1), n)) for i in range(levels))
+        self.blocks = nn.ModuleList(nn.Sequential(*_block(n * (2 if skip and i else 1), n, norm))
+                                    for i in range(levels))
         self.to_image = nn.Conv2d(n, out_channels, 3, 1, 1)
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:

@@ -78,14 +78,18 @@ from .recipes import RECIPES
 
 ARCH = "dcgan-ae"
 FAMILIES = {
-    "began": ({"gamma": 1.0, "lambda_k": 0.01, "k0": 0.0, "constraint": 0.0},
+    "began": ({"gamma": 1.0, "lambda_k": 0.01, "k0": 0.0, "constraint": 0.0, "pull_away": 0.0,
+               "critic_lr_scale": 1.0},
               {"gamma": (float, Range(0, 1, lo_open=True), False), "lambda_k": (float, FRACTION, False),
-               "k0": (float, FRACTION, False), "constraint": (float, NON_NEGATIVE, False)}),
+               "k0": (float, FRACTION, False), "constraint": (float, NON_NEGATIVE, False),
+               "pull_away": (float, NON_NEGATIVE, False), "critic_lr_scale": (float, POSITIVE, False)}),
     "ebgan": ({"margin": 1.0, "pull_away": 0.1},
               {"margin": (float, POSITIVE, False), "pull_away": (float, NON_NEGATIVE, False)}),
 }
 TIPS = {"gamma": "γ: diversity ratio E[L(G(z))] / E[L(x)] the equilibrium aims at (lower: sharper, less varied)",
         "lambda_k": "λ_k: proportional gain of the k_t control", "k0": "k_t at the start of a run",
+        "critic_lr_scale": "The critic's Adam learning rate as a multiple of the generator's (below 1: a slower "
+                           "critic, so k_t settles higher and the critic penalises a crowded mode)",
         "constraint": "α of BEGAN-CS (Chang et al. 2018): the critic's encoder maps G(z) back to the generator's "
                       "input, α·mean|Enc(G(z)) − z| (needs code_dim = z_dim; 0: plain BEGAN)",
         "margin": "m: the energy margin above which fakes no longer push the critic",
@@ -163,7 +167,8 @@ class AERecipe:
         spec = LOSSES.get(cfg.loss)
         self.lr, self.betas, self.n_critic = cfg.lr or spec.lr, spec.betas, cfg.n_critic or 1
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=self.lr, betas=self.betas)
-        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=self.lr, betas=self.betas)
+        self.critic_lr = self.lr * self.s.get("critic_lr_scale", 1.0)
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=self.critic_lr, betas=self.betas)
 
     # ------------------------------------------------------------ one step
 
@@ -202,7 +207,7 @@ class AERecipe:
         self.D.requires_grad_(False)
         e_gen, codes = self._energy(self.G(self._z(self.cfg.batch)))
         g_loss = e_gen.mean()
-        pt = pull_away(codes) if self.family == "ebgan" else None
+        pt = pull_away(codes) if self.family == "ebgan" or self.s["pull_away"] else None
         if pt is not None and self.s["pull_away"]:
             g_loss = g_loss + self.s["pull_away"] * pt
         self.opt_g.zero_grad(set_to_none=True)
@@ -215,7 +220,7 @@ class AERecipe:
             k, m = began_balance(float(self.D.k_t), self.s["gamma"], self.s["lambda_k"], e_real.item(),
                                  e_gen.detach().mean().item())
             self.D.k_t.fill_(k)
-            logs |= {"k_t": k, "convergence": m}
+            logs |= {"k_t": k, "convergence": m} | ({"pull_away": pt.detach().item()} if pt is not None else {})
         else:
             logs |= {"margin": self.s["margin"], "pull_away": pt.detach().item()}
         return logs
@@ -253,7 +258,8 @@ class AERecipe:
             "license": data.license,
             "training": {"command": command, "seed": cfg.seed, "recipe": self.family, "loss": cfg.loss,
                          "reg": "none", "reg_weight": 0.0, self.family: dict(self.s), "n_critic": self.n_critic,
-                         "batch": cfg.batch, "lr": self.lr, "optimizer": "adam", "betas": list(self.betas),
+                         "batch": cfg.batch, "lr": self.lr, "critic_lr": self.critic_lr, "optimizer": "adam",
+                         "betas": list(self.betas),
                          "energy": "mean |x - D(x)| (L1)" if self.family == "began" else "mean (x - D(x))^2",
                          "steps_planned": cfg.steps, "device": str(self.device), "torch": torch.__version__},
             "metrics": {},
