@@ -40,10 +40,11 @@ step 250: step 1,000: diversity 0.147 (real-like), LeNet labels of 1,000 samples
 mean confidence 0.81, no blank sample. Run: gan-studio train --arch dcgan-ae --arch-config '{"width": 32,
 "z_dim": 64}' --loss began --data MNIST --steps 1000 --batch 64 --seed 0 --threads 1. Left: the "1" bias and
 the blur (longer runs, the paper's lr decay, gamma below 1 once k_t has grown).
-gamma's trade-off (the other defaults, 800 steps, seed 0; add --options '{"gamma": G}' --steps 800 --sample-every
-800 to the run above; the grid is the .samples.png beside --out): docs/began_gamma0.3.png: faint blobs, k_t 0,
-diversity 0.021; docs/began_gamma0.7.png: sharp strokes but 99.8 % "1", diversity 0.114; docs/began_gamma1.0.png
-(1,000 steps): the varied strokes above, diversity 0.147.
+gamma's trade-off, with the collapse fix below (DCGAN auto-encoder critic, pull_away 0.1, lr 2e-4, lambda_k 0.01,
+batch 64, seed 0, 10 CPU-minutes; grids of seeds 0-63): docs/began_gamma1.0.png: varied digits, k_t ~0.3 (n 2,000:
+FID 253, precision 0.68, recall 0.71, 10 classes); docs/began_gamma0.5.png: broken vertical strokes, k_t ~0.003 (FID
+983, precision 0.11, 5 classes): at gamma 0.5 the fakes meet the equilibrium while half as hard to reconstruct as
+digits, so the critic stops pushing them (k_t -> 0).
 Issue 24's zoo run (these defaults, width 32, z 64, batch 64, seed 0, 20 CPU-minutes = 11,444 steps): 64 of 64
 samples a "1", LeNet 1,000 of 1,000 "1". Its critic reconstructs every class about equally (L1 of 2,000 test
 images: "1" 0.063, the others 0.067-0.083, mean 0.073) and its fakes at 0.070 = gamma L(x): a collapse that meets
@@ -58,6 +59,11 @@ code_dim 16 only slows the drift to "1". code_norm "batch" (batch norm on the co
 BEGAN has in its bottleneck; models/autoencoder.py) removes the "1" mode, but by 1,500 steps the samples are dotted
 squiggles, not digits (LeNet: 3 / 8 / 2): not a fix, so it is an option (--arch-config '{"code_norm": "batch"}'),
 not the default. Untested: the paper's lr decay, z ~ U(-1, 1), its nearest-neighbour upsampling, a long code_norm run.
+The fix that keeps every class (issue 24's zoo row, bench/zoo.py FAMILIES): EBGAN's pull-away term on the critic's codes
+of the fake batch, added to the generator's loss (--options pull_away 0.1), with a DCGAN auto-encoder critic, lr 2e-4,
+lambda_k 0.01, gamma 1: 20 CPU-minutes, n 10,000: 10 classes, FID 203, precision 0.71, recall 0.76 (without the term,
+lambda_k 0.001: 3 classes). The paper's networks (began-nn, batch 16, lr 1e-3) with the term diverged (L(G(z)) ~10,
+k_t 0; FID 630): the defaults stay the paper's until a began-nn setting that works is measured.
 """
 from __future__ import annotations
 
