@@ -93,23 +93,9 @@ def test_began_keeps_gradients_at_a_blank_image_where_tanh_outputs_lose_them():
     assert old_gen < 1e-3 * g_gen and old_dis < 1e-3 * g_dis
 
 
-def test_began_defaults_are_the_setting_measured_to_keep_every_class(tiny_dataset, tmp_path):
-    """--loss began alone: DCGAN networks, EBGAN's pull-away term 0.1, Adam 2e-4 (bench/zoo.py: 10 classes, FID 203;
-    the paper's networks collapsed to one class or diverged on MNIST), all recorded in the file."""
-    out = tmp_path / "d.safetensors"
-    list(train(_cfg(tiny_dataset, "began", 2), out))
-    meta = load_bundle(out).meta
-    assert meta["config"]["style"] == "dcgan" and meta["config"]["z_dist"] == "normal"
-    t = meta["training"]
-    assert t["began"]["pull_away"] == pytest.approx(0.1) and t["lr"] == pytest.approx(2e-4)
-    assert t["began"]["gamma"] == pytest.approx(1.0) and t["began"]["lambda_k"] == pytest.approx(0.01)
-
-
 def test_began_generator_is_the_papers_and_samples_in_range(tiny_dataset, tmp_path):
     out = tmp_path / "b.safetensors"
-    cfg = _cfg(tiny_dataset, "began", 2)
-    cfg.arch_config |= {"style": "began-nn", "z_dist": "uniform"}                 # the paper's, one option away
-    list(train(cfg, out))
+    list(train(_cfg(tiny_dataset, "began", 2), out))
     bundle = load_bundle(out)
     assert bundle.meta["config"]["style"] == "began-nn" and bundle.meta["config"]["z_dist"] == "uniform"
     G = bundle.generator().eval()
@@ -121,16 +107,14 @@ def test_began_generator_is_the_papers_and_samples_in_range(tiny_dataset, tmp_pa
 
 
 def test_an_old_began_file_resumes_with_its_own_style_or_is_refused_in_one_line(tiny_dataset, tmp_path):
-    """A began-nn file (the previous release's default) does not resume under today's default networks (DCGAN):
-    one line that names the style; with its own style it resumes."""
     out = tmp_path / "old.safetensors"
     cfg = _cfg(tiny_dataset, "began", 2)
-    cfg.arch_config = dict(ARCH, style="began-nn", z_dist="uniform")   # what --loss began wrote before
+    cfg.arch_config = dict(ARCH, style="dcgan")                        # what every file before it was
     list(train(cfg, out))
     cfg.arch_config, cfg.steps = dict(ARCH), 3
-    with pytest.raises(UserError, match="cannot resume from .*style': 'began-nn'"):
+    with pytest.raises(UserError, match="cannot resume from .*style': 'dcgan'"):
         list(train(cfg, out, resume=True))
-    cfg.arch_config = dict(ARCH, style="began-nn", z_dist="uniform")
+    cfg.arch_config = dict(ARCH, style="dcgan")
     assert [p for p in train(cfg, out, resume=True) if p.losses][0].step == 3
 
 
@@ -194,7 +178,7 @@ def test_skip_injects_h0_into_every_level(tiny_dataset, tmp_path):
     assert [b[0].in_channels for b in D.decoder.blocks] == [8, 16, 16]
     out = tmp_path / "s.safetensors"
     cfg = _cfg(tiny_dataset, "began", 2)
-    cfg.arch_config = dict(ARCH, style="began-nn", skip=True)
+    cfg.arch_config = dict(ARCH, skip=True)
     list(train(cfg, out))
     assert load_bundle(out).meta["config"]["skip"] is True
     assert load_bundle(out).generator().eval()(torch.randn(3, 8)).shape == (3, 1, 28, 28)
@@ -207,7 +191,7 @@ def test_began_cs_constraint_pulls_the_codes_of_fakes_to_z(tiny_dataset, tmp_pat
     """--options constraint (BEGAN-CS): the critic's step adds alpha * mean|Enc(G(z)) - u(z)|; with a large alpha
     a few steps bring the codes of fakes towards the generator's input; code_dim != z_dim is one line."""
     from gan_studio.engine.training.recipe_ae import AERecipe
-    arch = dict(ARCH, code_dim=8, style="began-nn", z_dist="uniform")      # the paper's nets: u(z) = 2 Phi(z) - 1
+    arch = dict(ARCH, code_dim=8)
     gaps = {}
     for alpha in (0.0, 5.0):
         torch.manual_seed(0)
@@ -245,7 +229,7 @@ def test_began_pull_away_option_enters_the_generator_loss_and_the_log(tiny_datas
     generator's loss (the measured fix for BEGAN's collapse on MNIST, bench/zoo.py) and logged; off by default."""
     from gan_studio.engine.training.recipe_ae import AERecipe
     on = AERecipe(_cfg(tiny_dataset, "began", 2, options={"pull_away": 1000.0}), torch.device("cpu"))
-    off = AERecipe(_cfg(tiny_dataset, "began", 2, options={"pull_away": 0.0}), torch.device("cpu"))
+    off = AERecipe(_cfg(tiny_dataset, "began", 2), torch.device("cpu"))
     gen = torch.Generator().manual_seed(0)
     log_on, log_off = on.train_step(on.batches(gen)), off.train_step(off.batches(gen))
     assert "pull_away" in log_on and "pull_away" not in log_off
