@@ -63,7 +63,9 @@ The fix that keeps every class (issue 24's zoo row, bench/zoo.py FAMILIES): EBGA
 of the fake batch, added to the generator's loss (--options pull_away 0.1), with a DCGAN auto-encoder critic, lr 2e-4,
 lambda_k 0.01, gamma 1: 20 CPU-minutes, n 10,000: 10 classes, FID 203, precision 0.71, recall 0.76 (without the term,
 lambda_k 0.001: 3 classes). The paper's networks (began-nn, batch 16, lr 1e-3) with the term diverged (L(G(z)) ~10,
-k_t 0; FID 630): the defaults stay the paper's until a began-nn setting that works is measured.
+k_t 0; FID 630): the defaults stay the paper's until a setting that works at every width is measured. The
+fix's setting at width 64 (the Training tab's default) died within ~50 steps, seed 0: blank fakes (pull-away 1.0, k_t 0,
+L(G(z)) flat at 0.22; 3 CPU-minutes: 1 class, FID 1,825) -- the tanh saturation described above.
 """
 from __future__ import annotations
 
