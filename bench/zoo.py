@@ -60,7 +60,6 @@ FAMILIES = {
     "began": ("dcgan-ae", dict(ARCH, style="dcgan", z_dist="normal"), {"pull_away": 0.1}),
     "mrgan": ("dcgan-enc", dict(ARCH), {}),
 }
-BATCH: dict[str, int] = {}  # a run's batch when not 64
 LR = {"began": 2e-4}        # a run's learning rate when not its loss's default
 REFERENCE = {"vanilla": 38, "wgan-gp": 16, "wgan-gp + DRS": 15, "r1": 42}   # pytorch-fid Inception, a course report
 
@@ -76,7 +75,7 @@ def _train(name: str, loss: str, reg: str | None, data: str, minutes: float, wor
     out.unlink(missing_ok=True)
     arch, arch_config, options = FAMILIES.get(name, ("dcgan", ARCH, {}))
     cfg = TrainConfig(data=data, arch=arch, arch_config=dict(arch_config), loss=loss, reg=reg,
-                      reg_weight=10.0 if reg == "r1" else None, steps=10_000_000, batch=BATCH.get(name, 64), seed=0,
+                      reg_weight=10.0 if reg == "r1" else None, steps=10_000_000, batch=64, seed=0,
                       lr=LR.get(name),
                       checkpoint_every=10_000_000, sample_every=10_000_000, max_minutes=minutes, threads=1,
                       options=dict(options))
@@ -134,13 +133,17 @@ def _carried(out: Path, trained: list[str]) -> list[dict]:
     return [dict(r, carried=True) for r in json.loads(old.read_text()) if r["name"] not in trained]
 
 
+def _run_index(name: str) -> int:
+    """A run's place in the table (RUNS' order; unknown names last)."""
+    return next((i for i, (n, *_rest) in enumerate(RUNS) if n == name), len(RUNS))
+
+
 def _in_order(rows: list[dict]) -> list[dict]:
-    order = {name: i for i, (name, *_rest) in enumerate(RUNS)}
-    return sorted(rows, key=lambda r: (order.get(r["name"], len(order)), r["sampling"] != "plain"))
+    return sorted(rows, key=lambda r: (_run_index(r["name"]), r["sampling"] != "plain"))
 
 
 def _markdown(rows: list[dict], args, wall: float) -> str:
-    carried = sorted({r["name"] for r in rows if r.get("carried")}, key=[n for n, *_ in RUNS].index)
+    carried = sorted({r["name"] for r in rows if r.get("carried")}, key=_run_index)
     lines = [
         "# The loss zoo on MNIST", "",
         f"Written by `python bench/zoo.py --data {args.data} --minutes {args.minutes:g} --jobs {args.jobs} "
