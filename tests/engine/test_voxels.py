@@ -21,7 +21,8 @@ SMALL = {"z_dim": 200, "g_width": 4, "d_width": 4, "e_width": 4, "image_size": 6
 def test_family_is_registered_with_its_roles():
     fam = ARCHITECTURES.get("voxel-iwgan")
     assert fam.kind == "voxel-model" and set(fam.roles) == {"generator", "generator_recon", "critic", "encoder",
-                                                            "generator_live", "encoder_live"}
+                                                            "generator_live", "encoder_live",
+                                                            "generator_recon_live"}
     with pytest.raises(UserError, match="image_size"):
         build("voxel-iwgan", "generator", {"image_size": 50})
     with pytest.raises(UserError, match="unknown key"):
@@ -280,6 +281,35 @@ def test_encoder_stage_trains_only_the_encoder_against_the_frozen_generator(voxe
         list(train(_cfg(voxel_npz, options=opts), tmp_path / "fresh.safetensors"))
     with pytest.raises(UserError, match="stage"):
         list(train(_cfg(voxel_npz, options={"stage": "generator"}), tmp_path / "w.safetensors"))
+
+
+def test_decoder_stage_tunes_the_encoder_and_the_reconstruction_generator_only(voxel_npz, tmp_path):
+    """stage "decoder": encoder and reconstruction generator learn (their batch norm frozen), the sampling
+    generator and the critic stay bit for bit; with weight averages the live weights are kept and resumed."""
+    from gan_studio.engine.training.loop import train
+    out = tmp_path / "v.safetensors"
+    list(train(_cfg(voxel_npz, steps=2), out))
+    before = load_bundle(out).networks
+    opts = {"probe_objects": 3, "stage": "decoder", "recon": "iou", "ema_beta": 0.5}
+    progress = list(train(_cfg(voxel_npz, steps=4, options=opts, lr=1e-3), out, resume=True))
+    assert [p.step for p in progress] == [2, 3, 4] and set(progress[-1].losses) == {"recon", "kl"}
+    after = load_bundle(out).networks
+    assert set(after) == {"generator", "generator_recon", "critic", "encoder", "encoder_live", "generator_recon_live"}
+    for role in ("generator", "critic"):
+        a, b = before[role].state_dict(), after[role].state_dict()
+        assert all(torch.equal(a[k], b[k]) for k in a), role
+    for role in ("generator_recon", "encoder"):
+        a, b = before[role].state_dict(), after[role].state_dict()
+        assert any(not torch.equal(a[k], b[k]) for k in a if "weight" in k), role      # it learnt
+        assert all(torch.equal(a[k], b[k]) for k in a if "running" in k), role       # batch norm frozen
+    live = after["generator_recon_live"].state_dict()
+    assert any(not torch.equal(live[k], after["generator_recon"].state_dict()[k]) for k in live)  # averaged
+    list(train(_cfg(voxel_npz, steps=5, options=opts, lr=1e-3), out, resume=True))    # resumes from the live
+    again = load_bundle(out).networks
+    assert all(torch.equal(again["generator"].state_dict()[k], before["generator"].state_dict()[k])
+               for k in before["generator"].state_dict())
+    with pytest.raises(UserError, match="resume"):
+        list(train(_cfg(voxel_npz, options=opts), tmp_path / "fresh.safetensors"))
 
 
 def test_saved_encoder_has_standing_statistics_of_training_views(voxel_npz):

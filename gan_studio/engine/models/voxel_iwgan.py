@@ -171,5 +171,6 @@ ARCHITECTURES.register("voxel-iwgan")(Family(
     VoxelIWGANConfig, {"generator": VoxelGenerator, "generator_recon": VoxelGenerator, "critic": VoxelCritic,
                        "encoder": ImageEncoder,
                        # the live (trained) weights beside weight-averaged ones, for resume (--options ema_beta)
-                       "generator_live": VoxelGenerator, "encoder_live": ImageEncoder},
+                       "generator_live": VoxelGenerator, "encoder_live": ImageEncoder,
+                       "generator_recon_live": VoxelGenerator},
     kind="voxel-model"))

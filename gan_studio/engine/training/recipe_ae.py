@@ -66,6 +66,20 @@ lambda_k 0.001: 3 classes). The paper's networks (began-nn, batch 16, lr 1e-3) w
 k_t 0; FID 630): the defaults stay the paper's until a setting that works at every width is measured. The
 fix's setting at width 64 (the Training tab's default) died within ~50 steps, seed 0: blank fakes (pull-away 1.0, k_t 0,
 L(G(z)) flat at 0.22; 3 CPU-minutes: 1 class, FID 1,825) -- the tanh saturation described above.
+Why it is not the default (issue 24, last stop on it; one thread, batch 64, n 10,000 unless said):
+| setting (pull_away 0.1, lr 2e-4, lambda_k 0.01, gamma 1)       | budget   | FID   | prec. | recall | classes |
+| style "began" (linear outputs), width 64, seed 0                | 20 CPU-m | 918   | 0.93  | 0.004  | 10      |
+| style "began" (linear outputs), width 32, seed 0                | 20 CPU-m | 695   | 0.50  | 0.085  | 10      |
+| style "dcgan", width 32, seed 1 (n 2,000)                      | 3 CPU-m  | 456   | 0.55  | 0.28   | 9       |
+| style "dcgan", width 32, seed 2 (n 2,000)                      | 3 CPU-m  | 2,054 | 0.00  | 0.00   | 3       |
+| style "dcgan", width 64, seed 1: dead (pull-away 1.0 from step 25) | 1.5 CPU-m |     |       |        |         |
+Linear outputs keep width 64 alive but blur (grids looked at: broken, speckled strokes). Step by step, every
+setting goes through the same first 40 steps: the critic learns the all-background reconstruction, the generator's
+images lose their variety over z (pixel std over z 0.37 at step 8 -> 0.05 at step 40) and its codes become parallel
+(the pull-away term, on raw codes, is 0.99 at step 8 while the images still differ: the codes share one large
+component). Whether k_t climbs out of that (width 32, seeds 0 and 1) or not (seed 2, width 64) is chance; at width
+64 neither k0 0.1 / 0.3, lambda_k 0.1, lr 1e-4, critic_lr_scale 0.5 / 2 nor the pull-away term on batch-centred codes
+changed it within 250-500 steps. So the zoo's setting is one measured run, not a default.
 """
 from __future__ import annotations
 
