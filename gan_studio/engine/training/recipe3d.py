@@ -185,13 +185,12 @@ class VoxelIWGANRecipe:
         mean, logvar = self.E(img)                                      # (B, z) each
         logits_e = G.logits(reparameterize(mean, logvar))
         recon, kl = recon_loss(logits_e, vox, o.recon, o.bce_weight), kl_divergence(mean, logvar)
-        for opt in (self.opt_e, opt_g):
-            if opt is not None:
-                opt.zero_grad(set_to_none=True)
+        opts = [opt for opt in (self.opt_e, opt_g) if opt is not None]
+        for opt in opts:
+            opt.zero_grad(set_to_none=True)
         (recon + o.kl_weight * kl).backward()
-        for opt in (self.opt_e, opt_g):
-            if opt is not None:
-                opt.step()
+        for opt in opts:
+            opt.step()
         return logits_e, {"recon": recon.detach().item(), "kl": kl.detach().item()}
 
     def _critic_encoder_batch(self, vox: torch.Tensor, img: torch.Tensor) -> dict[str, float]:
@@ -253,8 +252,8 @@ class VoxelIWGANRecipe:
         return totals
 
     def train_step(self, stream: Iterator) -> dict[str, float]:
-        """n_critic batches of critic + encoder steps, then one generator step on the last batch (stage
-        "encoder": n_critic encoder steps)."""
+        """n_critic batches of critic + encoder steps, then one generator step on the last batch (stages
+        "encoder" / "decoder": `_encoder_step`)."""
         if self.opts.stage != "joint":
             return self._encoder_step(stream)
         for net in (self.G, self.D, self.E):
@@ -270,10 +269,11 @@ class VoxelIWGANRecipe:
 
     def _shipped_g_e(self, recon: bool = False) -> tuple[nn.Module, nn.Module]:
         """The generator and encoder a saved model holds: the weight averages when kept, else the live nets;
-        in stage "encoder" the frozen generator ("generator_recon" with `recon`, for reconstructions)."""
+        in stages "encoder" / "decoder" the frozen generator ("generator_recon" with `recon`, for reconstructions,
+        unless stage "decoder" trains it: then it is not among the frozen nets and G is it)."""
         G, E = (self.G_ema, self.E_ema) if self.G_ema is not None else (self.G, self.E)
-        if self.frozen is not None and not (recon and self.opts.stage == "decoder"):   # decoder: G is G_recon
-            G = self.frozen["generator_recon" if recon else "generator"]
+        if self.frozen is not None:
+            G = self.frozen.get("generator_recon" if recon else "generator", G)
         return G, E
 
     @torch.no_grad()
