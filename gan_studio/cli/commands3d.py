@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..engine.errors import UserError
 from .common import _arguments, _json_arg, command, print_training
-from .eval3d_shapes import open_classifier, print_figures, random_shape_result, shape_args
+from .eval3d_shapes import check_sampling_args, open_classifier, print_figures, random_shape_result, shape_args
 
 OUT_SUFFIXES = (".npy", ".stl", ".obj", ".ply")
 STYLES = ("shaded", "lines", "silhouette")          # engine/data/views.py STYLES (not imported: torch at start)
@@ -147,6 +147,9 @@ def _refine_steps(steps: int) -> int:
 def _sample3d_args(sp):
     _voxel_model_args(sp)
     sp.add_argument("--seed", type=int, required=True)
+    sp.add_argument("--truncation", type=float, default=None,
+                    help="ψ in (0, 1]: the seed's latent times ψ (default: the model's, chosen by eval3d "
+                         "--choose-sampling; 1 for files without one)")
     _out_args(sp)
 
 
@@ -154,10 +157,13 @@ def _sample3d_args(sp):
 @_arguments(_sample3d_args)
 def cmd_sample3d(args) -> int:
     _check_out(args.out)
+    if args.truncation is not None and not 0.0 < args.truncation <= 1.0:
+        raise UserError(f"--truncation must be in (0, 1], not {args.truncation:g}")
     model = _open_voxel_model(args)
-    probs = model.sample(args.seed)
-    return _write_shape(args, probs, _threshold(args.threshold, model.threshold),
-                        {"model": model.bundle.name, "seed": args.seed})
+    psi = model.truncation if args.truncation is None else args.truncation
+    probs = model.sample(args.seed, psi)
+    return _write_shape(args, probs, _threshold(args.threshold, model.sample_threshold),
+                        {"model": model.bundle.name, "seed": args.seed, "truncation": psi})
 
 
 # ------------------------------------------------------------------ eval3d
@@ -185,6 +191,7 @@ def _eval3d_args(sp):
 def cmd_eval3d(args) -> int:
     from ..engine.data.voxels import load_voxels
     from ..engine.metrics.iou import baseline_iou, evaluate_reconstruction
+    check_sampling_args(args)
     model = _open_voxel_model(args)
     classifier = open_classifier(args)                 # None with --n-random 0
     from ..engine.reconstruction import refine_settings
@@ -242,6 +249,9 @@ def _store(bundle, result: dict, command_line: str) -> None:
     meta["metrics"] = dict(meta.get("metrics") or {}, **{key: dict(result, command=command_line)})
     if key == f"iou_{result['split']}":
         meta["threshold"] = result["threshold"]
+    choice = (result.get("random_shapes") or {}).get("choice")
+    if choice:                                          # --choose-sampling: the random shapes' own ψ and threshold
+        meta["sample_threshold"], meta["truncation"] = choice["threshold"], choice["truncation"]
     resave_bundle(bundle, meta)
 
 

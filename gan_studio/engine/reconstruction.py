@@ -7,7 +7,10 @@
     frames = model.interpolate(model.encode(view_a), model.encode(view_b), steps=8)
 
 Every method returns numpy occupancy probabilities indexed [x, y, z] (z up) as the training data;
-`model.threshold` is the stored occupancy threshold (chosen on training data by `eval3d --write`).
+`model.threshold` is the stored occupancy threshold of reconstructions (chosen on training views by `eval3d
+--write`); random shapes have their own, `model.sample_threshold`, and a truncation `model.truncation` (ψ: a seed's
+z is ψ times its N(0, 1) draw), both chosen by `eval3d --choose-sampling --write` on the training objects (the 3D
+FID of the seeds' shapes against them); files without them use the reconstruction threshold and ψ 1.
 """
 from __future__ import annotations
 
@@ -73,6 +76,20 @@ class VoxelModel:
     def threshold(self) -> float:
         return float(self.bundle.meta.get("threshold", 0.5))
 
+    @property
+    def sample_threshold(self) -> float:
+        """The threshold of random shapes (seeds): the file's `sample_threshold`, else `threshold`."""
+        return float(self.bundle.meta.get("sample_threshold", self.threshold))
+
+    @property
+    def truncation(self) -> float:
+        """ψ: a seed's latent is ψ times its N(0, 1) draw (1: none)."""
+        return float(self.bundle.meta.get("truncation", 1.0))
+
+    def threshold_for(self, source: str) -> float:
+        """The default threshold of a shape from `source`: "seed" (random shapes), else a reconstruction's."""
+        return self.sample_threshold if source == "seed" else self.threshold
+
     def _check_view(self, view: torch.Tensor) -> None:
         if view.ndim != 4 or view.shape[1:] != (1, self.image_size, self.image_size):
             raise UserError(f"expected views (N, 1, {self.image_size}, {self.image_size}), got {tuple(view.shape)}")
@@ -107,12 +124,14 @@ class VoxelModel:
         z = self.refine(view, refine) if refine else self.encode(view)
         return self.decode(z, encoded=True)[0]
 
-    def latent(self, seed: int) -> torch.Tensor:
-        """The z of a seed (1, z_dim): the same seeds as the image models (torch.Generator per seed)."""
-        return seeds_latents([int(seed)], self.z_dim)
+    def latent(self, seed: int, truncation: float | None = None) -> torch.Tensor:
+        """The z of a seed (1, z_dim): the same draws as the image models (torch.Generator per seed), times ψ
+        (`truncation`, default the model's)."""
+        psi = self.truncation if truncation is None else float(truncation)
+        return seeds_latents([int(seed)], self.z_dim) * psi
 
-    def sample(self, seed: int) -> np.ndarray:
-        return self.decode(self.latent(seed))[0]
+    def sample(self, seed: int, truncation: float | None = None) -> np.ndarray:
+        return self.decode(self.latent(seed, truncation))[0]
 
     def interpolate(self, z0: torch.Tensor, z1: torch.Tensor, steps: int = 8, method: str = "slerp",
                     encoded: bool = False) -> np.ndarray:

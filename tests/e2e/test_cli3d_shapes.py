@@ -70,3 +70,63 @@ def test_eval3d_without_random_shapes_and_its_errors(toy_model, tmp_path, capsys
     assert rc == 2 and "not a voxel classifier" in err and len(err.strip().splitlines()) == 1
     rc, _, err = _main(capsys, "train-voxel-classifier", "--data", data, "--out", tmp_path / "x.pt")
     assert rc == 2 and "--out must end in .safetensors" in err
+
+
+def test_choose_sampling_picks_the_grids_best_pair_and_the_model_keeps_it(toy_model, classifier, tmp_path, capsys):
+    """eval3d --choose-sampling: 45 (ψ, threshold) pairs scored on the training objects, the lowest 3D FID wins, the
+    random-shape figures are at that pair, --write stores it; sample3d and VoxelModel then draw seeds that way."""
+    import numpy as np
+
+    from gan_studio.engine.bundle import read_metadata
+    from gan_studio.engine.reconstruction import VoxelModel
+    model, data = toy_model
+    copy = tmp_path / "copy.safetensors"
+    shutil.copy(model, copy)
+    before = VoxelModel.open(copy)
+    assert before.truncation == 1.0 and before.sample_threshold == before.threshold     # files without the keys
+    rc, out, _ = _main(capsys, "eval3d", "--model", copy, "--data", data, "--threshold", 0.3, "--n-random", 30,
+                       "--classifier", classifier, "--choose-sampling", "--json", "--write")
+    r = json.loads(out)["random_shapes"]
+    c = r["choice"]
+    assert rc == 0 and len(c["grid"]) == 45 and c["split"] == "train" and c["n_ref"] == 23
+    best = min(c["grid"], key=lambda g: g["fid"])
+    assert (c["truncation"], c["threshold"], c["fid"]) == (best["truncation"], best["threshold"], best["fid"])
+    assert len({g["fid"] for g in c["grid"]}) > 1                                       # the pairs differ
+    assert (r["truncation"], r["threshold"]) == (c["truncation"], c["threshold"])
+    meta = read_metadata(copy)
+    assert (meta["truncation"], meta["sample_threshold"]) == (c["truncation"], c["threshold"])
+    after = VoxelModel.open(copy)
+    assert after.threshold_for("seed") == c["threshold"] and after.threshold_for("image") == after.threshold
+    rc, out, _ = _main(capsys, "sample3d", "--model", copy, "--seed", 3, "--out", tmp_path / "s.npy", "--json")
+    s = json.loads(out)
+    probs = after.sample(3)
+    assert rc == 0 and s["truncation"] == c["truncation"] and s["threshold"] == c["threshold"]
+    assert np.array_equal(np.load(tmp_path / "s.npy"), probs > c["threshold"])
+    np.testing.assert_allclose(probs, after.decode(before.latent(3) * c["truncation"])[0], atol=1e-6)
+    rc, out, _ = _main(capsys, "sample3d", "--model", copy, "--seed", 3, "--out", tmp_path / "t.npy", "--json",
+                       "--truncation", 1, "--threshold", 0.5)
+    assert rc == 0 and np.array_equal(np.load(tmp_path / "t.npy"), after.sample(3, truncation=1.0) > 0.5)
+    rc, out, _ = _main(capsys, "eval3d", "--model", copy, "--data", data, "--threshold", 0.3, "--n-random", 30,
+                       "--classifier", classifier, "--truncation", 0.5, "--sample-threshold", 0.2, "--json")
+    r = json.loads(out)["random_shapes"]
+    assert rc == 0 and (r["truncation"], r["threshold"]) == (0.5, 0.2) and "choice" not in r
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--truncation", "0"], "--truncation must be in (0, 1]"),
+    (["--truncation", "1.5"], "--truncation must be in (0, 1]"),
+    (["--sample-threshold", "1"], "--sample-threshold must be in [0, 1)"),
+    (["--choose-sampling", "--truncation", "0.8"], "give neither with it"),
+    (["--choose-sampling", "--n-random", "0"], "--choose-sampling needs random shapes"),
+])
+def test_sampling_options_fail_in_one_line_before_any_work(toy_model, capsys, args, message):
+    model, data = toy_model
+    rc, _, err = _main(capsys, "eval3d", "--model", model, "--data", data, *args)
+    assert rc == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_sample3d_rejects_a_bad_truncation(toy_model, tmp_path, capsys):
+    model, _ = toy_model
+    rc, _, err = _main(capsys, "sample3d", "--model", model, "--seed", 1, "--out", tmp_path / "x.npy",
+                       "--truncation", "-1")
+    assert rc == 2 and "--truncation must be in (0, 1]" in err and not (tmp_path / "x.npy").exists()

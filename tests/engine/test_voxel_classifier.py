@@ -119,6 +119,40 @@ def test_random_shape_figures_on_toys(toy):
     assert 0 <= result["random"]["entropy_bits"] <= math.log2(10) + 1e-9
 
 
+class _ScaleGenerator(torch.nn.Module):
+    """Seed i's shape is training object i % N, with probability 0.5·|z|/√d inside (≈ 0.5 ψ) and 0.1 outside: at
+    threshold t the seeds give the training objects exactly when t < 0.5 ψ, and nothing otherwise."""
+
+    def __init__(self, objects: torch.Tensor, z_dim: int = 4096):     # |z|/√d within ~1 % of ψ
+        super().__init__()
+        self.objects, self.z_dim = objects.float(), z_dim
+        self.w = torch.nn.Parameter(torch.zeros(1))              # a parameter: random_probs asks for its device
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        idx = (z[:, 0] * 1e4).abs().long() % len(self.objects)   # the seed's object, whatever ψ (a sign-free hash)
+        scale = z.norm(dim=1) / math.sqrt(self.z_dim) * 0.5
+        return (0.1 + self.objects[idx] * (scale[:, None, None, None] - 0.1))[:, None]
+
+
+def test_choose_sampling_finds_the_pairs_that_give_the_training_objects(toy):
+    from gan_studio.engine.metrics.sampling3d import choose_sampling
+    train, _, path, _, _ = toy
+    G = _ScaleGenerator(train.voxels)
+    out = list(choose_sampling(VoxNetFeatures(path), G, train, n=40, truncations=(0.5, 1.0),
+                               thresholds=(0.2, 0.3, 0.4, 0.6)))
+    assert [p["done"] for p in out[:-1]] == list(range(1, 9))
+    r = out[-1]["result"]
+    assert r["threshold"] < 0.5 * r["truncation"]                 # only there are the shapes the objects
+    assert (r["truncation"], r["threshold"]) in {(1.0, 0.2), (1.0, 0.3), (1.0, 0.4)}
+    empty = [g["fid"] for g in r["grid"] if g["threshold"] >= 0.5 * g["truncation"]]
+    assert min(empty) > 10 * r["fid"] + 1.0 and r["n_ref"] == len(train) and r["split"] == "train"
+    assert [g["occupancy"] == 0 for g in r["grid"]] == [g["threshold"] >= 0.5 * g["truncation"] for g in r["grid"]]
+    with pytest.raises(UserError, match="in \\(0, 1\\]"):
+        next(choose_sampling(VoxNetFeatures(path), G, train, truncations=(0.0,)))
+    with pytest.raises(UserError, match="at least 2 shapes"):
+        next(choose_sampling(VoxNetFeatures(path), G, train, n=1))
+
+
 # ---------------------------------------------------------------- real ModelNet10 and the shipped classifier
 
 @pytest.fixture(scope="module")

@@ -160,7 +160,7 @@ def test_a_shape_renders_in_the_real_view(win3d, qtbot, engine_model):
     assert shape.source == "seed" and panel.stage.heading.text() == "Seed 3"
     assert panel.view.n_cells() > 0 and panel.is_ready()
     assert _not_blank(_view_grab(window, panel))
-    assert f"voxels > {engine_model.threshold:.2f}" in panel.stage.stats.text()
+    assert f"voxels > {engine_model.sample_threshold:.2f}" in panel.stage.stats.text()     # a seed's threshold
     assert f"{panel.view.n_cells():,} mesh cells" in panel.stage.stats.text()
     name = engine_model.bundle.name
     assert panel.command_line().startswith(f"gan-studio sample3d --model {name} --seed 3 --out shape.stl")
@@ -180,7 +180,7 @@ def test_two_seeds_give_the_engines_shapes_and_different_pictures(win3d, qtbot, 
 
 def test_the_threshold_slider_is_debounced_and_changes_the_mesh(win3d, qtbot, engine_model):
     window, panel = win3d
-    t0 = engine_model.threshold                    # the panel opens on the model's stored threshold
+    t0 = engine_model.sample_threshold             # the panel shows seeds at the model's threshold for them
     t1 = round(max(0.05, t0 - 0.3), 2)             # lower: more voxels, enough to see whatever t0 is
     _show(qtbot, panel, panel.show_seed, 3)
     assert panel.view.threshold == pytest.approx(t0)
@@ -199,6 +199,41 @@ def test_the_threshold_slider_is_debounced_and_changes_the_mesh(win3d, qtbot, en
     assert _differs(before, _view_grab(window, panel)) > 1.0
     panel.stage.threshold_reset.click()
     assert panel.view.threshold == pytest.approx(t0) and panel.view.n_cells() == cells
+
+
+def test_the_slider_follows_the_models_threshold_for_seeds_and_for_reconstructions(win3d, qtbot, tmp_path,
+                                                                                  voxel_model):
+    """Random shapes and reconstructions have thresholds of their own (eval3d --choose-sampling / --write): the
+    slider takes the one for the shape shown, unless the user has moved it; ↺ goes back to the current one."""
+    from PIL import Image
+
+    from gan_studio.engine.bundle import load_bundle, resave_bundle
+    from gan_studio.engine.data.views import render_voxels
+    window, panel = win3d
+    path = tmp_path / "two-thresholds.safetensors"
+    shutil.copy(voxel_model, path)
+    b = load_bundle(path)
+    resave_bundle(b, dict(b.meta, threshold=0.6, sample_threshold=0.25, truncation=0.8))
+    img = (render_voxels(_hand_made_grid() > 0.5, 30, 20, 96) * 255).astype(np.uint8)
+    Image.fromarray(img).save(tmp_path / "table.png")
+    with qtbot.waitSignal(panel.model_ready, timeout=TIMEOUT):
+        assert panel.open_model(path)
+    qtbot.waitUntil(lambda: not panel.jobs.busy(), timeout=TIMEOUT)
+    assert "random shapes ψ 0.8 at 0.25" in panel.controls.chooser.info.text()
+    seed = _show(qtbot, panel, panel.show_seed, 3)
+    assert panel.stage.threshold() == 0.25 and panel.view.threshold == pytest.approx(0.25)
+    np.testing.assert_allclose(seed.probs, panel.model.sample(3), atol=1e-6)           # ψ 0.8, as sample3d
+    assert not np.allclose(seed.probs, panel.model.sample(3, truncation=1.0), atol=1e-3)
+    _show(qtbot, panel, panel.open_image, tmp_path / "table.png")
+    assert panel.stage.threshold() == 0.6 and panel.view.threshold == pytest.approx(0.6)
+    panel.stage.threshold_slider.setValue(0.42)                                         # the user's choice
+    qtbot.waitUntil(lambda: panel.view.threshold == pytest.approx(0.42), timeout=TIMEOUT)
+    _show(qtbot, panel, panel.show_seed, 4)
+    assert panel.stage.threshold() == 0.42                                              # ... stays
+    panel.stage.threshold_reset.click()
+    assert panel.stage.threshold() == 0.25 and panel.view.threshold == pytest.approx(0.25)
+    _show(qtbot, panel, panel.open_image, tmp_path / "table.png")                       # following again
+    assert panel.stage.threshold() == 0.6
 
 
 def test_smooth_surface_and_colour_by_probability(win3d, qtbot, engine_model):

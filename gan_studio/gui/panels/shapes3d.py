@@ -109,8 +109,6 @@ class Shapes3DPanel(ShapeGuessing, ShapeFiles, Panel):
         s.frame_changed.connect(self._frame_moved)
         s.back_clicked.connect(lambda: self.end_interpolation())
         s.truth_toggled.connect(self._show_current)
-        s.threshold_reset_clicked.connect(
-            lambda: s.set_threshold(self.model.threshold if self.model is not None else 0.5))
         s.screenshot_clicked.connect(self._screenshot_clicked)
         s.export_clicked.connect(self._export_clicked)
         self.ctx.voxel_model_changed.connect(self._voxel_model_changed)
@@ -140,7 +138,7 @@ class Shapes3DPanel(ShapeGuessing, ShapeFiles, Panel):
         if model is None:
             return
         self.controls.chooser.set_model(self.model_path, model)
-        self.stage.set_threshold(model.threshold)
+        self.stage.set_threshold(model.threshold_for((self._request or self._default_request())[0]), default=True)
         self.end_interpolation(show=False)
         self.model_ready.emit(model)
         self._update_enabled()
@@ -242,6 +240,8 @@ class Shapes3DPanel(ShapeGuessing, ShapeFiles, Panel):
         if shape.source == "object":
             self.controls.object_class.setText(shape.extra["class"].replace("_", " "))
         s.heading.setText(shape.title)
+        if self.model is not None and shape.source != "grid":
+            s.follow_default(self.model.threshold_for(shape.source))     # seeds and reconstructions differ
         s.show_grid(self._current_grid(), reset_camera=self.view.grid is None)
         self._after_view_change()
         self._update_enabled()

@@ -65,7 +65,6 @@ class ShapeStage(QWidget):
     frame_changed = Signal(int)       # the interpolation frame asked for (slider or player)
     back_clicked = Signal()           # end the interpolation
     truth_toggled = Signal(bool)
-    threshold_reset_clicked = Signal()
     screenshot_clicked = Signal()
     export_clicked = Signal()
 
@@ -75,6 +74,7 @@ class ShapeStage(QWidget):
         self.stats = role_label("", "subtle")
         self.stats.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.view = VoxelView()
+        self._default = 0.5                 # the model's threshold for the shape on screen (↺ goes back to it)
         self.cli_label = role_label("", "subtle")
         self.cli_label.setWordWrap(True)
         self.cli_label.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
@@ -171,7 +171,7 @@ class ShapeStage(QWidget):
         self._debounce.timeout.connect(self._apply_threshold)
         self._player.timeout.connect(self._play_tick)
         self.threshold_slider.valueChanged.connect(lambda *_: self._debounce.start())   # one mesh once it rests
-        self.threshold_reset.clicked.connect(self.threshold_reset_clicked)
+        self.threshold_reset.clicked.connect(lambda: self.set_threshold(self._default))
         self.style_group.idClicked.connect(lambda _id: self._apply(style=self.style()))
         self.colour_check.toggled.connect(lambda on: self.view.set_options(colour=on))
         self.truth_check.toggled.connect(self.truth_toggled)
@@ -193,13 +193,25 @@ class ShapeStage(QWidget):
         (self.smooth_btn if style == "smooth" else self.cubes_btn).setChecked(True)
         self._apply(style=self.style())
 
-    def set_threshold(self, value: float) -> None:
-        """Set the threshold now (no debounce)."""
+    def set_threshold(self, value: float, default: bool = False) -> None:
+        """Set the threshold now (no debounce); `default`: it is also the model's, which ↺ goes back to."""
+        self._set_slider(value)
+        if default:
+            self._default = self.threshold()
+        self._apply_threshold()
+
+    def follow_default(self, value: float) -> None:
+        """The model's threshold for the next shape (its random shapes and its reconstructions may differ): the
+        slider takes it, applied by the next `show_grid`, unless the user has moved it off the last default."""
+        if self.threshold() == self._default:
+            self._set_slider(value)
+        self._default = round(float(value), 2)
+
+    def _set_slider(self, value: float) -> None:
         self.threshold_slider.blockSignals(True)
         self.threshold_slider.setValue(float(value))
         self.threshold_slider.blockSignals(False)
         self._debounce.stop()
-        self._apply_threshold()
 
     def show_grid(self, grid, reset_camera: bool = False) -> None:
         """Show `grid` with the display settings of the bar."""

@@ -18,6 +18,8 @@ def model_summary(model) -> str:
     step = (meta.get("training") or {}).get("step")
     iou = ((meta.get("metrics") or {}).get("iou_test") or {}).get("mean_iou")
     bits = [meta.get("arch", "?"), f"z {model.z_dim}", f"input {model.image_size}²", f"threshold {model.threshold:.2f}"]
+    if "sample_threshold" in meta or "truncation" in meta:        # random shapes drawn their own way
+        bits += [f"random shapes ψ {model.truncation:g} at {model.sample_threshold:.2f}"]
     bits += [f"{step} steps"] if step else []
     bits += [f"test IoU {iou:.3f}"] if isinstance(iou, (int, float)) else []
     return " · ".join(bits)
