@@ -224,6 +224,12 @@ def test_the_slider_follows_the_models_threshold_for_seeds_and_for_reconstructio
     assert panel.stage.threshold() == 0.25 and panel.view.threshold == pytest.approx(0.25)
     np.testing.assert_allclose(seed.probs, panel.model.sample(3), atol=1e-6)           # ψ 0.8, as sample3d
     assert not np.allclose(seed.probs, panel.model.sample(3, truncation=1.0), atol=1e-3)
+    assert panel.controls.truncation() == 0.8 and panel.command_line().endswith("--threshold 0.25 --truncation 0.8")
+    with qtbot.waitSignal(panel.shape_shown, timeout=TIMEOUT) as sig:
+        panel.controls.psi_spin.setValue(1.0)                                           # ψ: the seed again
+    np.testing.assert_allclose(sig.args[0].probs, panel.model.sample(3, truncation=1.0), atol=1e-6)
+    assert panel.command_line().endswith("--truncation 1") and "ψ 1" in panel.stage.input_caption.text() + \
+        sig.args[0].caption
     _show(qtbot, panel, panel.open_image, tmp_path / "table.png")
     assert panel.stage.threshold() == 0.6 and panel.view.threshold == pytest.approx(0.6)
     panel.stage.threshold_slider.setValue(0.42)                                         # the user's choice

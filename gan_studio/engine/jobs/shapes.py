@@ -80,10 +80,13 @@ def load_test_set_job(folder: Path) -> TestSet:
     return TestSet(data, random_params(len(data), torch.Generator().manual_seed(EVAL_SEED)), folder)
 
 
-def seed_shape(model: VoxelModel, seed: int) -> Shape:
-    z = model.latent(seed)
+def seed_shape(model: VoxelModel, seed: int, truncation: float | None = None) -> Shape:
+    """Seed `seed`'s random shape, its z times ψ (`truncation`, default the model's)."""
+    psi = model.truncation if truncation is None else float(truncation)
+    z = model.latent(seed, psi)
     return Shape(model.decode(z)[0], z, "seed", f"Seed {seed}",
-                 f"Seed {seed}: a random shape from the model's latent prior. No input image.", seed=seed)
+                 f"Seed {seed}: a random shape from the latent prior at ψ {psi:g}. No input image.",
+                 seed=seed, extra={"truncation": psi})
 
 
 def _encode(model: VoxelModel, view: torch.Tensor, refine: int) -> tuple[torch.Tensor, str, dict]:
@@ -131,8 +134,8 @@ def make_shape(model: VoxelModel | None, request: tuple, tests: TestSet | None =
         return grid_shape(request[1])
     if model is None:
         raise UserError("open a 3D voxel model first")
-    if kind == "seed":
-        return seed_shape(model, request[1])
+    if kind == "seed":                                   # ("seed", n) or ("seed", n, ψ)
+        return seed_shape(model, *request[1:3])
     if kind == "image":
         return image_shape(model, request[1], refine)
     if kind == "object":
@@ -144,10 +147,10 @@ def make_shape(model: VoxelModel | None, request: tuple, tests: TestSet | None =
 
 def interpolate_job(model: VoxelModel, z_a: torch.Tensor, b: tuple, steps: int, method: str,
                     a_encoded: bool = False) -> dict:
-    """Frames from z_a to B = ("seed", n) or ("image", path): {"frames": (steps, 32, 32, 32), "b": label}.
+    """Frames from z_a to B = ("seed", n[, ψ]) or ("image", path): {"frames": (steps, 32, 32, 32), "b": label}.
     `a_encoded`: z_a came from an image; when B is one too, the frames use the reconstruction statistics."""
     if b[0] == "seed":
-        z_b, label = model.latent(b[1]), f"seed {b[1]}"
+        z_b, label = model.latent(*b[1:3]), f"seed {b[1]}"
     else:
             z_b, label = model.encode(load_view(b[1], model.image_size)), Path(b[1]).name
     frames = model.interpolate(z_a, z_b, steps, method, encoded=a_encoded and b[0] == "image")
@@ -168,7 +171,9 @@ def shape_command(shape: Shape, model_path: Path | None, threshold: float, style
     tail = f" --out {out} --threshold {threshold:g}" + (" --mesh smooth" if style == "smooth" else "")
     ref = cli_ref(model_path)
     if shape.source == "seed":
-        return f"gan-studio sample3d --model {ref} --seed {shape.seed}" + tail
+        psi = shape.extra.get("truncation")
+        return f"gan-studio sample3d --model {ref} --seed {shape.seed}" + tail + \
+            ("" if psi is None else f" --truncation {psi:g}")
     if shape.source == "image":
         refine = f" --refine {shape.extra['refine']}" if shape.extra.get("refine") else ""
         return f"gan-studio reconstruct --model {ref} --image {shlex.quote(shape.path)}{refine}" + tail

@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
+    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QPushButton,
@@ -61,6 +62,7 @@ class ShapeControls(QWidget):
     """Asks for shapes; the panel does the work. Seeds and test objects ask as their boxes change."""
 
     seed_requested = Signal(int)
+    truncation_changed = Signal(float)
     object_requested = Signal(int)
     refine_changed = Signal(int)
     image_clicked = Signal()
@@ -105,6 +107,16 @@ class ShapeControls(QWidget):
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Test object", obj_row)
         form.addRow("Seed", _row(self.seed_spin, self.random_btn, self.seed_btn, stretch=0))
+        self.psi_spin = QDoubleSpinBox()
+        self.psi_spin.setRange(0.05, 1.0)
+        self.psi_spin.setSingleStep(0.05)
+        self.psi_spin.setDecimals(2)
+        self.psi_spin.setValue(1.0)
+        self.psi_spin.setKeyboardTracking(False)
+        self.psi_spin.setToolTip("Truncation ψ of random shapes: a seed's latent times ψ. Below 1: plainer, more "
+                                 "typical shapes; 1: the whole prior. Starts at the model's (chosen by `gan-studio "
+                                 "eval3d --choose-sampling`); same as `sample3d --truncation`")
+        form.addRow("Truncation ψ", _row(self.psi_spin, role_label("random shapes", "subtle"), stretch=1))
         self.refine_spin = _spin(0, hi=MAX_REFINE, width=60)
         self.refine_spin.setSuffix(" steps")
         self.refine_spin.setSpecialValueText("off")
@@ -183,6 +195,7 @@ class ShapeControls(QWidget):
         self.object_spin.valueChanged.connect(self.object_requested)
         self.object_btn.clicked.connect(lambda: self.object_requested.emit(self.object_spin.value()))
         self.seed_spin.valueChanged.connect(self.seed_requested)
+        self.psi_spin.valueChanged.connect(self.truncation_changed)
         self.refine_spin.valueChanged.connect(self._refine_cost)
         self.refine_spin.valueChanged.connect(self.refine_changed)
         self.seed_btn.clicked.connect(lambda: self.seed_requested.emit(self.seed_spin.value()))
@@ -194,6 +207,15 @@ class ShapeControls(QWidget):
     # ------------------------------------------------------------ state
     def show_seed(self, seed: int) -> None:
         _set_silently(self.seed_spin, seed)
+
+    def truncation(self) -> float:
+        return round(self.psi_spin.value(), 2)
+
+    def set_truncation(self, psi: float) -> None:
+        """The model's ψ (a new model): no request."""
+        self.psi_spin.blockSignals(True)
+        self.psi_spin.setValue(float(psi))
+        self.psi_spin.blockSignals(False)
 
     def show_object(self, index: int) -> None:
         _set_silently(self.object_spin, index)
@@ -228,9 +250,9 @@ class ShapeControls(QWidget):
             self.method_box.setCurrentIndex(max(0, self.method_box.findData(method)))
 
     def b(self) -> tuple | None:
-        """B as ("seed", n) or ("image", path); None while B is an image not chosen yet."""
+        """B as ("seed", n, ψ) or ("image", path); None while B is an image not chosen yet."""
         if self.b_box.currentData() == "seed":
-            return ("seed", self.b_seed.value())
+            return ("seed", self.b_seed.value(), self.truncation())
         return ("image", self.b_image) if self.b_image else None
 
     @Slot()
@@ -242,7 +264,7 @@ class ShapeControls(QWidget):
         self.b_image_label.setText(Path(self.b_image).name if self.b_image else "no image chosen")
 
     def update_enabled(self, has_model: bool, has_data: bool, can_interpolate: bool) -> None:
-        for w in (self.seed_spin, self.seed_btn, self.random_btn):
+        for w in (self.seed_spin, self.seed_btn, self.random_btn, self.psi_spin):
             w.setEnabled(has_model)
         for w in (self.object_spin, self.object_btn, self.object_label):
             w.setEnabled(has_model and has_data)

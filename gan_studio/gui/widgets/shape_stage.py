@@ -80,6 +80,7 @@ class ShapeStage(QWidget):
         self.cli_label.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.cli_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.cli_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.cli_label.setMinimumHeight(2 * self.cli_label.fontMetrics().lineSpacing() + 2)   # the view keeps its size
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(THRESHOLD_DEBOUNCE_MS)
