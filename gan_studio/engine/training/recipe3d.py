@@ -27,7 +27,7 @@ Stage "decoder" trains the encoder and the reconstruction generator ("generator_
 loss, both in inference mode (batch norm frozen at the saved statistics): a single-view auto-encoder whose
 decoder starts as the GAN's generator. The sampling generator and the critic stay bit for bit, so random shapes
 are the GAN's; reconstructions come from the tuned copy. Why: the encoder against the frozen generator is not
-over-fitting but under-fitting (shipped model, mean IoU 0.516 on 300 training objects, 0.518 on the test split),
+over-fitting but under-fitting (the step-15,066 model, mean IoU 0.516 on 300 training objects, 0.518 on the test split),
 and a wider encoder did not lift it (e_width 64: +0.003). Tuning the decoder too, from the shipped model (lr 5e-5,
 ema 0.995, shaded views, one thread): mean IoU on 150 spread test objects 0.504 -> 0.531 after 2,087 steps
 (lr 2e-4 was no faster: 0.517 after 900 steps against 0.519 after 650) -- a gain, slow, not a jump.
