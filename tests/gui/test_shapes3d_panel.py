@@ -252,8 +252,8 @@ def test_smooth_surface_and_colour_by_probability(win3d, qtbot, engine_model):
     mesh = panel.view.mesh
     assert panel.view.style == "smooth" and mesh.n_cells != cubes
     occ = np.asarray(mesh.point_data["occupancy"])
-    # coloured by real probabilities, all at or above the model's threshold
-    assert occ.min() >= engine_model.threshold - 1e-6 and occ.max() <= 1.0 and occ.std() > 0
+    # coloured by real probabilities, all at or above the model's threshold for random shapes
+    assert occ.min() >= engine_model.sample_threshold - 1e-6 and occ.max() <= 1.0 and occ.std() > 0
     assert "--mesh smooth" in panel.command_line()
     colour = _view_grab(window, panel)
     panel.stage.colour_check.setChecked(False)
@@ -272,6 +272,7 @@ def test_a_dropped_voxel_grid_exports_meshes_and_grids_that_reopen(win3d, qtbot,
     with qtbot.waitSignal(panel.shape_shown, timeout=TIMEOUT):
         assert _drop(panel, tmp_path / "table.npy")
     assert panel.stage.heading.text() == "table.npy" and np.array_equal(panel.displayed_grid(), grid)
+    assert panel.stage.threshold() == 0.5              # a voxel file: probabilities' own middle, not the model's
     assert panel.command_line() == ""                                    # no CLI makes this shape
     assert not panel.controls.interp_btn.isEnabled()                              # a file has no latent
     for suffix in (".stl", ".obj", ".ply"):

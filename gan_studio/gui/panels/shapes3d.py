@@ -244,8 +244,8 @@ class Shapes3DPanel(ShapeGuessing, ShapeFiles, Panel):
         if shape.source == "object":
             self.controls.object_class.setText(shape.extra["class"].replace("_", " "))
         s.heading.setText(shape.title)
-        if self.model is not None and shape.source != "grid":
-            s.follow_default(self.model.threshold_for(shape.source))     # seeds and reconstructions differ
+        grid_file = shape.source == "grid" or self.model is None        # seeds, reconstructions, files: their own
+        s.follow_default(0.5 if grid_file else self.model.threshold_for(shape.source))
         s.show_grid(self._current_grid(), reset_camera=self.view.grid is None)
         self._after_view_change()
         self._update_enabled()
