@@ -9,7 +9,15 @@ from pathlib import Path
 
 from ..engine.errors import UserError
 from .common import _arguments, _json_arg, command, print_training
-from .eval3d_shapes import check_sampling_args, open_classifier, print_figures, random_shape_result, shape_args
+from .eval3d_shapes import (
+    check_sampling_args,
+    check_truncation,
+    drain_progress,
+    open_classifier,
+    print_figures,
+    random_shape_result,
+    shape_args,
+)
 
 OUT_SUFFIXES = (".npy", ".stl", ".obj", ".ply")
 STYLES = ("shaded", "lines", "silhouette")          # engine/data/views.py STYLES (not imported: torch at start)
@@ -157,8 +165,7 @@ def _sample3d_args(sp):
 @_arguments(_sample3d_args)
 def cmd_sample3d(args) -> int:
     _check_out(args.out)
-    if args.truncation is not None and not 0.0 < args.truncation <= 1.0:
-        raise UserError(f"--truncation must be in (0, 1], not {args.truncation:g}")
+    check_truncation(args.truncation)
     model = _open_voxel_model(args)
     psi = model.truncation if args.truncation is None else args.truncation
     probs = model.sample(args.seed, psi)
@@ -199,12 +206,9 @@ def cmd_eval3d(args) -> int:
     data = _spread(load_voxels(args.data, args.split), args.objects)
     th = _threshold(args.threshold, model.threshold) if args.threshold is not None or steps else None
     train = load_voxels(args.data, "train") if th is None or args.baseline else None
-    result = None
-    for p in evaluate_reconstruction(model.encoder, model.reconstruction_generator, data, train, th, args.seed,
-                                     device=model.device, style=args.style, refine=refine_settings(steps)):
-        result = p.get("result", result)
-        if "done" in p and not args.json:
-            print(f"{p['stage']}: {p['done']}/{p['total']}", end="\r", file=sys.stderr, flush=True)
+    result = drain_progress(args, evaluate_reconstruction(
+        model.encoder, model.reconstruction_generator, data, train, th, args.seed, device=model.device,
+        style=args.style, refine=refine_settings(steps)))
     result["objects"] = args.objects
     if args.baseline:
         result["baseline"] = baseline_iou(train, data)

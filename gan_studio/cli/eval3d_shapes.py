@@ -35,19 +35,25 @@ def open_classifier(args):
     return get_extractor(f"{NAME}:{args.classifier}" if args.classifier else NAME)
 
 
+def check_truncation(psi: float | None) -> None:
+    """--truncation (eval3d, sample3d): None (the model's) or in (0, 1]."""
+    if psi is not None and not 0.0 < psi <= 1.0:
+        raise UserError(f"--truncation must be in (0, 1], not {psi:g}")
+
+
 def check_sampling_args(args) -> None:
     """Bad --sample-threshold / --truncation values fail before any slow work."""
     if args.sample_threshold is not None and not 0.0 <= args.sample_threshold < 1.0:
         raise UserError(f"--sample-threshold must be in [0, 1), not {args.sample_threshold:g}")
-    if args.truncation is not None and not 0.0 < args.truncation <= 1.0:
-        raise UserError(f"--truncation must be in (0, 1], not {args.truncation:g}")
+    check_truncation(args.truncation)
     if args.choose_sampling and (args.sample_threshold is not None or args.truncation is not None):
         raise UserError("--choose-sampling chooses the threshold and truncation: give neither with it")
     if args.choose_sampling and not args.n_random:
         raise UserError("--choose-sampling needs random shapes: --n-random at least 2")
 
 
-def _run(args, progress) -> dict:
+def drain_progress(args, progress) -> dict:
+    """Run a progress iterator to its {"result": ...}, showing "stage: done/total" on stderr unless --json."""
     result = None
     for p in progress:
         result = p.get("result", result)
@@ -68,10 +74,10 @@ def random_shape_result(args, net, model, data, train=None) -> dict:
     psi = model.truncation if args.truncation is None else args.truncation
     choice = None
     if args.choose_sampling:
-        choice = _run(args, choose_sampling(net, model.generator, other if other.split == "train" else data,
+        choice = drain_progress(args, choose_sampling(net, model.generator, other if other.split == "train" else data,
                                             n=args.n_random))
         threshold, psi = choice["threshold"], choice["truncation"]
-    result = _run(args, random_shape_figures(net, model.generator, threshold, data, other, n=args.n_random,
+    result = drain_progress(args, random_shape_figures(net, model.generator, threshold, data, other, n=args.n_random,
                                              seed=args.seed, truncation=psi))
     return result if choice is None else dict(result, choice=choice)
 
