@@ -1,4 +1,4 @@
-"""3D subcommands: render3d, reconstruct, sample3d, eval3d, train3d (the VAE-IWGAN voxel model)."""
+"""3D subcommands: render3d, reconstruct, sample3d, eval3d, prior3d, train3d (the VAE-IWGAN voxel model)."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,9 @@ import sys
 import time
 from pathlib import Path
 
+from ..engine.checks import Range
 from ..engine.errors import UserError
+from .args import float_in, int_in
 from .common import _arguments, _json_arg, command, print_training
 from .eval3d_shapes import (
     check_sampling_args,
@@ -23,8 +25,9 @@ OUT_SUFFIXES = (".npy", ".stl", ".obj", ".ply")
 STYLES = ("shaded", "lines", "silhouette")          # engine/data/views.py STYLES (not imported: torch at start)
 
 
-def _cmdline() -> str:
-    return "gan-studio " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+def _cmdline(args) -> str:
+    """The command line that ran `args` (main's argv; sys.argv where a caller built args itself)."""
+    return "gan-studio " + " ".join(shlex.quote(a) for a in getattr(args, "argv", sys.argv[1:]))
 
 
 def _check_out(out: str) -> Path:
@@ -71,7 +74,8 @@ def _write_shape(args, probs, threshold: float, summary: dict) -> int:
     if args.json:
         print(json.dumps(summary))
     else:
-        print(f"wrote {args.out} ({summary['occupied']} occupied voxels at threshold {threshold:g})")
+        what = f"a {summary['class'].replace('_', ' ')}, " if summary.get("class") else ""
+        print(f"wrote {args.out} ({what}{summary['occupied']} occupied voxels at threshold {threshold:g})")
     return 0
 
 
@@ -156,8 +160,11 @@ def _sample3d_args(sp):
     _voxel_model_args(sp)
     sp.add_argument("--seed", type=int, required=True)
     sp.add_argument("--truncation", type=float, default=None,
-                    help="ψ in (0, 1]: the seed's latent times ψ (default: the model's, chosen by eval3d "
+                    help="ψ in (0, 2]: the spread of the seed's latent (default: the model's, chosen by eval3d "
                          "--choose-sampling; 1 for files without one)")
+    sp.add_argument("--class", dest="component", default=None, metavar="NAME",
+                    help="draw the seed from this class (e.g. chair; models with a fitted prior: "
+                         "`gan-studio prior3d`); default: the class the seed draws")
     _out_args(sp)
 
 
@@ -168,9 +175,12 @@ def cmd_sample3d(args) -> int:
     check_truncation(args.truncation)
     model = _open_voxel_model(args)
     psi = model.truncation if args.truncation is None else args.truncation
-    probs = model.sample(args.seed, psi)
-    return _write_shape(args, probs, _threshold(args.threshold, model.sample_threshold),
-                        {"model": model.bundle.name, "seed": args.seed, "truncation": psi})
+    probs = model.sample(args.seed, psi, args.component)
+    info = {"model": model.bundle.name, "seed": args.seed, "truncation": psi}
+    if model.prior is not None:
+        i = model.component_index(args.component)
+        info["class"] = model.components[i] if i is not None else model.seed_component(args.seed)
+    return _write_shape(args, probs, _threshold(args.threshold, model.sample_threshold), info)
 
 
 # ------------------------------------------------------------------ eval3d
@@ -215,7 +225,7 @@ def cmd_eval3d(args) -> int:
     if classifier is not None:
         result["random_shapes"] = random_shape_result(args, classifier, model, data, train)
     if args.write:
-        _store(model.bundle, result, _cmdline())
+        _store(model.bundle, result, _cmdline(args))
     if args.json:
         print(json.dumps(result))
         return 0
@@ -259,6 +269,41 @@ def _store(bundle, result: dict, command_line: str) -> None:
     resave_bundle(bundle, meta)
 
 
+# ------------------------------------------------------------------ prior3d
+
+def _prior3d_args(sp):
+    _voxel_model_args(sp)
+    sp.add_argument("--data", required=True, help="ModelNet10 32³ modelnet10.npz (or its folder): its train split")
+    sp.add_argument("--out", required=True, help="the model with its prior, .safetensors (may be --model's file)")
+    sp.add_argument("--views", type=int_in(1, 64), default=1, help="random views averaged per training object")
+    sp.add_argument("--shrink", type=float_in(Range(0.0, 1.0)), default=0.1,
+                    help="each class covariance shrunk this far towards its diagonal")
+    sp.add_argument("--seed", type=int_in(0, 2**31 - 1), default=0, help="seed of the first view of each object")
+    sp.add_argument("--half", action="store_true", help="store float16 weights (the size of a shipped file)")
+
+
+@command("prior3d", "fit a voxel model's latent prior (a Gaussian per class over its encoder's latents of the "
+                    "training objects) so that seeds draw from it and can be asked for a class")
+@_arguments(_prior3d_args)
+def cmd_prior3d(args) -> int:
+    from ..engine.bundle import save_bundle
+    from ..engine.data.voxels import load_voxels
+    from ..engine.training.prior3d import fit_prior, with_prior
+    if not str(args.out).endswith(".safetensors"):
+        raise UserError(f"--out must end in .safetensors, not {Path(args.out).name!r}")
+    model = _open_voxel_model(args)
+    data = load_voxels(args.data, "train")
+    fit = drain_progress(args, fit_prior(model.encoder, data, args.views, args.shrink, args.seed, model.device))
+    nets, meta = with_prior(model.bundle, fit["prior"], fit["report"], _cmdline(args))
+    save_bundle(args.out, nets, meta, half=args.half)
+    r = fit["report"]
+    print(f"\nwrote {args.out}: a prior of {len(r['components'])} components (" + ", ".join(
+        f"{c} {n}" for c, n in zip(r["components"], r["counts"])) + f" training objects; {r['views']} view(s) each, "
+        f"shrink {r['shrink']:g}). Next: gan-studio eval3d --model {args.out} --data {args.data} "
+        f"--choose-sampling --write")
+    return 0
+
+
 # ------------------------------------------------------------------ train3d
 
 def _train3d_args(sp):
@@ -294,6 +339,6 @@ def cmd_train3d(args) -> int:
         options=_json_arg(args.options, "--options")))
     if not str(args.out).endswith(".safetensors"):
         raise UserError(f"--out must end in .safetensors, not {Path(args.out).name!r}")
-    print_training(train(cfg, args.out, resume=args.resume, command=_cmdline()), args.quiet, diversity=False)
+    print_training(train(cfg, args.out, resume=args.resume, command=_cmdline(args)), args.quiet, diversity=False)
     print(f"wrote {args.out}")
     return 0

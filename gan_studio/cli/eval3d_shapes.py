@@ -14,11 +14,11 @@ def shape_args(sp) -> None:
                          "classifier's confidence, classes covered, label entropy and the 3D FID; 0: none")
     sp.add_argument("--choose-sampling", action="store_true",
                     help="first choose the truncation ψ and threshold of random shapes on the training objects "
-                         "(lowest 3D FID over a 5 × 9 grid; minutes on a laptop CPU); --write keeps them")
+                         "(lowest 3D FID over a 10 × 9 grid; minutes on a laptop CPU); --write keeps them")
     sp.add_argument("--sample-threshold", type=float, default=None,
                     help="threshold of the random shapes (default: the model's sample_threshold)")
     sp.add_argument("--truncation", type=float, default=None,
-                    help="truncation ψ of the random shapes' latents, in (0, 1] (default: the model's)")
+                    help="truncation ψ of the random shapes' latents, in (0, 2] (default: the model's)")
     sp.add_argument("--classifier", default=None,
                     help="the voxel classifier for those figures (default: the shipped voxnet-modelnet10; "
                          "or a `gan-studio train-voxel-classifier` .safetensors)")
@@ -35,10 +35,13 @@ def open_classifier(args):
     return get_extractor(f"{NAME}:{args.classifier}" if args.classifier else NAME)
 
 
+MAX_TRUNCATION = 2.0            # engine/models/voxel_prior.py's (not imported: torch at start)
+
+
 def check_truncation(psi: float | None) -> None:
-    """--truncation (eval3d, sample3d): None (the model's) or in (0, 1]."""
-    if psi is not None and not 0.0 < psi <= 1.0:
-        raise UserError(f"--truncation must be in (0, 1], not {psi:g}")
+    """--truncation (eval3d, sample3d): None (the model's) or in (0, MAX_TRUNCATION]."""
+    if psi is not None and not 0.0 < psi <= MAX_TRUNCATION:
+        raise UserError(f"--truncation must be in (0, {MAX_TRUNCATION:g}], not {psi:g}")
 
 
 def check_sampling_args(args) -> None:
@@ -57,7 +60,7 @@ def drain_progress(args, progress) -> dict:
     result = None
     for p in progress:
         result = p.get("result", result)
-        if "done" in p and not args.json:
+        if "done" in p and not getattr(args, "json", False):
             print(f"{p['stage']}: {p['done']}/{p['total']}", end="\r", file=sys.stderr, flush=True)
     return result
 
@@ -74,10 +77,10 @@ def random_shape_result(args, net, model, data, train=None) -> dict:
     psi = model.truncation if args.truncation is None else args.truncation
     choice = None
     if args.choose_sampling:
-        choice = drain_progress(args, choose_sampling(net, model.generator, other if other.split == "train" else data,
+        choice = drain_progress(args, choose_sampling(net, model.sampler(), other if other.split == "train" else data,
                                             n=args.n_random))
         threshold, psi = choice["threshold"], choice["truncation"]
-    result = drain_progress(args, random_shape_figures(net, model.generator, threshold, data, other, n=args.n_random,
+    result = drain_progress(args, random_shape_figures(net, model.sampler(), threshold, data, other, n=args.n_random,
                                              seed=args.seed, truncation=psi))
     return result if choice is None else dict(result, choice=choice)
 

@@ -24,7 +24,8 @@ from .common import COMMANDS
 # a command not named here follows, in registration order.
 HELP_ORDER = ("train", "models", "info", "sample", "project", "paint", "evaluate", "neighbours", "memorisation",
               "train-classifier", "gui", "walk", "mix",
-              "render3d", "reconstruct", "sample3d", "eval3d", "train3d", "train-voxel-classifier", "pack", "import",
+              "render3d", "reconstruct", "sample3d", "eval3d", "train3d", "prior3d", "train-voxel-classifier",
+              "pack", "import",
               "discover", "rca")
 
 
@@ -46,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     name = args.command or "gui"
     if args.command is None:
         args = ap.parse_args(["gui"] + argv)
+    args.argv = [str(a) for a in argv]            # the command as given, for the metadata a command writes
     from ..engine.errors import UserError
     try:
         return int(COMMANDS[name][1](args) or 0)

@@ -30,6 +30,7 @@ MAX_DEPTH = 64                  # nesting of the metadata's JSON (a converted NV
 LATENT = Range(1, 1 << 20)      # z_dim, w_dim, a point's dimension
 SIDE = Range(1, 1 << 16)        # one side of an image or voxel grid, or its channels
 COUNT = Range(0, 1 << 20)       # classes, categories, codes
+TRUNCATION = Range(0, 2, lo_open=True)   # a voxel model's random-shape ψ (models/voxel_prior.py MAX_TRUNCATION)
 
 Rule = Callable[[str, Any], None]
 
@@ -139,6 +140,9 @@ SCHEMA: dict[str, Rule] = {
     "conditional": flag(), "info": obj({"cat": integer(COUNT), "cont": integer(COUNT)}),
     "ws_resolutions": seq(integer(SIDE, optional=False)), "image_shape": SHAPE3, "voxel_shape": SHAPE3,
     "value_range": _value_range, "threshold": number(FRACTION, optional=False), "classes": NAMES,
+    "sample_threshold": number(FRACTION, optional=False), "truncation": number(TRUNCATION, optional=False),
+    "prior": obj({"components": NAMES, "counts": INDICES, "views": integer(COUNT), "shrink": number(FRACTION),
+                  "command": text()}),
     "axes": text(), "views": obj(),
     "dataset": either("a JSON object or a string", obj(), text()),
     "training": obj({"command": text(), "step": integer(NON_NEGATIVE, optional=False),

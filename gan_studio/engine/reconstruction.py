@@ -11,6 +11,10 @@ Every method returns numpy occupancy probabilities indexed [x, y, z] (z up) as t
 --write`); random shapes have their own, `model.sample_threshold`, and a truncation `model.truncation` (ψ: a seed's
 z is ψ times its N(0, 1) draw), both chosen by `eval3d --choose-sampling --write` on the training objects (the 3D
 FID of the seeds' shapes against them); files without them use the reconstruction threshold and ψ 1.
+
+A file with a fitted latent prior (`gan-studio prior3d`, models/voxel_prior.py) draws its random shapes from it:
+a seed picks a class component (or `component` picks one: `model.sample(3, component="chair")`) and is decoded by
+the reconstruction generator, the one encoded images use; files without one use the GAN's z = ψ · draw.
 """
 from __future__ import annotations
 
@@ -22,9 +26,9 @@ import torch
 from .bundle import Bundle
 from .catalog import open_model
 from .errors import UserError
-from .latent.sampling import seeds_latents
 from .latent.voxel_refine import RefineSettings, refine_latents
 from .latent.walks import interpolate
+from .models.voxel_prior import SeedSampler, plain_sampler, prior_sampler
 
 MAX_REFINE_STEPS = 1000
 
@@ -90,6 +94,44 @@ class VoxelModel:
         """The default threshold of a shape from `source`: "seed" (random shapes), else a reconstruction's."""
         return self.sample_threshold if source == "seed" else self.threshold
 
+    @property
+    def prior(self):
+        """The fitted latent prior (models/voxel_prior.py), or None."""
+        return self.bundle.networks.get("latent_prior")
+
+    @property
+    def components(self) -> list[str]:
+        """The prior's components (class names) in order; [] without a prior."""
+        if self.prior is None:
+            return []
+        names = list((self.bundle.meta.get("prior") or {}).get("components") or [])
+        n = self.prior.n_components
+        return names if len(names) == n else [f"component {i}" for i in range(n)]
+
+    def component_index(self, component: int | str | None) -> int | None:
+        """A component by index or name (None: each seed draws its own); UserError for one the model lacks."""
+        if component is None:
+            return None
+        names = self.components
+        if not names:
+            raise UserError(f"{self.bundle.name} has no fitted latent prior: its seeds have no class to choose")
+        if isinstance(component, str) and not component.isdigit():
+            key = component.strip().lower().replace(" ", "_")
+            if key not in names:
+                raise UserError(f"{component!r} is not one of {self.bundle.name}'s classes: {', '.join(names)}")
+            return names.index(key)
+        i = int(component)
+        if not 0 <= i < len(names):
+            raise UserError(f"component {i} does not exist (0-{len(names) - 1})")
+        return i
+
+    def sampler(self, component: int | str | None = None) -> SeedSampler:
+        """How seeds become shapes (models/voxel_prior.py): the prior's way where the file has one."""
+        if self.prior is None:
+            self.component_index(component)                # a clear error when a class is asked of no prior
+            return plain_sampler(self.generator)
+        return prior_sampler(self.prior, self.reconstruction_generator, self.component_index(component))
+
     def _check_view(self, view: torch.Tensor) -> None:
         if view.ndim != 4 or view.shape[1:] != (1, self.image_size, self.image_size):
             raise UserError(f"expected views (N, 1, {self.image_size}, {self.image_size}), got {tuple(view.shape)}")
@@ -104,8 +146,9 @@ class VoxelModel:
     @torch.no_grad()
     def decode(self, z: torch.Tensor, encoded: bool = False) -> np.ndarray:
         """Latents (N, z_dim) -> probabilities (N, 32, 32, 32) float32; `encoded`: the latents are the
-        encoder's (decoded with the reconstruction statistics), not draws from the prior."""
-        G = self.reconstruction_generator if encoded else self.generator
+        encoder's (decoded with the reconstruction statistics), not draws from the prior (with a fitted prior
+        both are decoded that way)."""
+        G = self.reconstruction_generator if encoded or self.prior is not None else self.generator
         return G(z.float().to(self.device))[:, 0].cpu().numpy()
 
     def refine(self, view: torch.Tensor, steps: int, settings: RefineSettings | None = None) -> torch.Tensor:
@@ -124,14 +167,21 @@ class VoxelModel:
         z = self.refine(view, refine) if refine else self.encode(view)
         return self.decode(z, encoded=True)[0]
 
-    def latent(self, seed: int, truncation: float | None = None) -> torch.Tensor:
-        """The z of a seed (1, z_dim): the same draws as the image models (torch.Generator per seed), times ψ
-        (`truncation`, default the model's)."""
+    def latent(self, seed: int, truncation: float | None = None, component: int | str | None = None) -> torch.Tensor:
+        """The z of a seed (1, z_dim) at ψ `truncation` (default the model's): ψ times the seed's draw (the same
+        draws as the image models), or with a fitted prior that draw mapped through the seed's component (or
+        `component`'s)."""
         psi = self.truncation if truncation is None else float(truncation)
-        return seeds_latents([int(seed)], self.z_dim) * psi
+        return self.sampler(component).latents([int(seed)], psi)
 
-    def sample(self, seed: int, truncation: float | None = None) -> np.ndarray:
-        return self.decode(self.latent(seed, truncation))[0]
+    def sample(self, seed: int, truncation: float | None = None, component: int | str | None = None) -> np.ndarray:
+        return self.decode(self.latent(seed, truncation, component))[0]
+
+    def seed_component(self, seed: int) -> str | None:
+        """The class component a seed draws from (None without a prior)."""
+        if self.prior is None:
+            return None
+        return self.components[int(self.prior.component_draws([int(seed)])[0])]
 
     def interpolate(self, z0: torch.Tensor, z1: torch.Tensor, steps: int = 8, method: str = "slerp",
                     encoded: bool = False) -> np.ndarray:

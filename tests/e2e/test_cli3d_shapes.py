@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from gan_studio.cli.main import main
+from gan_studio.engine.metrics.sampling3d import THRESHOLDS, TRUNCATIONS
 from tests.e2e import test_cli3d
 
 toy_model = test_cli3d.toy_model        # a 2-step VAE-IWGAN trained through the CLI on toy voxels
@@ -73,8 +74,9 @@ def test_eval3d_without_random_shapes_and_its_errors(toy_model, tmp_path, capsys
 
 
 def test_choose_sampling_picks_the_grids_best_pair_and_the_model_keeps_it(toy_model, classifier, tmp_path, capsys):
-    """eval3d --choose-sampling: 45 (ψ, threshold) pairs scored on the training objects, the lowest 3D FID wins, the
-    random-shape figures are at that pair, --write stores it; sample3d and VoxelModel then draw seeds that way."""
+    """eval3d --choose-sampling: every (ψ, threshold) pair of the grid scored on the training objects, the lowest 3D
+    FID wins, the random-shape figures are at that pair, --write stores it; sample3d and VoxelModel then draw seeds
+    that way."""
     import numpy as np
 
     from gan_studio.engine.bundle import read_metadata
@@ -88,7 +90,8 @@ def test_choose_sampling_picks_the_grids_best_pair_and_the_model_keeps_it(toy_mo
                        "--classifier", classifier, "--choose-sampling", "--json", "--write")
     r = json.loads(out)["random_shapes"]
     c = r["choice"]
-    assert rc == 0 and len(c["grid"]) == 45 and c["split"] == "train" and c["n_ref"] == 23
+    assert rc == 0 and len(c["grid"]) == len(TRUNCATIONS) * len(THRESHOLDS) and c["split"] == "train"
+    assert c["n_ref"] == 23
     best = min(c["grid"], key=lambda g: g["fid"])
     assert (c["truncation"], c["threshold"], c["fid"]) == (best["truncation"], best["threshold"], best["fid"])
     assert len({g["fid"] for g in c["grid"]}) > 1                                       # the pairs differ
@@ -113,8 +116,8 @@ def test_choose_sampling_picks_the_grids_best_pair_and_the_model_keeps_it(toy_mo
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--truncation", "0"], "--truncation must be in (0, 1]"),
-    (["--truncation", "1.5"], "--truncation must be in (0, 1]"),
+    (["--truncation", "0"], "--truncation must be in (0, 2]"),
+    (["--truncation", "2.5"], "--truncation must be in (0, 2]"),
     (["--sample-threshold", "1"], "--sample-threshold must be in [0, 1)"),
     (["--choose-sampling", "--truncation", "0.8"], "give neither with it"),
     (["--choose-sampling", "--n-random", "0"], "--choose-sampling needs random shapes"),
@@ -129,4 +132,76 @@ def test_sample3d_rejects_a_bad_truncation(toy_model, tmp_path, capsys):
     model, _ = toy_model
     rc, _, err = _main(capsys, "sample3d", "--model", model, "--seed", 1, "--out", tmp_path / "x.npy",
                        "--truncation", "-1")
-    assert rc == 2 and "--truncation must be in (0, 1]" in err and not (tmp_path / "x.npy").exists()
+    assert rc == 2 and "--truncation must be in (0, 2]" in err and not (tmp_path / "x.npy").exists()
+
+
+def test_prior3d_fits_a_prior_and_seeds_then_come_from_it_by_class(toy_model, classifier, tmp_path, capsys):
+    """prior3d: a Gaussian per class present in the training split over the encoder's latents; the file keeps its
+    networks, says how the prior was fitted, and drops the old sampler's ψ / threshold; eval3d chooses them again
+    for the prior's seeds, and sample3d draws a seed from a named class."""
+    import numpy as np
+
+    from gan_studio.engine.bundle import read_metadata
+    from gan_studio.engine.data.voxels import load_voxels
+    from gan_studio.engine.reconstruction import VoxelModel
+    model, data = toy_model
+    copy = tmp_path / "copy.safetensors"
+    shutil.copy(model, copy)
+    rc, out, _ = _main(capsys, "eval3d", "--model", copy, "--data", data, "--threshold", 0.3, "--n-random", 30,
+                       "--classifier", classifier, "--choose-sampling", "--json", "--write")
+    assert rc == 0 and "truncation" in read_metadata(copy)
+    out_path = tmp_path / "prior.safetensors"
+    rc, out, _ = _main(capsys, "prior3d", "--model", copy, "--data", data, "--out", out_path, "--views", 2)
+    train = load_voxels(data, "train")
+    counts = {c: int((train.labels == i).sum()) for i, c in enumerate(train.classes) if (train.labels == i).sum()}
+    assert rc == 0 and "a prior of 3 components" in out
+    meta = read_metadata(out_path)
+    assert meta["prior"]["components"] == list(counts) and meta["prior"]["counts"] == list(counts.values())
+    assert meta["prior"]["views"] == 2 and meta["prior"]["command"].startswith("gan-studio prior3d")
+    assert "truncation" not in meta and "sample_threshold" not in meta and meta["config"]["prior_components"] == 3
+    before, after = VoxelModel.open(copy), VoxelModel.open(out_path)
+    for role in ("encoder", "generator", "generator_recon"):
+        a, b = before.bundle.networks[role].state_dict(), after.bundle.networks[role].state_dict()
+        assert all(torch_equal(a[k], b[k]) for k in a)
+    w = after.prior.weights.numpy()
+    np.testing.assert_allclose(w, np.array(list(counts.values())) / sum(counts.values()), rtol=1e-6)
+    rc, out, _ = _main(capsys, "eval3d", "--model", out_path, "--data", data, "--threshold", 0.3, "--n-random", 30,
+                       "--classifier", classifier, "--choose-sampling", "--json")
+    r = json.loads(out)["random_shapes"]
+    assert rc == 0 and r["sampler"] == "prior" and r["choice"]["truncation"] > 0
+    cls = list(counts)[1]
+    rc, out, _ = _main(capsys, "sample3d", "--model", out_path, "--seed", 5, "--class", cls, "--out",
+                       tmp_path / "c.npy", "--json", "--threshold", 0.5)
+    s = json.loads(out)
+    assert rc == 0 and s["class"] == cls
+    assert np.array_equal(np.load(tmp_path / "c.npy"), after.sample(5, component=cls) > 0.5)
+    rc, out, _ = _main(capsys, "sample3d", "--model", out_path, "--seed", 5, "--out", tmp_path / "d.npy", "--json")
+    assert rc == 0 and json.loads(out)["class"] == after.seed_component(5)
+
+
+def torch_equal(a, b) -> bool:
+    import torch
+    return bool(torch.equal(a, b))
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--views", "0"], "--views"),
+    (["--shrink", "1.5"], "--shrink"),
+    (["--out", "x.npy"], "--out must end in .safetensors"),
+])
+def test_prior3d_options_fail_in_one_line(toy_model, tmp_path, capsys, args, message):
+    model, data = toy_model
+    base = ["prior3d", "--model", model, "--data", data, "--out", tmp_path / "p.safetensors"]
+    try:
+        rc = main([str(a) for a in base + args])
+    except SystemExit as exc:                     # argparse's own checks exit
+        rc = exc.code
+    err = capsys.readouterr().err
+    assert rc == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_sample3d_class_needs_a_prior_and_a_class_it_has(toy_model, tmp_path, capsys):
+    model, _ = toy_model
+    rc, _, err = _main(capsys, "sample3d", "--model", model, "--seed", 1, "--class", "chair", "--out",
+                       tmp_path / "x.npy")
+    assert rc == 2 and "no fitted latent prior" in err and not (tmp_path / "x.npy").exists()

@@ -36,3 +36,28 @@ def make_voxel_npz(path: Path, n_train: int = 36, n_test: int = 12, seed: int = 
         arrays[f"X_{split}"], arrays[f"y_{split}"] = x, y
     np.savez_compressed(path, **arrays)
     return path
+
+
+def add_prior(src: Path, dst: Path, names: tuple[str, ...] = ("bed", "chair", "sofa"), spread: float = 3.0,
+              weights: tuple[float, ...] | None = None) -> Path:
+    """`src` (a voxel model) with a hand-made latent prior of one component per name: component i is centred on
+    `spread` times the i-th unit vector (distinct shapes) with a diagonal scale of 0.5, weights as given (equal)."""
+    import torch
+
+    from gan_studio.engine.bundle import load_bundle, save_bundle
+    from gan_studio.engine.models.voxel_iwgan import VoxelIWGANConfig
+    from gan_studio.engine.models.voxel_prior import LatentPrior
+    from gan_studio.engine.training.prior3d import with_prior
+    b = load_bundle(src)
+    cfg = VoxelIWGANConfig.from_dict(dict(b.meta["config"], prior_components=len(names)))
+    prior = LatentPrior(cfg)
+    with torch.no_grad():
+        prior.means.zero_()
+        for i in range(len(names)):
+            prior.means[i, i % cfg.z_dim] = spread
+        prior.scales.copy_(0.5 * torch.eye(cfg.z_dim).repeat(len(names), 1, 1))
+        if weights is not None:
+            prior.weights.copy_(torch.tensor(weights))
+    nets, meta = with_prior(b, prior, {"components": list(names), "counts": [10] * len(names), "views": 1,
+                                       "shrink": 0.1}, "tests: add_prior")
+    return save_bundle(dst, nets, meta)

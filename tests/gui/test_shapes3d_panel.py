@@ -242,6 +242,43 @@ def test_the_slider_follows_the_models_threshold_for_seeds_and_for_reconstructio
     assert panel.stage.threshold() == 0.6
 
 
+def test_a_model_with_a_fitted_prior_offers_its_classes_and_draws_seeds_from_the_one_chosen(win3d, qtbot, tmp_path):
+    """The Class row shows only for a model with a prior (`gan-studio prior3d`); a seed shows its own class, a class
+    chosen redraws the seed from it (as `sample3d --class`, which the command line then says), B seeds follow it."""
+    from tests.engine.voxel_toys import add_prior
+    window, panel = win3d
+    plain = make_voxel_model(tmp_path / "plain.safetensors")
+    path = add_prior(plain, tmp_path / "with-prior.safetensors")
+    c = panel.controls
+    with qtbot.waitSignal(panel.model_ready, timeout=TIMEOUT):
+        assert panel.open_model(plain)
+    qtbot.waitUntil(lambda: not panel.jobs.busy(), timeout=TIMEOUT)
+    assert not c.class_box.isVisibleTo(c) and "fitted prior" not in c.chooser.info.text()
+    with qtbot.waitSignal(panel.model_ready, timeout=TIMEOUT):
+        assert panel.open_model(path)
+    qtbot.waitUntil(lambda: not panel.jobs.busy(), timeout=TIMEOUT)
+    assert c.class_box.isVisibleTo(c) and [c.class_box.itemText(i) for i in range(c.class_box.count())] == \
+        ["the seed's own", "bed", "chair", "sofa"]
+    assert "fitted prior over 3 classes" in c.chooser.info.text()
+    own = _show(qtbot, panel, panel.show_seed, 3)
+    cls = panel.model.seed_component(3)
+    assert own.extra["class"] == cls and cls in own.title and "--class" not in panel.command_line()
+    np.testing.assert_allclose(own.probs, panel.model.sample(3), atol=1e-6)
+    other = next(n for n in ("bed", "chair", "sofa") if n != cls)
+    with qtbot.waitSignal(panel.shape_shown, timeout=TIMEOUT) as sig:
+        c.class_box.setCurrentIndex(c.class_box.findData(other))
+    shape = sig.args[0]
+    assert shape.seed == 3 and shape.extra["class"] == other and other in shape.title
+    np.testing.assert_allclose(shape.probs, panel.model.sample(3, component=other), atol=1e-6)
+    assert not np.allclose(shape.probs, own.probs, atol=1e-3)
+    assert panel.command_line().endswith(f"--class {other}")
+    assert c.b()[3] == other
+    with qtbot.waitSignal(panel.model_ready, timeout=TIMEOUT):
+        assert panel.open_model(plain)                            # no prior: the row goes, seeds draw plainly
+    qtbot.waitUntil(lambda: not panel.jobs.busy(), timeout=TIMEOUT)
+    assert not c.class_box.isVisibleTo(c) and c.component() is None
+
+
 def test_smooth_surface_and_colour_by_probability(win3d, qtbot, engine_model):
     window, panel = win3d
     _show(qtbot, panel, panel.show_seed, 3)

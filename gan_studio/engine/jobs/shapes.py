@@ -80,13 +80,23 @@ def load_test_set_job(folder: Path) -> TestSet:
     return TestSet(data, random_params(len(data), torch.Generator().manual_seed(EVAL_SEED)), folder)
 
 
-def seed_shape(model: VoxelModel, seed: int, truncation: float | None = None) -> Shape:
-    """Seed `seed`'s random shape, its z times ψ (`truncation`, default the model's)."""
+def seed_shape(model: VoxelModel, seed: int, truncation: float | None = None,
+               component: int | str | None = None) -> Shape:
+    """Seed `seed`'s random shape at ψ `truncation` (default the model's); with a fitted prior, from `component`
+    (a class; default the one the seed draws)."""
     psi = model.truncation if truncation is None else float(truncation)
-    z = model.latent(seed, psi)
-    return Shape(model.decode(z)[0], z, "seed", f"Seed {seed}",
-                 f"Seed {seed}: a random shape from the latent prior at ψ {psi:g}. No input image.",
-                 seed=seed, extra={"truncation": psi})
+    z = model.latent(seed, psi, component)
+    extra: dict = {"truncation": psi}
+    title, what = f"Seed {seed}", "a random shape from the latent prior"
+    if model.prior is not None:
+        i = model.component_index(component)
+        cls = model.components[i] if i is not None else model.seed_component(seed)
+        extra |= {"class": cls, "class_asked": i is not None}
+        title += f" · {cls.replace('_', ' ')}"
+        what = f"a random {cls.replace('_', ' ')} from the fitted prior" + ("" if i is not None
+                                                                          else " (the seed's class)")
+    return Shape(model.decode(z)[0], z, "seed", title, f"Seed {seed}: {what} at ψ {psi:g}. No input image.",
+                 seed=seed, extra=extra)
 
 
 def _encode(model: VoxelModel, view: torch.Tensor, refine: int) -> tuple[torch.Tensor, str, dict]:
@@ -134,8 +144,8 @@ def make_shape(model: VoxelModel | None, request: tuple, tests: TestSet | None =
         return grid_shape(request[1])
     if model is None:
         raise UserError("open a 3D voxel model first")
-    if kind == "seed":                                   # ("seed", n) or ("seed", n, ψ)
-        return seed_shape(model, *request[1:3])
+    if kind == "seed":                                   # ("seed", n[, ψ[, class]])
+        return seed_shape(model, *request[1:4])
     if kind == "image":
         return image_shape(model, request[1], refine)
     if kind == "object":
@@ -147,10 +157,10 @@ def make_shape(model: VoxelModel | None, request: tuple, tests: TestSet | None =
 
 def interpolate_job(model: VoxelModel, z_a: torch.Tensor, b: tuple, steps: int, method: str,
                     a_encoded: bool = False) -> dict:
-    """Frames from z_a to B = ("seed", n[, ψ]) or ("image", path): {"frames": (steps, 32, 32, 32), "b": label}.
+    """Frames from z_a to B = ("seed", n[, ψ[, class]]) or ("image", path): {"frames": (steps, 32, 32, 32), "b": label}.
     `a_encoded`: z_a came from an image; when B is one too, the frames use the reconstruction statistics."""
     if b[0] == "seed":
-        z_b, label = model.latent(*b[1:3]), f"seed {b[1]}"
+        z_b, label = model.latent(*b[1:4]), f"seed {b[1]}"
     else:
             z_b, label = model.encode(load_view(b[1], model.image_size)), Path(b[1]).name
     frames = model.interpolate(z_a, z_b, steps, method, encoded=a_encoded and b[0] == "image")
@@ -172,8 +182,9 @@ def shape_command(shape: Shape, model_path: Path | None, threshold: float, style
     ref = cli_ref(model_path)
     if shape.source == "seed":
         psi = shape.extra.get("truncation")
+        cls = f" --class {shape.extra['class']}" if shape.extra.get("class_asked") else ""
         return f"gan-studio sample3d --model {ref} --seed {shape.seed}" + tail + \
-            ("" if psi is None else f" --truncation {psi:g}")
+            ("" if psi is None else f" --truncation {psi:g}") + cls
     if shape.source == "image":
         refine = f" --refine {shape.extra['refine']}" if shape.extra.get("refine") else ""
         return f"gan-studio reconstruct --model {ref} --image {shlex.quote(shape.path)}{refine}" + tail

@@ -20,15 +20,16 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from ..errors import UserError
+from ..models.voxel_prior import MAX_TRUNCATION
 from .fid import fid_from_features
 from .shapes3d import random_probs
 from .voxel_features import VoxNetFeatures
 
-TRUNCATIONS = (0.6, 0.7, 0.8, 0.9, 1.0)
-THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
+TRUNCATIONS = (0.6, 0.7, 0.8, 0.9, 1.0, 1.2, 1.4, 1.6, 1.8, 2.0)
+THRESHOLDS = (0.2, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
-def choose_sampling(net: VoxNetFeatures, generator, train, n: int = 1000,
+def choose_sampling(net: VoxNetFeatures, sampler, train, n: int = 1000,
                     truncations: Sequence[float] = TRUNCATIONS, thresholds: Sequence[float] = THRESHOLDS,
                     batch: int = 50) -> Iterator[dict]:
     """Yields progress {"stage", "done", "total"}, then {"result": {"truncation", "threshold", "fid", "grid": [...],
@@ -38,13 +39,15 @@ def choose_sampling(net: VoxNetFeatures, generator, train, n: int = 1000,
         raise UserError(f"choosing the sampling needs at least 2 shapes (a covariance), not {n}")
     if len(train) < 2:
         raise UserError("choosing the sampling needs at least 2 training objects")
-    bad = [v for v in (*truncations, *thresholds) if not 0.0 < float(v) < 1.0 + 1e-9]
+    bad = ([v for v in truncations if not 0.0 < float(v) <= MAX_TRUNCATION]
+           + [v for v in thresholds if not 0.0 < float(v) < 1.0])
     if bad or not truncations or not thresholds:
-        raise UserError(f"truncations and thresholds must be in (0, 1], not {bad or 'none'}")
+        raise UserError(f"truncations must be in (0, {MAX_TRUNCATION:g}] and thresholds in (0, 1), not "
+                        f"{bad or 'none'}")
     f_ref = net(train.voxels)
     total, done, grid = len(truncations) * len(thresholds), 0, []
     for psi in truncations:
-        probs = random_probs(generator, list(range(n)), float(psi), batch)         # (n, 32, 32, 32)
+        probs = random_probs(sampler, list(range(n)), float(psi), batch)         # (n, 32, 32, 32)
         for t in thresholds:
             solid = probs > float(t)
             grid.append({"truncation": float(psi), "threshold": float(t),

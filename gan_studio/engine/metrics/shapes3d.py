@@ -12,8 +12,9 @@
                       bathtubs, its test split 11 % and 6 %: in voxnet-modelnet10 features train-vs-test is 225,
                       train resampled to the test's class mix 27, train against train 16
 
-Random shapes are seeds 0 … N-1 (the seeds `sample3d` and the 3D tab use), their z times the truncation ψ, solid
-above the threshold (the model's `sample_threshold` and `truncation`: sampling3d.py chooses them).
+Random shapes are seeds 0 … N-1 (the seeds `sample3d` and the 3D tab use), drawn at the truncation ψ by the model's
+sampler (models/voxel_prior.py: the GAN's z = ψ · draw, or a fitted prior), solid above the threshold (the
+model's `sample_threshold` and `truncation`: sampling3d.py chooses them).
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ import torch
 
 from ..data.voxels import VoxelDataset
 from ..errors import UserError
-from ..seeds import seeds_latents
+from ..models.voxel_prior import as_sampler
 from .features import get_extractor
 from .fid import fid_from_features
 from .voxel_features import NAME, VoxNetFeatures
@@ -46,29 +47,31 @@ def label_figures(probs: torch.Tensor, classes: Sequence[str], min_share: float 
 
 
 @torch.no_grad()
-def random_probs(generator, seeds: Sequence[int], truncation: float = 1.0, batch: int = 50) -> torch.Tensor:
-    """The generator's occupancy probabilities for `seeds` (z = ψ · the seed's draw): (N, 32, 32, 32) on the CPU."""
-    generator.eval()
-    device = next(generator.parameters()).device
+def random_probs(sampler, seeds: Sequence[int], truncation: float = 1.0, batch: int = 50) -> torch.Tensor:
+    """Occupancy probabilities of `seeds` at ψ `truncation`: (N, 32, 32, 32) on the CPU. `sampler`: a SeedSampler
+    (models/voxel_prior.py; a VoxelModel's `.sampler()`), or a bare generator (z = ψ · the seed's draw)."""
+    s = as_sampler(sampler)
+    s.decoder.eval()
+    device = next(s.decoder.parameters()).device
     out = []
     for i in range(0, len(seeds), batch):
-        z = seeds_latents(seeds[i:i + batch], generator.z_dim).to(device) * truncation
-        out.append(generator(z)[:, 0].float().cpu())
+        z = s.latents(seeds[i:i + batch], truncation).to(device)
+        out.append(s.decoder(z)[:, 0].float().cpu())
     return torch.cat(out) if out else torch.zeros(0, 32, 32, 32)
 
 
-def random_shapes(generator, seeds: Sequence[int], threshold: float, batch: int = 50,
+def random_shapes(sampler, seeds: Sequence[int], threshold: float, batch: int = 50,
                   truncation: float = 1.0) -> torch.Tensor:
-    """The generator's shapes for `seeds`, solid above `threshold`: (N, 32, 32, 32) bool on the CPU."""
-    return random_probs(generator, seeds, truncation, batch) > threshold
+    """The shapes of `seeds` (see random_probs), solid above `threshold`: (N, 32, 32, 32) bool on the CPU."""
+    return random_probs(sampler, seeds, truncation, batch) > threshold
 
 
-def _random_features(net: VoxNetFeatures, generator, threshold: float, n: int, batch: int, truncation: float):
+def _random_features(net: VoxNetFeatures, sampler, threshold: float, n: int, batch: int, truncation: float):
     """Yields progress over seeds 0 … n-1; returns (features, probabilities, mean occupancy) of their shapes."""
     seeds = list(range(n))
     feats, probs, occupancy = [], [], []
     for i in range(0, n, batch):
-        grids = random_shapes(generator, seeds[i:i + batch], threshold, batch, truncation)
+        grids = random_shapes(sampler, seeds[i:i + batch], threshold, batch, truncation)
         occupancy.append(grids.flatten(1).double().mean(1))
         f, p = net.features_and_probs(grids)
         feats.append(f)
@@ -90,17 +93,18 @@ def _against_other(f_gen: torch.Tensor, f_other: torch.Tensor, pick: torch.Tenso
             "n_ref": int(rest.sum()), "n_floor": len(pick)}
 
 
-def random_shape_figures(net: VoxNetFeatures, generator, threshold: float, real: VoxelDataset,
+def random_shape_figures(net: VoxNetFeatures, sampler, threshold: float, real: VoxelDataset,
                          other: VoxelDataset, n: int = 1000, seed: int = 0, batch: int = 50,
                          truncation: float = 1.0) -> Iterator[dict]:
-    """Random-shape figures of `generator` (seeds 0 … n-1 at ψ `truncation`, solid above `threshold`) against `real`
-    (the evaluated split), with the floor from `other` (the other split: min(n, len(other)) objects drawn with
-    `seed`), and the distance to the rest of `other` with its own floor ("vs_other", see _against_other).
+    """Random-shape figures of `sampler` (a SeedSampler or a bare generator: random_probs; seeds 0 … n-1 at ψ
+    `truncation`, solid above `threshold`) against `real` (the evaluated split), with the floor from `other` (the
+    other split: min(n, len(other)) objects drawn with `seed`), and the distance to the rest of `other` with its
+    own floor ("vs_other", see _against_other).
 
     Yields progress {"stage", "done", "total"}, then {"result": {...}}."""
     if n < 2:
         raise UserError(f"the random-shape figures need at least 2 shapes (a covariance), not {n}")
-    f_gen, p_gen, occupancy = yield from _random_features(net, generator, threshold, n, batch, truncation)
+    f_gen, p_gen, occupancy = yield from _random_features(net, sampler, threshold, n, batch, truncation)
     f_real, p_real = net.features_and_probs(real.voxels)
     yield {"stage": "real objects", "done": len(real), "total": len(real)}
     f_other = net(other.voxels)
@@ -110,8 +114,8 @@ def random_shape_figures(net: VoxNetFeatures, generator, threshold: float, real:
     real_figs["accuracy"] = float((p_real.argmax(1) == real.labels).double().mean())
     real_figs["mean_occupancy"] = float(real.voxels.flatten(1).double().mean()) if len(real) else float("nan")
     yield {"result": {
-        "n": n, "seeds": f"0-{n - 1}", "threshold": float(threshold), "truncation": float(truncation),
-        "classifier": net.name,
+        "n": n, "seeds": f"0-{n - 1}", "sampler": as_sampler(sampler).name, "threshold": float(threshold),
+        "truncation": float(truncation), "classifier": net.name,
         "classifier_weights": net.path.name, "random": label_figures(p_gen, net.classes), "real": real_figs,
         "real_split": real.split, "n_real": len(real), "fid": fid, "fid_floor": floor,
         "fid_ratio": fid / floor if floor > 0 else float("nan"), "floor_split": other.split,

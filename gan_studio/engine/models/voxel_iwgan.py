@@ -20,9 +20,11 @@ from torch import nn
 from ..config import Config
 from ..registry import ARCHITECTURES
 from .base import Family
+from .voxel_prior import LatentPrior
 
 VOXEL_RESOLUTION = 32
 IMAGE_SIZES = (32, 64, 128)
+MAX_PRIOR_COMPONENTS = 256
 
 
 @dataclass
@@ -33,6 +35,7 @@ class VoxelIWGANConfig(Config):
     e_width: int = 32        # encoder channels after the first conv; doubles per layer
     image_size: int = 64     # encoder input: (1, image_size, image_size) grayscale in [0, 1]
     resolution: int = VOXEL_RESOLUTION
+    prior_components: int = 0  # a fitted latent prior's mixture components (voxel_prior.py); 0: none
 
     def __post_init__(self) -> None:
         if self.resolution != VOXEL_RESOLUTION:
@@ -41,6 +44,8 @@ class VoxelIWGANConfig(Config):
             raise ValueError(f"image_size must be one of {IMAGE_SIZES}, not {self.image_size}")
         if min(self.z_dim, self.g_width, self.d_width, self.e_width) < 1:
             raise ValueError("z_dim and widths must be positive")
+        if not 0 <= self.prior_components <= MAX_PRIOR_COMPONENTS:
+            raise ValueError(f"prior_components must be 0 to {MAX_PRIOR_COMPONENTS}, not {self.prior_components}")
 
 
 class VoxelGenerator(nn.Module):
@@ -172,5 +177,7 @@ ARCHITECTURES.register("voxel-iwgan")(Family(
                        "encoder": ImageEncoder,
                        # the live (trained) weights beside weight-averaged ones, for resume (--options ema_beta)
                        "generator_live": VoxelGenerator, "encoder_live": ImageEncoder,
-                       "generator_recon_live": VoxelGenerator},
+                       "generator_recon_live": VoxelGenerator,
+                       # a fitted prior over the reconstruction generator's latents (`gan-studio prior3d`)
+                       "latent_prior": LatentPrior},
     kind="voxel-model"))

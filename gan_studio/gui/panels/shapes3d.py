@@ -100,7 +100,8 @@ class Shapes3DPanel(ShapeGuessing, ShapeFiles, Panel):
         c.chooser.open_clicked.connect(self._open_model_clicked)
         c.image_clicked.connect(self._open_image_clicked)
         c.seed_requested.connect(self.show_seed)
-        c.truncation_changed.connect(lambda _: self._request and self._request[0] == "seed" and self.show_seed())
+        for sig in (c.truncation_changed, c.class_changed):      # the seed again, drawn as now asked
+            sig.connect(lambda *_: self._request and self._request[0] == "seed" and self.show_seed())
         c.object_requested.connect(self.show_test_object)
         c.refine_changed.connect(lambda _: self._request and self._request[0] in ("image", "object")
                                  and self._submit_shape(self._request))      # the shape again, refined as asked
@@ -140,8 +141,9 @@ class Shapes3DPanel(ShapeGuessing, ShapeFiles, Panel):
             return
         self.controls.chooser.set_model(self.model_path, model)
         self.controls.set_truncation(model.truncation)
+        self.controls.set_components(model.components)
         request = self._request or self._default_request()
-        request = ("seed", request[1], model.truncation) if request[0] == "seed" else request   # the new ψ
+        request = self.controls.seed_request(request[1]) if request[0] == "seed" else request   # the new ψ
         self.stage.set_threshold(model.threshold_for(request[0]), default=True)
         self.end_interpolation(show=False)
         self.model_ready.emit(model)
@@ -152,7 +154,7 @@ class Shapes3DPanel(ShapeGuessing, ShapeFiles, Panel):
     def _default_request(self) -> tuple:
         if self.data_dir is not None:
             return ("object", self.controls.object_spin.value())
-        return ("seed", self.controls.seed_spin.value(), self.controls.truncation())
+        return self.controls.seed_request(self.controls.seed_spin.value())
 
     def on_model_changed(self, model: LoadedModel | None) -> None:
         """The main window opened `model`: show it here when it is a voxel model; otherwise keep ours."""
@@ -215,7 +217,7 @@ class Shapes3DPanel(ShapeGuessing, ShapeFiles, Panel):
         """A random shape from `seed` (default: the seed box)."""
         seed = self.controls.seed_spin.value() if seed is None else int(seed)
         self.controls.show_seed(seed)
-        self._submit_shape(("seed", seed, self.controls.truncation()))
+        self._submit_shape(self.controls.seed_request(seed))
 
     @Slot(int)
     def show_test_object(self, index: int | None = None) -> None:

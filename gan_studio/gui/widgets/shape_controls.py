@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...engine.jobs.shapes import EVAL_SEED
+from ...engine.models.voxel_prior import MAX_TRUNCATION
 from ..theme import role_label
 from .voxel_model_chooser import VoxelModelChooser
 
@@ -63,6 +64,7 @@ class ShapeControls(QWidget):
 
     seed_requested = Signal(int)
     truncation_changed = Signal(float)
+    class_changed = Signal()                  # the class random shapes are drawn from (a fitted prior's)
     object_requested = Signal(int)
     refine_changed = Signal(int)
     image_clicked = Signal()
@@ -108,15 +110,16 @@ class ShapeControls(QWidget):
         form.addRow("Test object", obj_row)
         form.addRow("Seed", _row(self.seed_spin, self.random_btn, self.seed_btn, stretch=0))
         self.psi_spin = QDoubleSpinBox()
-        self.psi_spin.setRange(0.05, 1.0)
+        self.psi_spin.setRange(0.05, MAX_TRUNCATION)
         self.psi_spin.setSingleStep(0.05)
         self.psi_spin.setDecimals(2)
         self.psi_spin.setValue(1.0)
         self.psi_spin.setKeyboardTracking(False)
-        self.psi_spin.setToolTip("Truncation ψ of random shapes: a seed's latent times ψ. Below 1: plainer, more "
-                                 "typical shapes; 1: the whole prior. Starts at the model's (chosen by `gan-studio "
-                                 "eval3d --choose-sampling`); same as `sample3d --truncation`")
+        self.psi_spin.setToolTip("Truncation ψ of random shapes: the spread of a seed's latent. Lower: plainer, more "
+                                 "typical shapes; higher: more varied ones. Starts at the model's (chosen by "
+                                 "`gan-studio eval3d --choose-sampling`); same as `sample3d --truncation`")
         form.addRow("Truncation ψ", _row(self.psi_spin, role_label("random shapes", "subtle"), stretch=1))
+        self._add_class_row(form)
         self.refine_spin = _spin(0, hi=MAX_REFINE, width=60)
         self.refine_spin.setSuffix(" steps")
         self.refine_spin.setSpecialValueText("off")
@@ -190,12 +193,23 @@ class ShapeControls(QWidget):
         lay.addWidget(self.interp_btn)
         return box
 
+    def _add_class_row(self, form: QFormLayout) -> None:
+        """The class of random shapes: only for models with a fitted prior (`gan-studio prior3d`)."""
+        self.class_box = QComboBox()
+        self.class_box.setToolTip("Draw random shapes from one class (models with a fitted latent prior); "
+                                  "same as `sample3d --class`")
+        self.class_row = _row(self.class_box, stretch=1)
+        form.addRow("Class", self.class_row)
+        self.class_label = form.labelForField(self.class_row)
+        self.set_components([])
+
     def _connect(self) -> None:
         self.open_image_btn.clicked.connect(self.image_clicked)
         self.object_spin.valueChanged.connect(self.object_requested)
         self.object_btn.clicked.connect(lambda: self.object_requested.emit(self.object_spin.value()))
         self.seed_spin.valueChanged.connect(self.seed_requested)
         self.psi_spin.valueChanged.connect(self.truncation_changed)
+        self.class_box.currentIndexChanged.connect(lambda _: self.class_changed.emit())
         self.refine_spin.valueChanged.connect(self._refine_cost)
         self.refine_spin.valueChanged.connect(self.refine_changed)
         self.seed_btn.clicked.connect(lambda: self.seed_requested.emit(self.seed_spin.value()))
@@ -216,6 +230,24 @@ class ShapeControls(QWidget):
         self.psi_spin.blockSignals(True)
         self.psi_spin.setValue(float(psi))
         self.psi_spin.blockSignals(False)
+
+    def set_components(self, names: list[str]) -> None:
+        """The model's prior components (class names; [] for none: the row hides), back to the seed's own."""
+        self.class_box.blockSignals(True)
+        self.class_box.clear()
+        self.class_box.addItem("the seed's own", None)
+        for name in names:
+            self.class_box.addItem(name.replace("_", " "), name)
+        self.class_box.blockSignals(False)
+        for w in (self.class_box, self.class_label):
+            w.setVisible(bool(names))
+
+    def component(self) -> str | None:
+        return self.class_box.currentData()
+
+    def seed_request(self, seed: int) -> tuple:
+        """The request for seed `seed` as the boxes say: ("seed", n, ψ, class or None)."""
+        return ("seed", int(seed), self.truncation(), self.component())
 
     def show_object(self, index: int) -> None:
         _set_silently(self.object_spin, index)
@@ -250,9 +282,9 @@ class ShapeControls(QWidget):
             self.method_box.setCurrentIndex(max(0, self.method_box.findData(method)))
 
     def b(self) -> tuple | None:
-        """B as ("seed", n, ψ) or ("image", path); None while B is an image not chosen yet."""
+        """B as ("seed", n, ψ, class) or ("image", path); None while B is an image not chosen yet."""
         if self.b_box.currentData() == "seed":
-            return ("seed", self.b_seed.value(), self.truncation())
+            return self.seed_request(self.b_seed.value())
         return ("image", self.b_image) if self.b_image else None
 
     @Slot()

@@ -20,6 +20,8 @@ def model_summary(model) -> str:
     bits = [meta.get("arch", "?"), f"z {model.z_dim}", f"input {model.image_size}²", f"threshold {model.threshold:.2f}"]
     if "sample_threshold" in meta or "truncation" in meta:        # random shapes drawn their own way
         bits += [f"random shapes ψ {model.truncation:g} at {model.sample_threshold:.2f}"]
+    if model.prior is not None:
+        bits += [f"fitted prior over {len(model.components)} classes"]
     bits += [f"{step} steps"] if step else []
     bits += [f"test IoU {iou:.3f}"] if isinstance(iou, (int, float)) else []
     return " · ".join(bits)
