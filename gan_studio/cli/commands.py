@@ -54,7 +54,7 @@ def cmd_info(args) -> int:
         print(json.dumps(meta, indent=2, default=str))
         return 0
     for key in ("name", "path", "kind", "arch", "config", "z_dim", "conditional", "num_classes", "info",
-                "image_shape", "value_range", "threshold", "sample_threshold", "truncation", "networks",
+                "image_shape", "value_range", "threshold", "sample_threshold", "truncation", "prior", "networks",
                 "parameters", "dataset", "license", "training", "metrics"):
         if key in meta:
             val = meta[key]

@@ -92,8 +92,11 @@ def test_choose_sampling_picks_the_grids_best_pair_and_the_model_keeps_it(toy_mo
     c = r["choice"]
     assert rc == 0 and len(c["grid"]) == len(TRUNCATIONS) * len(THRESHOLDS) and c["split"] == "train"
     assert c["n_ref"] == 23
-    best = min(c["grid"], key=lambda g: g["fid"])
+    low = min(g["fid"] for g in c["grid"])
+    ties = [g for g in c["grid"] if g["fid"] <= low * (1 + c["tolerance"]) + 1e-12]
+    best = min(ties, key=lambda g: (abs(g["threshold"] - 0.5), g["fid"]))
     assert (c["truncation"], c["threshold"], c["fid"]) == (best["truncation"], best["threshold"], best["fid"])
+    assert c["lowest_fid"] == low
     assert len({g["fid"] for g in c["grid"]}) > 1                                       # the pairs differ
     assert (r["truncation"], r["threshold"]) == (c["truncation"], c["threshold"])
     meta = read_metadata(copy)

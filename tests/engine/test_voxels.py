@@ -22,7 +22,7 @@ def test_family_is_registered_with_its_roles():
     fam = ARCHITECTURES.get("voxel-iwgan")
     assert fam.kind == "voxel-model" and set(fam.roles) == {"generator", "generator_recon", "critic", "encoder",
                                                             "generator_live", "encoder_live",
-                                                            "generator_recon_live"}
+                                                            "generator_recon_live", "latent_prior"}
     with pytest.raises(UserError, match="image_size"):
         build("voxel-iwgan", "generator", {"image_size": 50})
     with pytest.raises(UserError, match="unknown key"):

@@ -157,7 +157,7 @@ def test_a_shape_renders_in_the_real_view(win3d, qtbot, engine_model):
         assert "offscreen" in panel.view.unavailable and panel.view.note.isVisible()
     assert panel.model.bundle.name == engine_model.bundle.name and panel.controls.chooser.box.currentText()
     shape = _show(qtbot, panel, panel.show_seed, 3)
-    assert shape.source == "seed" and panel.stage.heading.text() == "Seed 3"
+    assert shape.source == "seed" and panel.stage.heading.text() == shape.title and shape.title.startswith("Seed 3")
     assert panel.view.n_cells() > 0 and panel.is_ready()
     assert _not_blank(_view_grab(window, panel))
     assert f"voxels > {engine_model.sample_threshold:.2f}" in panel.stage.stats.text()     # a seed's threshold
@@ -168,33 +168,39 @@ def test_a_shape_renders_in_the_real_view(win3d, qtbot, engine_model):
 
 def test_two_seeds_give_the_engines_shapes_and_different_pictures(win3d, qtbot, engine_model):
     window, panel = win3d
+    solid = {n: engine_model.sample(n) > 0.5 for n in range(3, 11)}
+    iou = {n: (solid[3] & solid[n]).sum() / max((solid[3] | solid[n]).sum(), 1) for n in range(4, 11)}
+    other = min(iou, key=iou.get)                                     # the seed least like seed 3
+    assert iou[other] < 0.3, iou                                      # seeds give different shapes
     a = _show(qtbot, panel, panel.show_seed, 3)
     pic_a = _view_grab(window, panel)
-    b = _show(qtbot, panel, panel.show_seed, 4)
+    b = _show(qtbot, panel, panel.show_seed, other)
     pic_b = _view_grab(window, panel)
     np.testing.assert_allclose(a.probs, engine_model.sample(3), atol=1e-6)
-    np.testing.assert_allclose(b.probs, engine_model.sample(4), atol=1e-6)
-    assert ((a.probs > 0.5) != (b.probs > 0.5)).mean() > 0.05
+    np.testing.assert_allclose(b.probs, engine_model.sample(other), atol=1e-6)
     assert _differs(pic_a, pic_b) > 1.0
 
 
-def test_the_threshold_slider_is_debounced_and_changes_the_mesh(win3d, qtbot, engine_model):
+def test_the_threshold_slider_is_debounced_and_changes_the_mesh(win3d, qtbot, tmp_path):
+    """A graded grid (a sure top at 0.9, less sure legs at 0.6: a trained model's outputs can be nearly binary,
+    where the slider changes little); dropped, it shows at 0.5; dragged to 0.7 the legs go, once the drag rests."""
     window, panel = win3d
-    t0 = engine_model.sample_threshold             # the panel shows seeds at the model's threshold for them
-    t1 = round(max(0.05, t0 - 0.3), 2)             # lower: more voxels, enough to see whatever t0 is
-    _show(qtbot, panel, panel.show_seed, 3)
+    np.save(tmp_path / "table.npy", _hand_made_grid())
+    with qtbot.waitSignal(panel.shape_shown, timeout=TIMEOUT):
+        assert _drop(panel, tmp_path / "table.npy")
+    t0, t1 = 0.5, 0.7
     assert panel.view.threshold == pytest.approx(t0)
     cells, voxels = panel.view.n_cells(), int((panel.view.grid > t0).sum())
     before = _view_grab(window, panel)
     rebuilt: list[int] = []
     panel.view.rendered.connect(lambda: rebuilt.append(1))
-    for v in np.linspace(t0 - 0.01, t1, 15):       # a drag: only the resting value is meshed and rendered
+    for v in np.linspace(t0 + 0.01, t1, 15):       # a drag: only the resting value is meshed and rendered
         panel.stage.threshold_slider.setValue(float(v))
     assert panel.view.threshold == pytest.approx(t0) and rebuilt == []
     qtbot.waitUntil(lambda: panel.view.threshold == pytest.approx(t1), timeout=TIMEOUT)
     qtbot.wait(50)
     assert len(rebuilt) == 1
-    assert int((panel.view.grid > t1).sum()) > voxels and panel.view.n_cells() != cells
+    assert int((panel.view.grid > t1).sum()) < voxels and panel.view.n_cells() != cells
     assert f"voxels > {t1:.2f}" in panel.stage.stats.text()
     assert _differs(before, _view_grab(window, panel)) > 1.0
     panel.stage.threshold_reset.click()
@@ -432,7 +438,7 @@ def test_interpolation_runs_from_a_to_b_and_the_slider_picks_frames(win3d, qtbot
     with qtbot.waitSignal(panel.frame_shown, timeout=TIMEOUT):
         panel.set_frame(5)
     assert np.array_equal(panel.displayed_grid(), frames[5]) and panel.stage.frame_label.text() == "frame 6 / 6"
-    assert panel.stage.heading.text() == "Seed 3 → seed 4" and panel.command_line() == ""
+    assert re.fullmatch(r"Seed 3( · [a-z ]+)? → seed 4", panel.stage.heading.text()) and panel.command_line() == ""
     assert _differs(first, _view_grab(window, panel)) > 1.0
     assert np.array_equal(np.load(panel.export(tmp_path / "frame5.npy", probabilities=True)), frames[5])
     with qtbot.waitSignal(panel.frame_shown, timeout=TIMEOUT,

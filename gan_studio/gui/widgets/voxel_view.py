@@ -339,7 +339,8 @@ class InputView(QLabel):
         self.setProperty("role", "subtle")
         self.setMinimumSize(160, 160)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
-        self.setStyleSheet(f"background: {theme.CANVAS.name()}; border: 1px solid #3a3d42;")
+        self.setStyleSheet(f"background: {theme.CANVAS.name()}; border: 1px solid #3a3d42; color: #c4c8cf; "
+                           "padding: 6px;")                     # light text: the canvas is dark in both themes
         self.pixels: np.ndarray | None = None
         self.set_view(None, "")
 
