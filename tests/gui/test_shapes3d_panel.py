@@ -431,8 +431,8 @@ def test_interpolation_runs_from_a_to_b_and_the_slider_picks_frames(win3d, qtbot
         assert panel.interpolate(b_seed=4, steps=6, method="slerp")
     assert sig.args == [6] and panel.stage.frame_bar.isVisible()
     frames = panel.frames
-    np.testing.assert_allclose(frames[0], engine_model.sample(3), atol=1e-5)
-    np.testing.assert_allclose(frames[-1], engine_model.sample(4), atol=1e-5)
+    np.testing.assert_allclose(frames[0], engine_model.sample(3), atol=1e-4)       # slerp: float rounding
+    np.testing.assert_allclose(frames[-1], engine_model.sample(4), atol=1e-4)
     assert np.array_equal(panel.displayed_grid(), frames[0])
     first = _view_grab(window, panel)
     with qtbot.waitSignal(panel.frame_shown, timeout=TIMEOUT):

@@ -41,7 +41,7 @@ from .base import Panel
 from .shapes3d_files import ShapeFiles
 from .shapes3d_guess import ShapeGuessing
 
-CONTROLS_WIDTH = 312
+CONTROLS_WIDTH = 286
 FAILED = {"image": "Could not reconstruct from the image", "grid": "Could not show the voxel grid",
           "object": "Could not reconstruct the test object", "seed": "Could not make the shape"}
 

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -96,10 +97,15 @@ class ShapeControls(QWidget):
                                        "or show a .npy voxel grid — or drop the file on this panel")
         self.object_spin = _spin(0, hi=0, width=70)
         self.object_class = role_label("", "subtle")
+        self.object_class.setMinimumWidth(0)                     # a long class name shortens, the row stays
+        self.object_class.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.object_btn = QPushButton("Show")
         self.seed_spin = _spin(1)
         self.seed_spin.setToolTip("The seed of a random shape (the same seeds as `gan-studio sample3d --seed`)")
         self.seed_btn = QPushButton("Show")
+        for btn in (self.object_btn, self.seed_btn):             # narrower than the style's 80 px: room for the class
+            btn.setMinimumWidth(52)
+            btn.setMaximumWidth(60)
         self.random_btn = QToolButton()
         self.random_btn.setText("⟳")
         self.random_btn.setToolTip("A random seed")
@@ -179,6 +185,8 @@ class ShapeControls(QWidget):
         self.method_box.addItem("Lerp", "lerp")
         self.interp_btn = QPushButton("Interpolate A → B")
         self.interp_btn.setToolTip("Blend the shape on screen (A) into B through the latent space")
+        for w in (self.b_image_btn, self.b_image_label):          # B starts as a seed
+            w.setVisible(False)
         b_row = _row(self.b_box, self.b_seed, stretch=1)
         b_row.addWidget(self.b_image_btn, 1)
         form = QFormLayout()
