@@ -11,8 +11,8 @@ Per class and overall, for eval3d's views (one seeded view per test object, seed
                 lookup into the training set would score; `knn` the voxel vote of the 10 training objects whose
                 encoded views are nearest the test view's latent (a lookup that does not know the answer)
 
-Found (shipped model, step 27,300; about 2 min on 2 threads): model 0.500, train 0.504, shift oracle 0.536, rot
-oracle 0.506, retrieval 0.652 (chair 0.48, desk 0.46, bathtub 0.47, table 0.53), knn 0.44. The encoder and
+Found (shipped model, step 27,300; about 2 min on 2 threads): model 0.500, train 0.517, shift oracle 0.536, rot
+oracle 0.506, retrieval 0.652 (chair 0.48, desk 0.46, bathtub 0.47, table 0.53), knn 0.43. The encoder and
 decoder do not overfit, pose and placement explain little, and the issue's bar (mean 0.6, thin classes 0.45) is
 near what the best-matching training object scores with the answer known.
 """
