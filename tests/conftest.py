@@ -14,7 +14,9 @@ MNIST = SHARED_DATA / "mnist"
 RESOURCES = ROOT / "resources"
 SHIPPED_MNIST = RESOURCES / "mnist-wgan-gp.safetensors"
 
-torch.set_num_threads(min(2, torch.get_num_threads()))
+# One torch thread per pytest-xdist worker (`make test` runs two on two cores: four threads would fight);
+# otherwise at most two.
+torch.set_num_threads(1 if os.environ.get("PYTEST_XDIST_WORKER") else min(2, torch.get_num_threads()))
 
 
 @pytest.fixture(scope="session")
