@@ -295,6 +295,8 @@ def cmd_prior3d(args) -> int:
     data = load_voxels(args.data, "train")
     fit = drain_progress(args, fit_prior(model.encoder, data, args.views, args.shrink, args.seed, model.device))
     nets, meta = with_prior(model.bundle, fit["prior"], fit["report"], _cmdline(args))
+    meta["stored"] = dict(meta.get("stored") or {}, precision="float16" if args.half else "float32",
+                          networks=sorted(nets))       # what this file holds (where it was packed from stays)
     save_bundle(args.out, nets, meta, half=args.half)
     r = fit["report"]
     print(f"\nwrote {args.out}: a prior of {len(r['components'])} components (" + ", ".join(

@@ -161,6 +161,7 @@ def test_prior3d_fits_a_prior_and_seeds_then_come_from_it_by_class(toy_model, cl
     meta = read_metadata(out_path)
     assert meta["prior"]["components"] == list(counts) and meta["prior"]["counts"] == list(counts.values())
     assert meta["prior"]["views"] == 2 and meta["prior"]["command"].startswith("gan-studio prior3d")
+    assert meta["stored"]["precision"] == "float32" and "latent_prior" in meta["stored"]["networks"]
     assert "truncation" not in meta and "sample_threshold" not in meta and meta["config"]["prior_components"] == 3
     before, after = VoxelModel.open(copy), VoxelModel.open(out_path)
     for role in ("encoder", "generator", "generator_recon"):
