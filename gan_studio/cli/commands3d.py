@@ -10,7 +10,7 @@ from pathlib import Path
 from ..engine.checks import Range
 from ..engine.errors import UserError
 from .args import float_in, int_in
-from .common import _arguments, _json_arg, command, print_training
+from .common import _arguments, _json_arg, command, print_training, safetensors_out
 from .eval3d_shapes import (
     check_sampling_args,
     check_truncation,
@@ -289,8 +289,7 @@ def cmd_prior3d(args) -> int:
     from ..engine.bundle import save_bundle
     from ..engine.data.voxels import load_voxels
     from ..engine.training.prior3d import fit_prior, with_prior
-    if not str(args.out).endswith(".safetensors"):
-        raise UserError(f"--out must end in .safetensors, not {Path(args.out).name!r}")
+    safetensors_out(args.out)
     model = _open_voxel_model(args)
     data = load_voxels(args.data, "train")
     fit = drain_progress(args, fit_prior(model.encoder, data, args.views, args.shrink, args.seed, model.device))
@@ -339,8 +338,7 @@ def cmd_train3d(args) -> int:
         n_critic=args.n_critic, checkpoint_every=args.checkpoint_every, sample_every=args.sample_every,
         max_minutes=args.max_minutes, device=args.device, threads=args.threads,
         options=_json_arg(args.options, "--options")))
-    if not str(args.out).endswith(".safetensors"):
-        raise UserError(f"--out must end in .safetensors, not {Path(args.out).name!r}")
+    safetensors_out(args.out)
     print_training(train(cfg, args.out, resume=args.resume, command=_cmdline(args)), args.quiet, diversity=False)
     print(f"wrote {args.out}")
     return 0

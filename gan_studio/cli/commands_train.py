@@ -9,7 +9,16 @@ import sys
 
 from ..engine.training.loop import TrainConfig
 from .args import positive_int
-from .common import _arguments, _load_generator, _model_args, command, config_args, config_values, print_training
+from .common import (
+    _arguments,
+    _load_generator,
+    _model_args,
+    command,
+    config_args,
+    config_values,
+    print_training,
+    safetensors_out,
+)
 
 # ------------------------------------------------------------------ train
 
@@ -172,10 +181,8 @@ def cmd_train_voxel_classifier(args) -> int:
     import torch
 
     from ..engine.data.voxels import load_voxels
-    from ..engine.errors import UserError
     from ..engine.metrics.voxel_features import NAME, save_voxnet, train_voxnet
-    if not str(args.out).endswith(".safetensors"):
-        raise UserError(f"--out must end in .safetensors, not {args.out!r}")
+    safetensors_out(args.out)
     if args.threads:
         torch.set_num_threads(args.threads)
     train, test = load_voxels(args.data, "train"), load_voxels(args.data, "test")

@@ -9,6 +9,7 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 
 from ..engine.catalog import open_model
 from ..engine.checks import require_finite_network
@@ -25,6 +26,12 @@ def command(name: str, help_: str):
         COMMANDS[name] = (fn.add_arguments, fn, help_)
         return fn
     return deco
+
+
+def safetensors_out(path) -> None:
+    """A training command's --out: one of our .safetensors files (also its checkpoint), checked before any work."""
+    if not str(path).endswith(".safetensors"):
+        raise UserError(f"--out must end in .safetensors, not {Path(path).name!r}")
 
 
 def _arguments(adder):
