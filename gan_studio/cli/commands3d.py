@@ -12,12 +12,14 @@ from ..engine.errors import UserError
 from .args import float_in, int_in
 from .common import _arguments, _json_arg, command, print_training, safetensors_out
 from .eval3d_shapes import (
+    check_sampler,
     check_sampling_args,
     check_truncation,
     drain_progress,
     open_classifier,
     print_figures,
     random_shape_result,
+    sampler_arg,
     shape_args,
 )
 
@@ -165,6 +167,7 @@ def _sample3d_args(sp):
     sp.add_argument("--class", dest="component", default=None, metavar="NAME",
                     help="draw the seed from this class (e.g. chair; models with a fitted prior: "
                          "`gan-studio prior3d`); default: the class the seed draws")
+    sampler_arg(sp)
     _out_args(sp)
 
 
@@ -174,10 +177,11 @@ def cmd_sample3d(args) -> int:
     _check_out(args.out)
     check_truncation(args.truncation)
     model = _open_voxel_model(args)
-    psi = model.truncation if args.truncation is None else args.truncation
-    probs = model.sample(args.seed, psi, args.component)
-    info = {"model": model.bundle.name, "seed": args.seed, "truncation": psi}
-    if model.prior is not None:
+    psi = model.default_truncation(args.sampler) if args.truncation is None else args.truncation
+    probs = model.sample(args.seed, psi, args.component, args.sampler)
+    source = model.sources[0] if args.sampler == "auto" else args.sampler
+    info = {"model": model.bundle.name, "seed": args.seed, "truncation": psi, "sampler": source}
+    if source == "prior":
         i = model.component_index(args.component)
         info["class"] = model.components[i] if i is not None else model.seed_component(args.seed)
     return _write_shape(args, probs, _threshold(args.threshold, model.sample_threshold), info)
@@ -210,6 +214,7 @@ def cmd_eval3d(args) -> int:
     from ..engine.metrics.iou import baseline_iou, evaluate_reconstruction
     check_sampling_args(args)
     model = _open_voxel_model(args)
+    check_sampler(args, model)
     classifier = open_classifier(args)                 # None with --n-random 0
     from ..engine.reconstruction import refine_settings
     steps = _refine_steps(args.refine)

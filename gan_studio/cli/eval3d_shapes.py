@@ -19,9 +19,22 @@ def shape_args(sp) -> None:
                     help="threshold of the random shapes (default: the model's sample_threshold)")
     sp.add_argument("--truncation", type=float, default=None,
                     help="truncation ψ of the random shapes' latents, in (0, 2] (default: the model's)")
+    sampler_arg(sp, "the random shapes' ")
     sp.add_argument("--classifier", default=None,
                     help="the voxel classifier for those figures (default: the shipped voxnet-modelnet10; "
                          "or a `gan-studio train-voxel-classifier` .safetensors)")
+
+
+SAMPLERS = ("auto", "prior", "gan")      # engine/reconstruction.SOURCES and its default
+
+
+def sampler_arg(sp, whose: str = "") -> None:
+    """--sampler (sample3d, eval3d): where a seed's shape comes from."""
+    sp.add_argument("--sampler", default="auto", choices=SAMPLERS,
+                    help=f"where {whose or 'the '}seeds' shapes come from: prior (a fitted latent prior, `gan-studio "
+                         "prior3d`, decoded by the reconstruction generator), gan (the GAN's own sampling "
+                         "generator, z = ψ · the seed's draw; its ψ defaults to 1 in a file whose chosen ψ is its "
+                         "prior's) or auto (the prior where the file has one)")
 
 
 def open_classifier(args):
@@ -55,6 +68,13 @@ def check_sampling_args(args) -> None:
         raise UserError("--choose-sampling needs random shapes: --n-random at least 2")
 
 
+def check_sampler(args, model) -> None:
+    """--sampler names one the model has; --write stores only the figures of the model's own (default) one."""
+    if args.n_random and model.source(args.sampler) != model.sources[0] and args.write:
+        raise UserError(f"--write stores the figures of the model's own sampler ({model.sources[0]}): leave out "
+                        f"--sampler {args.sampler} with it, or give --n-random 0")
+
+
 def drain_progress(args, progress) -> dict:
     """Run a progress iterator to its {"result": ...}, showing "stage: done/total" on stderr unless --json."""
     result = None
@@ -74,13 +94,13 @@ def random_shape_result(args, net, model, data, train=None) -> dict:
     other_split = "train" if data.split == "test" else "test"
     other = train if train is not None and other_split == "train" else load_voxels(args.data, other_split)
     threshold = model.sample_threshold if args.sample_threshold is None else args.sample_threshold
-    psi = model.truncation if args.truncation is None else args.truncation
-    choice = None
+    psi = model.default_truncation(args.sampler) if args.truncation is None else args.truncation
+    sampler, choice = model.sampler(source=args.sampler), None
     if args.choose_sampling:
-        choice = drain_progress(args, choose_sampling(net, model.sampler(), other if other.split == "train" else data,
+        choice = drain_progress(args, choose_sampling(net, sampler, other if other.split == "train" else data,
                                             n=args.n_random))
         threshold, psi = choice["threshold"], choice["truncation"]
-    result = drain_progress(args, random_shape_figures(net, model.sampler(), threshold, data, other, n=args.n_random,
+    result = drain_progress(args, random_shape_figures(net, sampler, threshold, data, other, n=args.n_random,
                                              seed=args.seed, truncation=psi))
     return result if choice is None else dict(result, choice=choice)
 

@@ -23,6 +23,7 @@ import torch
 from .checks import FRACTION, MAX_PARAMETERS, NON_NEGATIVE, Range, check_value
 from .errors import ModelFileError, UserError
 from .models.base import build
+from .models.voxel_prior import MAX_TRUNCATION
 from .registry import ARCHITECTURES
 
 KINDS = ("image-generator", "voxel-model", "classifier", "points", "directions", "translation-model")
@@ -30,7 +31,7 @@ MAX_DEPTH = 64                  # nesting of the metadata's JSON (a converted NV
 LATENT = Range(1, 1 << 20)      # z_dim, w_dim, a point's dimension
 SIDE = Range(1, 1 << 16)        # one side of an image or voxel grid, or its channels
 COUNT = Range(0, 1 << 20)       # classes, categories, codes
-TRUNCATION = Range(0, 2, lo_open=True)   # a voxel model's random-shape ψ (models/voxel_prior.py MAX_TRUNCATION)
+TRUNCATION = Range(0, MAX_TRUNCATION, lo_open=True)   # a voxel model's random-shape ψ
 
 Rule = Callable[[str, Any], None]
 

@@ -31,6 +31,7 @@ from .latent.walks import interpolate
 from .models.voxel_prior import SeedSampler, plain_sampler, prior_sampler
 
 MAX_REFINE_STEPS = 1000
+SOURCES = ("prior", "gan")       # where seeds' shapes come from: a fitted latent prior, the GAN's own generator
 
 
 @dataclass
@@ -125,12 +126,36 @@ class VoxelModel:
             raise UserError(f"component {i} does not exist (0-{len(names) - 1})")
         return i
 
-    def sampler(self, component: int | str | None = None) -> SeedSampler:
-        """How seeds become shapes (models/voxel_prior.py): the prior's way where the file has one."""
-        if self.prior is None:
+    @property
+    def sources(self) -> list[str]:
+        """The ways this file can turn seeds into shapes, its default first: ["prior", "gan"] or ["gan"]."""
+        return ["prior", "gan"] if self.prior is not None else ["gan"]
+
+    def source(self, source: str = "auto") -> str:
+        """A sampler's name as asked ("auto": the file's default); UserError for one the file lacks."""
+        if source == "auto":
+            return self.sources[0]
+        if source not in SOURCES:
+            raise UserError(f"the sampler must be one of {', '.join(('auto',) + SOURCES)}, not {source!r}")
+        if source not in self.sources:
+            raise UserError(f"{self.bundle.name} has no fitted latent prior (`gan-studio prior3d` fits one): "
+                            "its seeds come from the GAN's generator")
+        return source
+
+    def sampler(self, component: int | str | None = None, source: str = "auto") -> SeedSampler:
+        """How seeds become shapes (models/voxel_prior.py): `source` "prior" (the default where the file has
+        one), or "gan": the GAN's own sampling generator, z = ψ · the seed's draw (no classes)."""
+        if self.source(source) == "gan":
+            if component is not None and self.prior is not None:
+                raise UserError("the GAN's generator has no classes: a class needs the fitted prior's sampler")
             self.component_index(component)                # a clear error when a class is asked of no prior
             return plain_sampler(self.generator)
         return prior_sampler(self.prior, self.reconstruction_generator, self.component_index(component))
+
+    def default_truncation(self, source: str = "auto") -> float:
+        """The ψ a source's seeds use by default: the file's (chosen for its default sampler), 1 for the GAN's
+        generator of a file whose chosen ψ belongs to its prior."""
+        return self.truncation if self.source(source) == self.sources[0] else 1.0
 
     def _check_view(self, view: torch.Tensor) -> None:
         if view.ndim != 4 or view.shape[1:] != (1, self.image_size, self.image_size):
@@ -167,15 +192,20 @@ class VoxelModel:
         z = self.refine(view, refine) if refine else self.encode(view)
         return self.decode(z, encoded=True)[0]
 
-    def latent(self, seed: int, truncation: float | None = None, component: int | str | None = None) -> torch.Tensor:
-        """The z of a seed (1, z_dim) at ψ `truncation` (default the model's): ψ times the seed's draw (the same
-        draws as the image models), or with a fitted prior that draw mapped through the seed's component (or
-        `component`'s)."""
-        psi = self.truncation if truncation is None else float(truncation)
-        return self.sampler(component).latents([int(seed)], psi)
+    def latent(self, seed: int, truncation: float | None = None, component: int | str | None = None,
+               source: str = "auto") -> torch.Tensor:
+        """The z of a seed (1, z_dim) at ψ `truncation` (default the source's): ψ times the seed's draw (the
+        same draws as the image models), or with a fitted prior that draw mapped through the seed's component (or
+        `component`'s); `source` "gan" asks the GAN's way of a file with a prior."""
+        psi = self.default_truncation(source) if truncation is None else float(truncation)
+        return self.sampler(component, source).latents([int(seed)], psi)
 
-    def sample(self, seed: int, truncation: float | None = None, component: int | str | None = None) -> np.ndarray:
-        return self.decode(self.latent(seed, truncation, component))[0]
+    @torch.no_grad()
+    def sample(self, seed: int, truncation: float | None = None, component: int | str | None = None,
+               source: str = "auto") -> np.ndarray:
+        """A seed's shape (32, 32, 32), decoded by its source's network."""
+        decoder = self.sampler(component, source).decoder
+        return decoder(self.latent(seed, truncation, component, source).to(self.device))[0, 0].cpu().numpy()
 
     def seed_component(self, seed: int) -> str | None:
         """The class component a seed draws from (None without a prior)."""

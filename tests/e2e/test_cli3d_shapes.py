@@ -180,7 +180,22 @@ def test_prior3d_fits_a_prior_and_seeds_then_come_from_it_by_class(toy_model, cl
     assert rc == 0 and s["class"] == cls
     assert np.array_equal(np.load(tmp_path / "c.npy"), after.sample(5, component=cls) > 0.5)
     rc, out, _ = _main(capsys, "sample3d", "--model", out_path, "--seed", 5, "--out", tmp_path / "d.npy", "--json")
-    assert rc == 0 and json.loads(out)["class"] == after.seed_component(5)
+    assert rc == 0 and json.loads(out)["class"] == after.seed_component(5) and json.loads(out)["sampler"] == "prior"
+    # the GAN's own generator stays one option away, at ψ 1 unless asked, with no class; --write keeps its figures out
+    rc, out, _ = _main(capsys, "sample3d", "--model", out_path, "--seed", 5, "--out", tmp_path / "g.npy", "--json",
+                       "--sampler", "gan", "--probabilities")
+    s = json.loads(out)
+    assert rc == 0 and s["sampler"] == "gan" and s["truncation"] == 1.0 and "class" not in s
+    np.testing.assert_allclose(np.load(tmp_path / "g.npy"), after.sample(5, 1.0, source="gan"), atol=1e-6)
+    rc, out, _ = _main(capsys, "eval3d", "--model", out_path, "--data", data, "--threshold", 0.3, "--n-random", 30,
+                       "--classifier", classifier, "--sampler", "gan")
+    assert rc == 0 and "random shapes from the GAN's generator" in out and "truncation ψ 1;" in out
+    rc, _, err = _main(capsys, "eval3d", "--model", out_path, "--data", data, "--n-random", 30, "--write",
+                       "--classifier", classifier, "--sampler", "gan")
+    assert rc == 2 and "--write stores the figures of the model's own sampler (prior)" in err
+    rc, _, err = _main(capsys, "sample3d", "--model", out_path, "--seed", 5, "--out", tmp_path / "h.npy",
+                       "--sampler", "gan", "--class", cls)
+    assert rc == 2 and "no classes" in err and not (tmp_path / "h.npy").exists()
 
 
 def torch_equal(a, b) -> bool:
@@ -209,3 +224,9 @@ def test_sample3d_class_needs_a_prior_and_a_class_it_has(toy_model, tmp_path, ca
     rc, _, err = _main(capsys, "sample3d", "--model", model, "--seed", 1, "--class", "chair", "--out",
                        tmp_path / "x.npy")
     assert rc == 2 and "no fitted latent prior" in err and not (tmp_path / "x.npy").exists()
+    rc, _, err = _main(capsys, "sample3d", "--model", model, "--seed", 1, "--sampler", "prior", "--out",
+                       tmp_path / "x.npy")
+    assert rc == 2 and "no fitted latent prior" in err and len(err.strip().splitlines()) == 1
+    rc, out, _ = _main(capsys, "sample3d", "--model", model, "--seed", 1, "--sampler", "gan", "--out",
+                       tmp_path / "y.npy", "--json")
+    assert rc == 0 and json.loads(out)["sampler"] == "gan"

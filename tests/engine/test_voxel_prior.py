@@ -108,6 +108,39 @@ def test_a_model_with_a_prior_draws_seeds_through_it_and_decodes_them_as_reconst
     torch.testing.assert_close(plain.latent(3, 0.5), seeds_latents([3], plain.z_dim) * 0.5)
 
 
+def test_the_gan_sampler_of_a_file_with_a_prior_draws_its_own_generator_at_its_own_truncation(models):
+    """source "gan": z = ψ · the seed's draw through the sampling generator, not the prior and its decoder; ψ
+    defaults to 1 there (the file's ψ is its prior's); no classes; a file without a prior has only "gan"."""
+    import copy
+
+    from gan_studio.engine.reconstruction import VoxelModel
+    plain, with_prior = VoxelModel.open(models[0]), VoxelModel.open(models[1])
+    recon = copy.deepcopy(with_prior.generator)
+    with torch.no_grad():
+        recon.net[-1].bias.add_(1.0)                           # a reconstruction generator unlike the GAN's
+    with_prior.bundle.networks["generator_recon"] = recon
+    with_prior.bundle.meta["truncation"] = 1.5
+    assert with_prior.sources == ["prior", "gan"] and plain.sources == ["gan"]
+    assert with_prior.default_truncation() == 1.5 and with_prior.default_truncation("gan") == 1.0
+    assert plain.default_truncation("gan") == plain.truncation == plain.default_truncation()
+    z = seeds_latents([4], with_prior.z_dim)
+    with torch.no_grad():
+        want_gan, want_prior = with_prior.generator(z)[0, 0], recon(with_prior.latent(4))[0, 0]
+    np.testing.assert_allclose(with_prior.sample(4, source="gan"), want_gan.numpy(), atol=1e-6)
+    np.testing.assert_allclose(with_prior.sample(4), want_prior.numpy(), atol=1e-6)
+    np.testing.assert_allclose(with_prior.sample(4, 0.5, source="gan"),
+                               with_prior.generator(z * 0.5)[0, 0].detach().numpy(), atol=1e-6)
+    assert not np.allclose(with_prior.sample(4, source="gan"), with_prior.sample(4), atol=1e-3)
+    assert with_prior.sampler(source="gan").name == "gan" and with_prior.sampler(source="prior").name == "prior"
+    with pytest.raises(UserError, match="no classes"):
+        with_prior.sample(4, component="chair", source="gan")
+    with pytest.raises(UserError, match="no fitted latent prior"):
+        plain.sample(4, source="prior")
+    with pytest.raises(UserError, match="must be one of"):
+        plain.sample(4, source="vae")
+    np.testing.assert_allclose(plain.sample(4, source="gan"), plain.sample(4), atol=0)
+
+
 def test_a_file_whose_prior_or_sampling_metadata_is_wrong_is_refused_in_one_line(models, tmp_path):
     from gan_studio.engine.bundle import load_bundle, save_bundle
     from gan_studio.engine.errors import ModelFileError

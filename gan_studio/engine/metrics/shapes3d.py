@@ -132,12 +132,16 @@ def guess_shape(grid, threshold: float, top: int = 3, spec: str = NAME) -> dict:
     return {"top": net.guess(grid, threshold, top), "classifier": net.name, "test_accuracy": acc}
 
 
+SAMPLER_WORDS = {"prior": "from the fitted prior ", "gan": "from the GAN's generator "}
+
+
 def summary_lines(r: dict) -> list[str]:
     """The figures as `eval3d` prints them."""
     g, t, o = r["random"], r["real"], r.get("vs_other")
     top = sorted(g["shares"].items(), key=lambda kv: -kv[1])[:4]
     return [
-        f"random shapes (seeds {r['seeds']}, threshold {r['threshold']:g}, truncation ψ {r.get('truncation', 1.0):g}; "
+        f"random shapes {SAMPLER_WORDS.get(r.get('sampler'), '')}(seeds {r['seeds']}, threshold {r['threshold']:g}, "
+        f"truncation ψ {r.get('truncation', 1.0):g}; "
         f"classifier {r['classifier']}):",
         f"  confidence {g['confidence']:.3f} (real {r['real_split']} objects {t['confidence']:.3f}, "
         f"classified right {t['accuracy']:.3f})",
