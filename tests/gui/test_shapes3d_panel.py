@@ -290,7 +290,16 @@ def test_smooth_surface_and_colour_by_probability(win3d, qtbot, engine_model):
     _show(qtbot, panel, panel.show_seed, 3)
     cubes = panel.view.n_cells()
     if XCB:
-        assert len(panel.view.plotter.scalar_bars) == 1
+        from gan_studio.gui.widgets.voxel_view import bar_x
+        plotter = panel.view.plotter
+        assert len(plotter.scalar_bars) == 1
+        bar = plotter.scalar_bars["P(occupied)"]
+        assert bar.GetPosition()[0] == pytest.approx(bar_x(plotter.width()), abs=1e-6)
+        width, size = plotter.width(), window.size()
+        window.resize(size.width() - 250, size.height())          # a narrower view moves the scale left
+        qtbot.waitUntil(lambda: plotter.width() < width - 100, timeout=5000)
+        assert bar.GetPosition()[0] == pytest.approx(bar_x(plotter.width()), abs=1e-6)
+        window.resize(size)
     panel.stage.smooth_btn.click()
     mesh = panel.view.mesh
     assert panel.view.style == "smooth" and mesh.n_cells != cubes
@@ -305,6 +314,18 @@ def test_smooth_surface_and_colour_by_probability(win3d, qtbot, engine_model):
         assert _differs(colour, _view_grab(window, panel)) > 1.0
     panel.stage.cubes_btn.click()
     assert panel.view.style == "cubes" and panel.view.n_cells() == cubes
+
+
+def test_the_probability_scale_keeps_its_title_inside_narrow_views():
+    """At 1,024 px the scale's title ("P(occupied)", ~86 px, centred over the bar) was cut at the view's right
+    edge: its left edge now moves left in narrow views and stays put in wide ones."""
+    from gan_studio.gui.widgets.voxel_view import BAR_TITLE_HALF_PX, BAR_WIDTH, BAR_X, bar_x
+    for px in (300, 360, 500, 700, 1000, 2400):
+        x = bar_x(px)
+        assert (x + BAR_WIDTH / 2) * px + 43 <= px - 4            # the title's right end, inside the view
+        assert x > 0.5 and x <= BAR_X
+    assert bar_x(2400) == bar_x(500) == BAR_X and bar_x(300) < bar_x(360) < BAR_X
+    assert BAR_TITLE_HALF_PX >= 45
 
 
 def test_a_dropped_voxel_grid_exports_meshes_and_grids_that_reopen(win3d, qtbot, tmp_path):

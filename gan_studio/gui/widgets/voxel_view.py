@@ -26,6 +26,8 @@ NO_GL_PLATFORMS = ("offscreen", "minimal", "vnc", "linuxfb")
 SOLID_COLOUR = "#c9ced8"
 BACKGROUND, BACKGROUND_TOP = "#1b1c1f", "#34373d"
 CMAP = "viridis"
+BAR_TITLE, BAR_WIDTH, BAR_X = "P(occupied)", 0.06, 0.86   # the probability scale: its title, width, left edge
+BAR_TITLE_HALF_PX = 50      # half the title's width at 14 pt plus a margin (measured: ~86 px for "P(occupied)")
 STATIC_SIZE = 256           # the fallback picture, pixels (the splat renderer: ~5-30 ms at this size)
 
 
@@ -51,6 +53,13 @@ def shape_mesh(grid: np.ndarray, threshold: float, style: str):
     if style == "smooth" and mesh.n_points:
         mesh.point_data["occupancy"] = corner_max(grid, np.asarray(mesh.points))
     return mesh
+
+
+def bar_x(view_px: int) -> float:
+    """The scale's left edge (a fraction of the view's width) where its title, centred over the bar, still ends
+    inside a view `view_px` wide: BAR_X in a wide view, further left in a narrow one (at 1,024 px the title was
+    cut at the right edge)."""
+    return min(BAR_X, 1.0 - BAR_WIDTH / 2 - BAR_TITLE_HALF_PX / max(int(view_px), 1))
 
 
 def _why_no_gl() -> str:
@@ -159,8 +168,11 @@ class VoxelView(QWidget):
         elif obj is self.plotter:
             if kind in (QEvent.Type.MouseButtonPress, QEvent.Type.Wheel, QEvent.Type.KeyPress):
                 self._auto_camera = False           # the user moves the camera: leave it where they put it
-            elif kind == QEvent.Type.Resize and self._auto_camera:
-                self._reset_camera()                # keep the whole grid in view while the view resizes
+            elif kind == QEvent.Type.Resize:
+                for bar in self.plotter.scalar_bars.values():   # the scale's title stays inside the view
+                    bar.SetPosition(bar_x(self.plotter.width()), bar.GetPosition()[1])
+                if self._auto_camera:
+                    self._reset_camera()            # keep the whole grid in view while the view resizes
         return False
 
     def shutdown(self) -> None:
@@ -276,8 +288,9 @@ class VoxelView(QWidget):
             if self.colour:
                 p.add_mesh(self.mesh, scalars="occupancy", cmap=CMAP, clim=(0.0, 1.0),
                            preference="cell" if not smooth else "point",
-                           scalar_bar_args=dict(title="P(occupied)", vertical=True, color="white",
-                                                position_x=0.86, position_y=0.2, height=0.6, width=0.06,
+                           scalar_bar_args=dict(title=BAR_TITLE, vertical=True, color="white",
+                                                position_x=bar_x(p.width()), position_y=0.2, height=0.6,
+                                                width=BAR_WIDTH,
                                                 n_labels=6, fmt="%.1f", title_font_size=14, label_font_size=12),
                            **kw)
             else:
