@@ -14,7 +14,8 @@ FID of the seeds' shapes against them); files without them use the reconstructio
 
 A file with a fitted latent prior (`gan-studio prior3d`, models/voxel_prior.py) draws its random shapes from it:
 a seed picks a class component (or `component` picks one: `model.sample(3, component="chair")`) and is decoded by
-the reconstruction generator, the one encoded images use; files without one use the GAN's z = ψ · draw.
+the reconstruction generator, the one encoded images use; files without one use the GAN's z = ψ · draw, and
+files with one keep it a `source` away: `model.sample(3, source="gan")` (`sample3d --sampler gan`).
 """
 from __future__ import annotations
 
@@ -196,7 +197,8 @@ class VoxelModel:
                source: str = "auto") -> torch.Tensor:
         """The z of a seed (1, z_dim) at ψ `truncation` (default the source's): ψ times the seed's draw (the
         same draws as the image models), or with a fitted prior that draw mapped through the seed's component (or
-        `component`'s); `source` "gan" asks the GAN's way of a file with a prior."""
+        `component`'s); `source` "gan" asks the GAN's way of a file with a prior (decode such a z with
+        `sampler(source="gan").decoder`, as `sample` does: `decode` assumes the file's own way)."""
         psi = self.default_truncation(source) if truncation is None else float(truncation)
         return self.sampler(component, source).latents([int(seed)], psi)
 
