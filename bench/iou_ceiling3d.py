@@ -27,7 +27,7 @@ import argparse
 
 import torch
 
-from gan_studio.engine.data.views import random_params, render_params, render_random
+from gan_studio.engine.data.views import render_random, seeded_views
 from gan_studio.engine.data.voxels import load_voxels
 from gan_studio.engine.metrics.iou import reconstruct_views
 from gan_studio.engine.reconstruction import VoxelModel
@@ -68,7 +68,7 @@ def main() -> None:
     model = VoxelModel.open(args.model)
     train, test = load_voxels(args.data, "train"), load_voxels(args.data, "test")
     t, E, G = model.threshold, model.encoder, model.reconstruction_generator
-    views = render_params(test.voxels, random_params(len(test), torch.Generator().manual_seed(0)), model.image_size)
+    views = seeded_views(test.voxels, 0, model.image_size)                          # eval3d's views
     pred, truth = reconstruct_views(E, G, views) > t, test.voxels.bool()
     spread = train.subset(torch.linspace(0, len(train) - 1, 600).round().long())
     tv, _ = render_random(spread.voxels, torch.Generator().manual_seed(5), model.image_size)
@@ -82,8 +82,7 @@ def main() -> None:
     near = torch.cdist(z_test, z_train).topk(10, largest=False).indices              # (N, 10)
     vote = torch.stack([train.voxels[i].float().mean(0) for i in near]) > 0.3
     rows["knn"] = _iou(vote, truth)
-    z4 = torch.stack([E(render_params(test.voxels, random_params(len(test), torch.Generator().manual_seed(s)),
-                                      model.image_size))[0] for s in range(4)]).mean(0)
+    z4 = torch.stack([z_test] + [E(seeded_views(test.voxels, s, model.image_size))[0] for s in (1, 2, 3)]).mean(0)
     rows["4 views"] = _iou(torch.cat([G(z4[i:i + 256]) for i in range(0, len(z4), 256)])[:, 0] > t, truth)
     print(f"{'class':12s} " + " ".join(f"{k:>12s}" for k in rows))
     for c, name in enumerate(test.classes):

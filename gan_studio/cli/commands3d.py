@@ -179,7 +179,7 @@ def cmd_sample3d(args) -> int:
     model = _open_voxel_model(args)
     psi = model.default_truncation(args.sampler) if args.truncation is None else args.truncation
     probs = model.sample(args.seed, psi, args.component, args.sampler)
-    source = model.sources[0] if args.sampler == "auto" else args.sampler
+    source = model.source(args.sampler)
     info = {"model": model.bundle.name, "seed": args.seed, "truncation": psi, "sampler": source}
     if source == "prior":
         i = model.component_index(args.component)
