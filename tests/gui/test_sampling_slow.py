@@ -37,6 +37,13 @@ class _Recorder(QObject):
         self.status.append(text)
 
 
+def _recorded_to(qtbot, rec, request_id, n) -> None:
+    """Until the recorder has seen the part that ends at tile `n` of request `request_id`. The panel's slot and the
+    recorder's are separate queued calls of one signal: the panel can be settled, and wait_settled return, one event
+    before the recorder sees the last part (a fresh-clone CI run recorded 5 of 6 parts)."""
+    qtbot.waitUntil(lambda: any(p[0] == request_id and p[2] == n for p in rec.parts), timeout=T)
+
+
 def _panel(qtbot, tmp_path, cls, rows=2, cols=3):
     from gan_studio.gui.settings import Settings
     from gan_studio.gui.state import AppContext
@@ -62,6 +69,7 @@ def slow_sampling(qtbot, tmp_path):
     model, G, log = slow_loaded_model(make_tiny_bundle(tmp_path / "slow.safetensors"))
     ctx.set_model(model)
     wait_settled(qtbot, panel, T)
+    _recorded_to(qtbot, rec, panel.shown_grid_id, 6)
     yield panel, G, log, rec
     ctx.shutdown()
 
@@ -87,6 +95,7 @@ def test_a_slow_grid_shows_placeholders_then_fills_part_by_part(qtbot, slow_samp
     qtbot.waitUntil(lambda: any(p[0] == rid and p[1] == 4 for p in rec.parts), timeout=T)
     assert _pixel(g, corner) != theme.EMPTY_TILE                                  # tile 4 painted as it landed
     wait_settled(qtbot, panel, T)
+    _recorded_to(qtbot, rec, rid, 6)
     assert [p[3] for p in rec.parts if p[0] == rid] == [1, 2, 3, 4, 5, 6]
     assert max(log.batches) == 1                                                  # (before generate below)
     want = generate(G, seeds_latents(range(40, 46), G.z_dim))
@@ -229,6 +238,7 @@ def test_a_256px_stylegan2_opens_and_renders_in_parts(window, qtbot, stylegan_25
     window.open_path(stylegan_256)
     qtbot.waitUntil(lambda: not window.loading and window.ctx.model.path == stylegan_256.resolve(), timeout=T)
     wait_settled(qtbot, panel, 60_000)
+    _recorded_to(qtbot, rec, panel.shown_grid_id, 16)
     G = window.ctx.model.generator()
     assert panel.grid_images.shape == (16, 3, 256, 256) and panel.grid.image_count() == 16
     want = generate(G, seeds_latents(panel.seeds(), G.z_dim))
