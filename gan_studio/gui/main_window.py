@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -27,6 +26,7 @@ from ..engine.catalog import MODEL_SUFFIXES, converted_copy, default_model, list
 from ..engine.device import available_devices
 from ..engine.errors import UserError
 from .dialogs import ask_open
+from .file_drop import DropsOneFile
 from .import_dialog import CANCEL, SAVE, ask_import, convert_and_load
 from .menus import DONE_SHOWN_MS, DoneLabel, Menus
 from .panels.base import Panel
@@ -78,7 +78,7 @@ def _load_model(path: Path, trust_code: bool, seq: int, offer_import: bool = Tru
         return seq, path, None, f"{path.name}: cannot read the file ({exc.strerror or exc})", None
 
 
-class MainWindow(QMainWindow):
+class MainWindow(DropsOneFile, QMainWindow):
     model_loaded = Signal(object)   # LoadedModel
     load_failed = Signal(str)
 
@@ -354,18 +354,14 @@ class MainWindow(QMainWindow):
         if path:
             self.open_path(path)
 
-    # ------------------------------------------------------------ drag and drop
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if any(u.isLocalFile() for u in event.mimeData().urls()):
-            event.acceptProposedAction()
+    # ------------------------------------------------------------ drag and drop (DropsOneFile)
+    drop_what = "model file"
 
-    def dropEvent(self, event: QDropEvent) -> None:
-        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
-        if paths:
-            event.acceptProposedAction()
-            self.open_path(paths[0])
-            if len(paths) > 1:
-                self.banner.show_info(f"Opened {Path(paths[0]).name}; drop one model file at a time")
+    def open_dropped(self, path: str) -> None:
+        self.open_path(path)
+
+    def drop_notice(self, text: str) -> None:
+        self.banner.show_info(text)
 
     # ------------------------------------------------------------ device, messages
     @Slot(str)

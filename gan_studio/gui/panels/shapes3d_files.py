@@ -10,6 +10,7 @@ from ...engine.catalog import MODEL_SUFFIXES
 from ...engine.errors import UserError
 from ...engine.voxels_mesh import export_voxels
 from ..dialogs import ask_open, ask_save
+from ..file_drop import DropsOneFile
 
 IMAGE_FILTER = ("Images and voxel grids (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.ppm *.pgm *.npy);;"
                 "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.ppm *.pgm);;"
@@ -21,7 +22,7 @@ EXPORT_FILTERS = {
 }
 
 
-class ShapeFiles:
+class ShapeFiles(DropsOneFile):
     """Files in and out of the 3D panel; every problem is a message in the window, never an exception."""
 
     def open_file(self, path: str | Path) -> None:
@@ -112,20 +113,4 @@ class ShapeFiles:
         path = ask_open(self, self.ctx.settings, "Open a 3D voxel model", "Model files (*.safetensors);;All files (*)")
         if path:
             self.open_model(path)
-
-    # ------------------------------------------------------------ drag and drop
-    def dragEnterEvent(self, event) -> None:
-        if any(u.isLocalFile() for u in event.mimeData().urls()):
-            event.acceptProposedAction()
-
-    dragMoveEvent = dragEnterEvent
-
-    def dropEvent(self, event) -> None:
-        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
-        if not paths:
-            return
-        event.acceptProposedAction()
-        self.open_file(paths[0])
-        if len(paths) > 1:
-            self.ctx.info.emit(f"Opened {Path(paths[0]).name}; drop one file at a time")
 

@@ -13,12 +13,13 @@ from ...engine.catalog import MODEL_SUFFIXES, cli_ref
 from ...engine.errors import UserError
 from ...engine.imaging import save_png
 from ..dialogs import ask_open, ask_save
+from ..file_drop import DropsOneFile
 
 IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.ppm *.pgm);;"
                 "Arrays of the input's exact shape (*.npy);;All files (*)")
 
 
-class TranslateFiles:
+class TranslateFiles(DropsOneFile):
     """Files in and out of the Translate panel; every problem is one message in the window, never an exception."""
 
     def open_file(self, path: str | Path) -> None:
@@ -105,19 +106,3 @@ class TranslateFiles:
                         "Model files (*.safetensors);;All files (*)", kind="model")
         if path:
             self.open_model(path)
-
-    # ------------------------------------------------------------ drag and drop
-    def dragEnterEvent(self, event) -> None:
-        if any(u.isLocalFile() for u in event.mimeData().urls()):
-            event.acceptProposedAction()
-
-    dragMoveEvent = dragEnterEvent
-
-    def dropEvent(self, event) -> None:
-        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
-        if not paths:
-            return
-        event.acceptProposedAction()
-        self.open_file(paths[0])
-        if len(paths) > 1:
-            self.ctx.info.emit(f"Opened {Path(paths[0]).name}; drop one file at a time")
