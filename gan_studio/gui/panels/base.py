@@ -5,8 +5,8 @@ react in `on_model_changed` / `on_device_changed`), then add the class to `main_
 """
 from __future__ import annotations
 
-from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QWidget
 
 from ..state import AppContext, LoadedModel
 
@@ -76,3 +76,23 @@ class Panel(QWidget):
         self._stopping = True
         self.stop_btn.setEnabled(False)
         return True
+
+
+def controls_beside(panel: QWidget, controls: QWidget, stage: QWidget, width: int | None = None,
+                    min_width: int = 0) -> QScrollArea:
+    """The house layout of a panel with a form: `controls` in a column of fixed `width` that scrolls vertically,
+    `stage` beside it taking the rest. Without `width`, the column is the whole form (its minimum size hint, at
+    least `min_width`) plus the scroll bar, so the form is never clipped. Returns the scroll area."""
+    scroll = QScrollArea()
+    scroll.setWidget(controls)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    if width is None:
+        width = max(controls.minimumSizeHint().width(), min_width) + scroll.verticalScrollBar().sizeHint().width() + 4
+    scroll.setFixedWidth(width)
+    lay = QHBoxLayout(panel)
+    lay.setContentsMargins(8, 8, 8, 8)
+    lay.addWidget(scroll)
+    lay.addWidget(stage, 1)
+    return scroll

@@ -17,8 +17,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QWidget
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import QWidget
 
 from ...engine.jobs.shapes import (
     KIND,
@@ -37,7 +37,7 @@ from ..state import AppContext, LoadedModel
 from ..widgets.shape_controls import ShapeControls
 from ..widgets.shape_stage import ShapeStage
 from ..workers import LatestQueue
-from .base import Panel
+from .base import Panel, controls_beside
 from .shapes3d_files import ShapeFiles
 from .shapes3d_guess import ShapeGuessing
 
@@ -83,16 +83,7 @@ class Shapes3DPanel(ShapeGuessing, ShapeFiles, Panel):
         return self.ctx.voxel_model_path
 
     def _layout(self) -> None:
-        scroll = QScrollArea()
-        scroll.setWidget(self.controls)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setFixedWidth(CONTROLS_WIDTH)
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(8, 8, 8, 8)
-        lay.addWidget(scroll)
-        lay.addWidget(self.stage, 1)
+        controls_beside(self, self.controls, self.stage, CONTROLS_WIDTH)
 
     def _connect(self) -> None:
         c, s = self.controls, self.stage

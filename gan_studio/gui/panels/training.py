@@ -12,11 +12,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import (
-    QHBoxLayout,
     QLabel,
-    QScrollArea,
     QWidget,
 )
 
@@ -33,7 +31,7 @@ from ..widgets.discovery_bar import duration
 from ..widgets.training_form import TrainingForm
 from ..widgets.training_stage import TrainingStage
 from ..workers import LatestQueue, TaskWorker
-from .base import Panel
+from .base import Panel, controls_beside
 from .training_fid import FIDScheduler
 from .training_settings import TrainingSettings
 
@@ -87,20 +85,10 @@ class TrainingPanel(TrainingSettings, Panel):
     # ------------------------------------------------------------ layout
     def _build(self) -> None:
         self.form = TrainingForm()
-        scroll = QScrollArea()
-        scroll.setWidget(self.form)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setFixedWidth(max(self.form.minimumSizeHint().width(), 340)    # the whole form, never clipped
-                             + scroll.verticalScrollBar().sizeHint().width() + 4)
         self.stage = TrainingStage()
         for name in ("start_btn", "pause_btn", "stop_btn", "open_btn", "status", "progress", "curves", "grid", "cli"):
             setattr(self, name, getattr(self.stage, name))      # the panel drives these directly
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(8, 8, 8, 8)
-        lay.addWidget(scroll)
-        lay.addWidget(self.stage, 1)
+        controls_beside(self, self.form, self.stage, min_width=340)
         self._timer = QTimer(self)
         self._timer.setInterval(100)         # labels and the grid: at most 10 updates a second
         self._timer.timeout.connect(self._draw_progress)

@@ -18,8 +18,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QWidget
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import QWidget
 
 from ...engine.imaging import to_uint8
 from ...engine.translation import Translator
@@ -27,7 +27,7 @@ from ..state import AppContext, LoadedModel
 from ..widgets.translate_controls import FAMILY_NAMES, KIND, TranslateControls
 from ..widgets.translate_stage import TranslateStage
 from ..workers import LatestQueue
-from .base import Panel
+from .base import Panel, controls_beside
 from .translate_files import TranslateFiles
 from .translate_jobs import (
     Input,
@@ -80,16 +80,7 @@ class TranslatePanel(TranslateFiles, Panel):
         self._show_kind()
 
     def _layout(self) -> None:
-        scroll = QScrollArea()
-        scroll.setWidget(self.controls)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setFixedWidth(CONTROLS_WIDTH)
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(8, 8, 8, 8)
-        lay.addWidget(scroll)
-        lay.addWidget(self.stage, 1)
+        controls_beside(self, self.controls, self.stage, CONTROLS_WIDTH)
 
     def _connect(self) -> None:
         c = self.controls
