@@ -142,7 +142,7 @@ def cmd_reconstruct(args) -> int:
     gray = read_grayscale(args.image)                      # a bad image fails before the model loads
     steps = _refine_steps(args.refine)
     model = _open_voxel_model(args)
-    view = prepare_view(gray, model.image_size, args.background)
+    view = prepare_view(gray, model.image_size, args.background, Path(args.image).name)
     t0 = time.perf_counter()
     probs = model.reconstruct(view, refine=steps)
     seconds = time.perf_counter() - t0

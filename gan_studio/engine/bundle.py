@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 from .checks import MAX_PARAMETERS
-from .errors import ModelFileError, UserError
+from .errors import ModelFileError, UserError, not_a_file
 from .files import atomic_write
 from .model_meta import check_metadata, check_tensors_fit, parse_metadata, role_of, roles_of
 from .models.base import build
@@ -162,7 +162,7 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
         with safe_open(str(path), framework="pt") as f:
             raw = (f.metadata() or {}).get(META_KEY)
     except FileNotFoundError:
-        raise ModelFileError(f"{path}: no such file") from None
+        raise ModelFileError(not_a_file(path)) from None
     except Exception as exc:
         raise ModelFileError(f"{path.name}: not a readable safetensors file ({_first_line(exc)})") from None
     if raw is None:
@@ -294,7 +294,7 @@ def load_bundle(path: str | Path, trust_code: bool = False, arch: str | None = N
     """Load any supported model file onto the CPU. Raises ModelFileError with one clear message otherwise."""
     path = Path(path).expanduser()
     if not path.is_file():
-        raise ModelFileError(f"{path}: no such file")
+        raise ModelFileError(not_a_file(path))
     with open(path, "rb") as fh:
         head = fh.read(16)
     if not head:

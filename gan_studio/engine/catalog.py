@@ -55,7 +55,7 @@ def _entry(path: Path, shipped: bool) -> ModelEntry | None:
     """The entry of a readable model file; None for directions and classifier files (not models to explore).
     A file whose metadata fails its checks raises its one ModelFileError line."""
     meta = read_metadata(path)
-    if meta.get("kind") in ("directions", "classifier"):   # not models to explore (feature networks, directions)
+    if meta.get("kind") in NOT_MODELS:                     # not models to explore (feature networks, directions)
         return None
     return ModelEntry(meta.get("name") or path.stem, path, meta.get("arch", "?"), meta.get("kind", "?"),
                       meta.get("z_dim"), meta.get("image_shape"), shipped, meta)
@@ -117,8 +117,31 @@ def resolve_model(name_or_path: str) -> Path:
     for e in entries:
         if name_or_path in (e.name, e.path.stem, e.path.name):
             return e.path
+    hidden = _unlisted_file(name_or_path)
+    if hidden is not None:
+        return hidden                   # a feature network or directions file: the command says what it needs
+    if p.is_dir():
+        raise UserError(f"{p} is a folder, not a model file")
     names = ", ".join(e.name for e in entries) or "none found"
     raise UserError(f"no model file or model named {name_or_path!r} (models: {names})")
+
+
+NOT_MODELS = ("directions", "classifier")     # GAN Studio files that are not models to explore: never listed
+
+
+def _unlisted_file(name: str) -> Path | None:
+    """A file of the model folders that the catalogue leaves out on purpose (a feature network such as
+    lenet-mnist, a directions file) named `name` or `name`.safetensors, else None. So that `info --model
+    lenet-mnist` works, and `sample --model lenet-mnist` says "a classifier, not an image generator" instead
+    of "no model named"."""
+    for folder in (shipped_dir(), user_dir()):
+        for p in (folder / name, folder / f"{name}.safetensors"):
+            try:
+                if p.is_file() and read_metadata(p).get("kind") in NOT_MODELS:
+                    return p
+            except (ModelFileError, OSError):
+                continue
+    return None
 
 
 def open_model(name_or_path: str, trust_code: bool = False, **kw) -> Bundle:

@@ -20,3 +20,10 @@ class TrainingDiverged(UserError):
 class OutputError(UserError):
     """A file that cannot be written (a directory in the way, no permission, a full disk, …): one line,
     "cannot write PATH: REASON"; whatever was there before is left as it was."""
+
+
+def not_a_file(path) -> str:
+    """Why `path` is no file to read, in a few words: "PATH: no such file", or "PATH is a folder, not a file"."""
+    from pathlib import Path
+    p = Path(path)
+    return f"{p} is a folder, not a file" if p.is_dir() else f"{p}: no such file"

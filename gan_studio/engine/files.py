@@ -111,7 +111,9 @@ def _destination_problem(path: Path) -> str | None:
 
 
 def disk_full(folder: str | Path) -> bool:
-    """Whether the file system of `folder` (or of its nearest existing parent) has no block left for us."""
+    """Whether the file system of `folder` (or of its nearest existing parent) has no block left for us. A
+    file system with no blocks at all (/proc, /sys: nothing is stored there) is not full; writing there fails
+    for its own reason."""
     for f in (Path(folder), *Path(folder).parents):
         try:
             st = os.statvfs(f)
@@ -119,7 +121,7 @@ def disk_full(folder: str | Path) -> bool:
             continue
         except OSError:
             return False
-        return st.f_bavail == 0 or st.f_bavail * st.f_frsize < 4096
+        return st.f_blocks > 0 and (st.f_bavail == 0 or st.f_bavail * st.f_frsize < 4096)
     return False
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .errors import UserError
+from .errors import UserError, not_a_file
 
 MAX_PIXELS = 40_000_000          # ~ a 6300 x 6300 image; larger files are refused before decoding
 MAX_SIDE = 16_384                # each side too (a 6,000,000 x 6 strip is under MAX_PIXELS but pads to 3.6e13)
@@ -43,7 +43,7 @@ def _open(source):
     if isinstance(source, (str, Path)):
         path = Path(source).expanduser()
         if not path.is_file():
-            raise UserError(f"{path}: no such file")
+            raise UserError(not_a_file(path))
         if path.stat().st_size == 0:
             raise UserError(f"{name}: the file is empty")
         fh = open(path, "rb")
@@ -187,8 +187,12 @@ def load_target(source, shape, invert: bool = False) -> torch.Tensor:
     return fit_pixels(read_image(source, int(shape[0])), shape, invert)
 
 
-def prepare_view(gray: np.ndarray, size: int = 64, background: str = "auto") -> torch.Tensor:
-    """(H, W) in [0, 1] -> (1, 1, size, size) in [0, 1]: background to black, padded square, resized."""
+BLANK = 0.02        # a view whose brightest pixel (after background removal) is below this shows nothing
+
+
+def prepare_view(gray: np.ndarray, size: int = 64, background: str = "auto", name: str = "the picture") -> torch.Tensor:
+    """(H, W) in [0, 1] -> (1, 1, size, size) in [0, 1]: background to black, padded square, resized. A blank
+    picture (nothing brighter than BLANK once the background is black) is a UserError that names `name`."""
     import torch.nn.functional as F
     if background not in BACKGROUNDS:
         raise UserError(f"background must be one of {', '.join(BACKGROUNDS)}, not {background!r}")
@@ -206,6 +210,10 @@ def prepare_view(gray: np.ndarray, size: int = 64, background: str = "auto") -> 
         x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=side > size, align_corners=False)
     x = x.clamp(0, 1)
     top = float(x.max())
+    if top < BLANK:
+        raise UserError(f"{name} is blank: nothing in it stands out from " + (
+            "its background (every pixel is within 2 % of the colour of its border)" if background == "auto"
+            else "black (background keep: the object must be light on a black background)"))
     if background == "auto" and side > size and 0 < top < 1:            # thin strokes faded by the averaging
         x = x / top
     return x.contiguous()
@@ -213,4 +221,5 @@ def prepare_view(gray: np.ndarray, size: int = 64, background: str = "auto") -> 
 
 def load_view(source, size: int = 64, background: str = "auto") -> torch.Tensor:
     """Path or bytes of any common image -> the encoder's input (1, 1, size, size) in [0, 1]."""
-    return prepare_view(read_grayscale(source), size, background)
+    name = Path(source).name if isinstance(source, (str, Path)) else "the picture"
+    return prepare_view(read_grayscale(source), size, background, name)

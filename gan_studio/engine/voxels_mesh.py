@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import UserError
+from .errors import UserError, not_a_file
 from .files import atomic_write, check_output_path, disk_full, save_npy
 
 MESH_SUFFIXES = (".stl", ".obj", ".ply")
@@ -156,7 +156,7 @@ def load_voxel_file(path: str | Path) -> np.ndarray:
     """A (32, 32, 32)-like grid from .npy (bool or numeric); UserError on anything else."""
     path = Path(path)
     if not path.is_file():
-        raise UserError(f"{path}: no such file")
+        raise UserError(not_a_file(path))
     with open(path, "rb") as fh:
         if fh.read(6) != b"\x93NUMPY":
             raise UserError(f"{path.name}: not a .npy array file")

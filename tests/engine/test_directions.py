@@ -106,3 +106,27 @@ def test_short_voynov_run_beats_chance_on_the_shipped_generator(shipped_model):
     tr = VoynovTrainer(G, "fast", steps=300, k=8)
     accs = [p["accuracy"] for p in tr.run()]
     assert accs[-1] > 0.5              # chance is 1/8
+
+
+@pytest.mark.parametrize("method,k,steps,words", [
+    ("sefa", 0, None, "at least 1, not 0"),
+    ("voynov", -3, 5, "at least 1, not -3"),         # once a negative-size tensor deep in the trainer
+    ("random", 2.5, None, "whole number"),
+    ("voynov", 2, 0, "steps must be a whole number of at least 1, not 0"),
+    ("voynov", 2, -2, "not -2"),                     # once a run of 0 steps, saved as "not converged"
+])
+def test_discover_refuses_a_bad_k_or_step_count_in_one_line(tmp_path, method, k, steps, words):
+    G = load_bundle(make_tiny_bundle(tmp_path / "a.safetensors")).generator()
+    with pytest.raises(UserError, match=words):
+        list(discover(G, method, k, steps=steps))
+
+
+@pytest.mark.parametrize("method", ["ganspace", "sefa", "random", "coordinate", "voynov"])
+def test_no_method_returns_more_directions_than_the_latent_space_has(tmp_path, method):
+    """SeFa used to cut K silently to the latent size, GANSpace to return K > z_dim dependent directions."""
+    G = load_bundle(make_tiny_bundle(tmp_path / "a.safetensors")).generator()
+    with pytest.raises(UserError, match=f"K = {G.z_dim + 1} directions do not fit in a {G.z_dim}-d latent space"):
+        list(discover(G, method, G.z_dim + 1, steps=2))
+    if method != "voynov":
+        ds = next(p["result"] for p in discover(G, method, G.z_dim) if "result" in p)
+        assert ds.directions.shape == (G.z_dim, G.z_dim)

@@ -209,4 +209,26 @@ def test_images_with_a_huge_side_or_padding_are_refused_before_allocating(tmp_pa
         prepare_view(thin)
     with pytest.raises(UserError, match="padded"):
         fit_pixels(thin[..., None], (1, 28, 28))
-    assert prepare_view(np.zeros((10, 300), np.float32)).shape == (1, 1, 64, 64)
+    wide = np.zeros((10, 300), np.float32)
+    wide[4:6, 100:200] = 1.0
+    assert prepare_view(wide).shape == (1, 1, 64, 64)
+
+
+@pytest.mark.parametrize("level", [0.0, 0.5, 1.0])
+def test_a_blank_picture_is_refused_by_name_not_turned_into_a_shape(tmp_path, level):
+    """One flat colour (black, grey, white paper; a fully transparent PNG) once gave the shape of nothing."""
+    from PIL import Image
+
+    from gan_studio.engine.image_input import load_view, prepare_view
+    flat = np.full((40, 60), level, np.float32)
+    with pytest.raises(UserError, match="the picture is blank: nothing in it stands out from its background"):
+        prepare_view(flat)
+    path = tmp_path / "empty.png"
+    Image.new("RGBA", (60, 40), (int(255 * level),) * 3 + (0,)).save(path)
+    with pytest.raises(UserError, match="empty.png is blank"):
+        load_view(path)
+    flat[20, 30] = 1.0 - level if level != 0.5 else 0.0                # one pixel that stands out: a view
+    assert float(prepare_view(flat).max()) > 0.02
+    if level == 0.0:
+        with pytest.raises(UserError, match="must be light on a black background"):
+            prepare_view(np.zeros((8, 8), np.float32), background="keep")

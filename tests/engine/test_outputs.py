@@ -227,3 +227,24 @@ def test_the_cli_gives_one_line_for_an_unwritable_output(tmp_path, capsys, tiny_
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "it is a directory" in err[0], err
     json.dumps(err)                                                        # plain text
+
+
+class _Vfs:
+    def __init__(self, blocks, avail):
+        self.f_blocks, self.f_bavail, self.f_frsize, self.f_flag = blocks, avail, 4096, 0
+
+
+@pytest.mark.parametrize("blocks,avail,full", [(1000, 0, True), (1000, 500, False), (0, 0, False)])
+def test_disk_full_reads_free_blocks_and_a_virtual_file_system_is_never_full(tmp_path, monkeypatch, blocks, avail,
+                                                                             full):
+    monkeypatch.setattr(files.os, "statvfs", lambda folder: _Vfs(blocks, avail))
+    assert files.disk_full(tmp_path) is full
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir() or os.geteuid() != 0,
+                    reason="needs Linux /proc, written to as root (a non-root user is refused up front)")
+def test_writing_under_proc_as_root_gives_the_real_reason_not_a_full_disk():
+    """/proc has no blocks, so statvfs says 0 free: that once read as "the disk is full"."""
+    with pytest.raises(OutputError) as err:
+        atomic_write("/proc/no-such-folder/x.png", lambda tmp: Path(tmp).write_bytes(b"x"))
+    assert "disk is full" not in str(err.value) and "does not exist" in str(err.value)

@@ -84,11 +84,15 @@ def test_image_modes_are_converted(tmp_path):
     rng = np.random.default_rng(0)
     arr16 = np.zeros((40, 60), np.uint16)
     arr16[10:30, 20:40] = 60000
+    def boxed(mode, colour, box_colour):                # a flat picture is refused as blank: draw a box on it
+        im = Image.new(mode, (30, 20), colour)
+        im.paste(box_colour, (8, 5, 22, 15))
+        return im
     files = [_save(tmp_path, "g16.png", Image.fromarray(arr16)),
-             _save(tmp_path, "cmyk.jpg", Image.new("CMYK", (30, 20), (0, 0, 0, 0))),
-             _save(tmp_path, "rgba.png", Image.new("RGBA", (30, 20), (255, 0, 0, 128))),
+             _save(tmp_path, "cmyk.jpg", boxed("CMYK", (0, 0, 0, 0), (0, 0, 0, 255))),
+             _save(tmp_path, "rgba.png", boxed("RGBA", (255, 0, 0, 128), (255, 255, 255, 255))),
              _save(tmp_path, "pal.gif", Image.fromarray(rng.integers(0, 255, (20, 30), np.uint8)).convert("P")),
-             _save(tmp_path, "bw.bmp", Image.new("1", (30, 20), 1)),
+             _save(tmp_path, "bw.bmp", boxed("1", 1, 0)),
              _save(tmp_path, "f.tif", Image.fromarray(rng.random((20, 20)).astype(np.float32)))]
     for f in files:
         x = load_view(f, 64)

@@ -363,7 +363,9 @@ def test_bad_drops_give_a_message_and_the_panel_keeps_working(win3d, qtbot, tmp_
     shown = _show(qtbot, panel, panel.show_seed, 3)
     (tmp_path / "notes.png").write_text("not a picture at all\n")
     (tmp_path / "empty.jpg").write_bytes(b"")
-    for name, words in (("notes.png", "not an image"), ("empty.jpg", "empty")):
+    from PIL import Image
+    Image.new("RGB", (80, 60), (240, 240, 235)).save(tmp_path / "paper.png")     # a blank sheet: no shape from it
+    for name, words in (("notes.png", "not an image"), ("empty.jpg", "empty"), ("paper.png", "is blank")):
         window.banner.dismiss()
         assert _drop(panel, tmp_path / name)
         qtbot.waitUntil(lambda: window.banner.kind() == "error", timeout=TIMEOUT)

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import UserError
+from ..errors import UserError, not_a_file
 
 LPIPS_SHIFT = (-0.030, -0.088, -0.188)
 LPIPS_SCALE = (0.458, 0.448, 0.450)
@@ -33,7 +33,7 @@ MAX_VGG_PARAMETERS = 200_000_000
 def _read(path: Path) -> dict:
     from ..torchload import load_weights
     if not path.is_file():
-        raise UserError(f"{path}: no such file")
+        raise UserError(not_a_file(path))
     if path.suffix == ".safetensors":
         from safetensors.torch import load_file
         try:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ...errors import ModelFileError, UserError
+from ...errors import ModelFileError, UserError, not_a_file
 from ...files import atomic_write
 from .layers import Range, as_index, as_range
 
@@ -123,7 +123,7 @@ def read_preset_file(path: str | Path) -> tuple[dict[str, Any], dict]:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ModelFileError(f"{path}: no such file") from None
+        raise ModelFileError(not_a_file(path)) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelFileError(f"{path.name}: not a readable preset file ({str(exc).splitlines()[0]})") from None
     if not isinstance(doc, dict) or doc.get("kind") != PRESET_KIND:
