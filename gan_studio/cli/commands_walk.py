@@ -127,7 +127,7 @@ def _threads_and_generator(args):
 def _discover_args(sp):
     _model_args(sp)
     sp.add_argument("--method", required=True, choices=["voynov", "ganspace", "sefa", "random", "coordinate"])
-    sp.add_argument("--k", type=int, default=32, help="number of directions")
+    sp.add_argument("--k", type=positive_int(4096), default=32, help="number of directions (at most the latent size)")
     sp.add_argument("--steps", type=int, default=None,
                     help="voynov: the step limit (default: the preset's; preset fast trains until its accuracy "
                          "stops improving, at most 20,000 steps)")
@@ -182,12 +182,13 @@ def _rca_args(sp):
                     help="fast: pairs rendered once, a LeNet reconstructor at width 8 (1-2 minutes on a laptop CPU) · "
                          "lenet4: the previous fast one, width 4 (reads low) · full: the first release's protocol, "
                          "new pairs every step (about 12 minutes; undertrained)")
-    sp.add_argument("--steps", type=int, default=None, help="reconstructor training steps (default: the protocol's)")
+    sp.add_argument("--steps", type=positive_int(10_000_000), default=None,
+                    help="reconstructor training steps (default: the protocol's)")
     sp.add_argument("--schedule", default=None, choices=["cosine", "constant"],
                     help="reconstructor learning-rate schedule (default: the protocol's, cosine)")
-    sp.add_argument("--eval-pairs", type=int, default=None,
+    sp.add_argument("--eval-pairs", type=positive_int(10_000_000), default=None,
                     help="held-out image pairs the accuracy is measured on (default: the protocol's)")
-    sp.add_argument("--train-pairs", type=int, default=None,
+    sp.add_argument("--train-pairs", type=positive_int(100_000_000), default=None,
                     help="image pairs rendered once to train on (default: the protocol's; memory-capped)")
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--threads", type=positive_int(1024), default=None)

@@ -56,3 +56,11 @@ def test_duplicated_directions_score_at_chance():
 def test_unknown_schedule_is_refused():
     with pytest.raises(ValueError, match="schedule"):
         RCABudget(schedule="linear")
+
+
+@pytest.mark.parametrize("field", ["steps", "batch", "train_pairs", "eval_pairs"])
+def test_an_empty_budget_is_refused_not_measured_as_chance(field):
+    """`rca --steps 0` once printed "RCA 0.019" (chance for K = 64) from an untrained reconstructor."""
+    from gan_studio.engine.errors import UserError
+    with pytest.raises(UserError, match=f"RCA {field.replace('_', ' ')} must be at least 1, not 0"):
+        RCABudget(**{field: 0})

@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from ..device import channels_last_copy, device_of
+from ..errors import UserError
 from ..latent.directions.core import DirectionSet
 from ..latent.directions.reconstructors import Reconstructor, input_channels, pair_input
 from ..latent.directions.voynov import PRESETS, PairRenderer, sample_shifts
@@ -57,6 +58,9 @@ class RCABudget:
             raise ValueError(f"RCA schedule must be 'constant' or 'cosine', not {self.schedule!r}")
         if self.protocol not in ("cached", "fresh"):
             raise ValueError(f"RCA protocol must be 'cached' or 'fresh', not {self.protocol!r}")
+        for name in ("steps", "batch", "train_pairs", "eval_pairs"):
+            if getattr(self, name) < 1:                 # 0 steps "measured" chance and called it an RCA
+                raise UserError(f"RCA {name.replace('_', ' ')} must be at least 1, not {getattr(self, name)}")
 
     def describe(self) -> str:
         lr = f"Adam lr {self.lr}" + (", cosine decay to 0" if self.schedule == "cosine" else "")
