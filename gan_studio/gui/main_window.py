@@ -376,6 +376,7 @@ class MainWindow(DropsOneFile, QMainWindow):
 
     @Slot(str)
     def show_error(self, message: str) -> None:
+        self.statusBar().clearMessage()          # an "Opening…" / "Reconstructing…" there would contradict it
         self.banner.show_error(message)
 
     @Slot(str)

@@ -371,6 +371,7 @@ def test_bad_drops_give_a_message_and_the_panel_keeps_working(win3d, qtbot, tmp_
         qtbot.waitUntil(lambda: window.banner.kind() == "error", timeout=TIMEOUT)
         assert name in window.banner.text() and words in window.banner.text()
         assert "Traceback" not in window.banner.text()
+        assert window.statusBar().currentMessage() == ""                 # no "Reconstructing…" beside the error
         assert panel.shape is shown and panel.is_ready()                  # the old shape stays on screen
     window.banner.dismiss()
     model = panel.model

@@ -205,6 +205,7 @@ def test_bad_inputs_are_one_clear_message(window, qtbot, models, tmp_path, gui_m
     panel.open_model(gui_model)                                                     # a latent model, not ours
     qtbot.waitUntil(lambda: len(errors) > 2, timeout=T)
     assert "not a translation model" in errors[-1] and "\n" not in errors[-1]
+    assert window.statusBar().currentMessage() == ""            # "Opening …" is gone once the error shows
     assert panel.translator is not None and panel.translator.family == "pix2pix"    # the tab keeps its model
 
 
