@@ -158,6 +158,8 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     model_meta.py before anything uses it: every failure is one ModelFileError line."""
     from safetensors import safe_open
     path = Path(path)
+    if path.is_dir():
+        raise ModelFileError(not_a_file(path))
     try:
         with safe_open(str(path), framework="pt") as f:
             raw = (f.metadata() or {}).get(META_KEY)

@@ -53,6 +53,11 @@ def test_a_folder_is_named_as_a_folder(folders, tmp_path):
     (tmp_path / "pic.png").mkdir()
     with pytest.raises(ModelFileError, match="is a folder, not a file"):
         load(tmp_path / "d.safetensors")
+    from gan_studio.engine.bundle import read_metadata
+    from gan_studio.engine.latent.directions import load_directions
+    for read in (read_metadata, load_directions):       # once "not a readable safetensors file (No such device)"
+        with pytest.raises(ModelFileError, match="d.safetensors is a folder, not a file"):
+            read(tmp_path / "d.safetensors")
     with pytest.raises(UserError, match="pic.png is a folder, not a file"):
         read_grayscale(tmp_path / "pic.png")
     with pytest.raises(UserError, match="nope.png: no such file"):

@@ -378,6 +378,8 @@ def test_bad_drops_give_a_message_and_the_panel_keeps_working(win3d, qtbot, tmp_
     assert _drop(panel, gui_model)                                        # an image generator is not a 3D model
     qtbot.waitUntil(lambda: window.banner.kind() == "error", timeout=TIMEOUT)
     assert "not a 3D voxel model" in window.banner.text() and panel.model is model
+    window.banner.dismiss()
+    assert not panel.open_model(tmp_path) and "is a folder, not a file" in window.banner.text()
     after = _show(qtbot, panel, panel.show_seed, 5)
     assert after.seed == 5 and panel.view.n_cells() > 0
 

@@ -20,6 +20,7 @@ import numpy as np
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QWidget
 
+from ...engine.errors import not_a_file
 from ...engine.jobs.shapes import (
     KIND,
     Shape,
@@ -111,7 +112,7 @@ class Shapes3DPanel(ShapeGuessing, ShapeFiles, Panel):
         """Load a voxel model file in the background (a bad file or the wrong kind: a message, nothing else)."""
         p = Path(path).expanduser()
         if not p.is_file():
-            self.ctx.report_error(f"{p}: no such model file")
+            self.ctx.report_error(not_a_file(p))
             return False
         self._load("model", load_model_job, str(p.resolve()), self.ctx.device, text=f"Opening {p.name}…")
         return True

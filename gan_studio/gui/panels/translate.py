@@ -21,6 +21,7 @@ import torch
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QWidget
 
+from ...engine.errors import not_a_file
 from ...engine.imaging import to_uint8
 from ...engine.translation import Translator
 from ..state import AppContext, LoadedModel
@@ -104,7 +105,7 @@ class TranslatePanel(TranslateFiles, Panel):
         """Open a translation model file in the background (a bad file or another kind: one message)."""
         p = Path(path).expanduser()
         if not p.is_file():
-            self.ctx.report_error(f"{p}: no such model file")
+            self.ctx.report_error(not_a_file(p))
             return False
         self._submit_model(open_job, str(p.resolve()), self.ctx.device, name=p.name)
         return True
