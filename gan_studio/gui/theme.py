@@ -71,3 +71,15 @@ def double_slider(lo: float, hi: float, value: float, tip: str, min_width: int =
         slider.setMinimumWidth(min_width)
     slider.setToolTip(tip)
     return slider
+
+
+def draw_placeholder(p, area, text: str) -> None:
+    """`text` centred and wrapped in `area` (a QRect) on a rounded backing box of the canvas colour, so that it
+    reads over empty tiles: what an empty grid or preview says it is waiting for. `p` is an active QPainter."""
+    flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
+    box = p.boundingRect(area, flags, text).adjusted(-12, -8, 12, 8)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(CANVAS)
+    p.drawRoundedRect(box, 6, 6)
+    p.setPen(MUTED_TEXT)
+    p.drawText(area, flags, text)

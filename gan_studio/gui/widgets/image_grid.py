@@ -40,6 +40,19 @@ def fit_square(avail: int, image_px: int) -> int:
     return max(avail, 1)
 
 
+def centred_square(widget: QWidget, image_px: int, margin: int) -> QRect:
+    """Where a square image of `image_px` pixels a side is drawn in `widget`: centred, `margin` px clear of the
+    nearer edges, its side from `fit_square` (whole multiples of the image where there is room)."""
+    side = fit_square(min(widget.width(), widget.height()) - 2 * margin, image_px)
+    return QRect((widget.width() - side) // 2, (widget.height() - side) // 2, side, side)
+
+
+def to_image_pixel(rect: QRect, pos, height: int, width: int) -> tuple[float, float]:
+    """Widget coordinates `pos` (a QPointF) -> (x, y) pixel coordinates of a height x width image drawn in `rect`
+    (pixel centres at +0.5)."""
+    return (pos.x() - rect.left()) / rect.width() * width, (pos.y() - rect.top()) / rect.height() * height
+
+
 class ImageGrid(QWidget):
     tile_clicked = Signal(int)
 
@@ -210,14 +223,7 @@ class ImageGrid(QWidget):
         for i in range(self.count()):
             self._paint_tile(p, i, side)
         if self._placeholder and not self._images:      # on a backing box: readable over the empty tiles
-            area = self.rect().adjusted(24, 24, -24, -24)
-            flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
-            box = p.boundingRect(area, flags, self._placeholder).adjusted(-12, -8, 12, 8)
-            p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(theme.CANVAS)
-            p.drawRoundedRect(box, 6, 6)
-            p.setPen(theme.MUTED_TEXT)
-            p.drawText(area, flags, self._placeholder)
+            theme.draw_placeholder(p, self.rect().adjusted(24, 24, -24, -24), self._placeholder)
         p.end()
 
     def _paint_tile(self, p: QPainter, i: int, side: int) -> None:

@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ...engine.latent.painting import Strokes
-from .image_grid import fit_square, qimage_from_pixels
+from .image_grid import centred_square, qimage_from_pixels, to_image_pixel
 
 BRUSHES = ("ink", "no ink", "colour", "edge", "erase")
 OVERLAY = {"ink": (80, 220, 120), "no ink": (240, 80, 80), "edge": (90, 150, 255)}
@@ -63,12 +63,10 @@ class PaintCanvas(QWidget):
 
     # ------------------------------------------------------------ painting
     def image_rect(self) -> QRect:
-        side = fit_square(min(self.width(), self.height()) - 8, self.shape[2])
-        return QRect((self.width() - side) // 2, (self.height() - side) // 2, side, side)
+        return centred_square(self, self.shape[2], 4)
 
     def to_pixel(self, pos: QPointF) -> tuple[float, float]:
-        r = self.image_rect()
-        return ((pos.x() - r.left()) / r.width() * self.shape[2], (pos.y() - r.top()) / r.height() * self.shape[1])
+        return to_image_pixel(self.image_rect(), pos, self.shape[1], self.shape[2])
 
     def dab(self, x: float, y: float) -> None:
         """One brush dab centred on image pixel coordinates (x, y) (pixel centres at +0.5)."""

@@ -13,7 +13,7 @@ from PySide6.QtGui import QImage, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import QApplication, QSizePolicy, QWidget
 
 from .. import theme
-from .image_grid import fit_square, qimage_from_pixels
+from .image_grid import centred_square, qimage_from_pixels
 
 
 class PixelView(QWidget):
@@ -98,10 +98,7 @@ class PixelView(QWidget):
         event.accept()
 
     def image_rect(self) -> QRect:
-        margin = 6
-        avail = min(self.width(), self.height()) - 2 * margin
-        side = fit_square(avail, self._image.width() if self._image is not None else 0)
-        return QRect((self.width() - side) // 2, (self.height() - side) // 2, side, side)
+        return centred_square(self, self._image.width() if self._image is not None else 0, 6)
 
     def sizeHint(self) -> QSize:
         return QSize(320, 320)

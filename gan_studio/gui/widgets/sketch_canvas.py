@@ -21,7 +21,7 @@ from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from .. import theme
-from .image_grid import fit_square, qimage_from_pixels
+from .image_grid import centred_square, qimage_from_pixels, to_image_pixel
 
 TOOLS = ("pen", "eraser")
 UNDO_DEPTH = 30
@@ -133,13 +133,11 @@ class SketchCanvas(QWidget):
 
     # ------------------------------------------------------------ drawing
     def image_rect(self) -> QRect:
-        side = fit_square(min(self.width(), self.height()) - 8, self.shape[2])
-        return QRect((self.width() - side) // 2, (self.height() - side) // 2, side, side)
+        return centred_square(self, self.shape[2], 4)
 
     def to_pixel(self, pos: QPointF) -> tuple[float, float]:
         """Widget coordinates -> image pixel coordinates (pixel centres at +0.5)."""
-        r = self.image_rect()
-        return ((pos.x() - r.left()) / r.width() * self.shape[2], (pos.y() - r.top()) / r.height() * self.shape[1])
+        return to_image_pixel(self.image_rect(), pos, self.shape[1], self.shape[2])
 
     def _begin_stroke(self) -> None:
         self._push_undo()

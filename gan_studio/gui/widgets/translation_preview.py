@@ -119,12 +119,5 @@ class TranslationPreview(QWidget):
                 tile = QRect(rect.x() + c * (side + self.GAP), rect.y(), side, side)
                 p.drawImage(tile, images[c]) if images else p.fillRect(tile, theme.EMPTY_TILE)
         if self._placeholder and not self._rows:
-            flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
-            area = self.rect().adjusted(24, 24, -24, -24)
-            box = p.boundingRect(area, flags, self._placeholder).adjusted(-12, -8, 12, 8)
-            p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(theme.CANVAS)
-            p.drawRoundedRect(box, 6, 6)
-            p.setPen(theme.MUTED_TEXT)
-            p.drawText(area, flags, self._placeholder)
+            theme.draw_placeholder(p, self.rect().adjusted(24, 24, -24, -24), self._placeholder)
         p.end()
