@@ -54,6 +54,18 @@ def test_the_guess_for_a_seed_is_the_engines_and_follows_the_threshold(win3d, qt
     assert window.grab().save(path)                                  # looked at: the label under the input
 
 
+def test_an_empty_shape_gets_no_guess_and_the_next_shape_gets_one(win3d, qtbot, engine_model, tmp_path):
+    """An empty grid (here a .npy of zeros) once got a class from the classifier: it names one for nothing."""
+    window, panel = win3d
+    assert guess_shape(np.zeros((32, 32, 32), np.float32), 0.5)["top"] == []
+    np.save(tmp_path / "nothing.npy", np.zeros((32, 32, 32), np.float32))
+    _show(qtbot, panel, panel.open_image, tmp_path / "nothing.npy")
+    qtbot.waitUntil(lambda: "Nothing to recognise" in panel.stage.guess.label.text(), timeout=TIMEOUT)
+    assert panel.stage.guess.top == [] and panel.stage.guess.text() == "" and panel.stage.guess.isVisible()
+    shape = _show(qtbot, panel, panel.show_seed, 3)
+    assert len(_shown_guess(qtbot, panel, shape.probs, panel.view.threshold)) == 3
+
+
 def test_the_guess_for_a_test_objects_true_shape(win3d, qtbot):
     window, panel = win3d
     if panel.data_dir is None:

@@ -87,8 +87,11 @@ class VoxNetFeatures(FeatureExtractor):
 
     def guess(self, grid, threshold: float, top: int = 3) -> list[tuple[str, float]]:
         """One grid (32, 32, 32) of probabilities (numpy or torch), solid above `threshold` as on screen ->
-        the `top` classes and their probabilities, most likely first."""
+        the `top` classes and their probabilities, most likely first; [] for an empty grid (nothing to
+        recognise: the network would still name a class for all-empty input)."""
         solid = torch.as_tensor(grid) > threshold
+        if not bool(solid.any()):
+            return []
         probs = self.features_and_probs(solid[None])[1][0]
         p, idx = probs.topk(min(top, probs.numel()))
         return [(self.classes[int(i)], float(v)) for v, i in zip(p, idx)]

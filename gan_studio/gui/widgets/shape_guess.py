@@ -40,6 +40,9 @@ class ShapeGuess(QWidget):
 
     def set_guess(self, guess: dict) -> None:
         """`guess`: engine.metrics.voxel_features.guess_shape's dict."""
+        if not guess["top"]:
+            self.set_message("Nothing to recognise: the shape is empty at this threshold")
+            return
         self.top = list(guess["top"])
         rows = "".join(_row(c, p, i == 0) for i, (c, p) in enumerate(self.top))
         self.label.setText(f"<table cellspacing='0' cellpadding='1'>{rows}</table>")
