@@ -1,4 +1,5 @@
 """Errors a user can cause. The CLI prints their message on one line; the GUI shows it."""
+from pathlib import Path
 
 
 class UserError(Exception):
@@ -24,6 +25,5 @@ class OutputError(UserError):
 
 def not_a_file(path) -> str:
     """Why `path` is no file to read, in a few words: "PATH: no such file", or "PATH is a folder, not a file"."""
-    from pathlib import Path
     p = Path(path)
     return f"{p} is a folder, not a file" if p.is_dir() else f"{p}: no such file"

@@ -23,8 +23,9 @@ def discover(G, method: str, k: int, steps: int | None = None, seed: int = 0, pr
         raise UserError(f"K, the number of directions, must be a whole number of at least 1, not {k!r}")
     if steps is not None and (isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1):
         raise UserError(f"steps must be a whole number of at least 1, not {steps!r}")
-    if method != "voynov" and k > latent_dim(G, latent_space(G)):      # voynov's deformator says it for its space
-        raise UserError(f"K = {k} directions do not fit in a {latent_dim(G, latent_space(G))}-d latent space")
+    dim = latent_dim(G, latent_space(G))
+    if method != "voynov" and k > dim:                                  # voynov's deformator says it for its space
+        raise UserError(f"K = {k} directions do not fit in a {dim}-d latent space")
     ident = weights_hash(G)
     t = time.perf_counter()
     if method == "voynov":
